@@ -1,0 +1,152 @@
+"""The `sim` command: run, mesh, validate, info, schema.
+
+Invalid configs end with exit code 2 and one line `error: FILE:LINE: key.path: message` on
+stderr (rank 0 only), never a traceback. Works under `mpiexec -n N sim run ...`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from sim.config import ConfigError, LoadedConfig, load_config
+
+EXIT_INVALID = 2
+
+
+def _rank() -> int:
+    from mpi4py import MPI
+
+    return MPI.COMM_WORLD.rank
+
+
+def _echo(message: str, err: bool = False) -> None:
+    if _rank() == 0:
+        click.echo(message, err=err)
+
+
+def _load(config: str, overrides: tuple[str, ...]) -> LoadedConfig:
+    try:
+        return load_config(config, list(overrides))
+    except ConfigError as exc:
+        _echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
+
+
+_set_option = click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+                           help="Override a config value, e.g. --set physics.temperature=333.15 "
+                                "(repeatable; value parsed as YAML).")
+_config_arg = click.argument("config", type=click.Path(dir_okay=False))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sim", prog_name="sim")
+def main() -> None:
+    """Finite-element multiphysics for solid-state Li-metal battery electrolytes."""
+
+
+@main.command()
+@_config_arg
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Run directory (default: results/<config name>/).")
+@_set_option
+@click.option("--quiet", is_flag=True, help="Only write log.txt; print nothing but errors.")
+def run(config: str, out: str | None, overrides: tuple[str, ...], quiet: bool) -> None:
+    """Run CONFIG and write summary.json, fields, figures and log.txt."""
+    loaded = _load(config, overrides)
+    from sim.run import execute
+
+    directory = Path(out) if out else Path("results") / loaded.name
+    sys.exit(execute(loaded, directory, quiet=quiet))
+
+
+@main.command()
+@_config_arg
+@click.option("--out", type=click.Path(file_okay=False), default="meshes", show_default=True,
+              help="Directory for <name>.msh and <name>.xdmf.")
+@_set_option
+def mesh(config: str, out: str, overrides: tuple[str, ...]) -> None:
+    """Build CONFIG's geometry and write meshes/<name>.msh and .xdmf (with cell/facet tags)."""
+    loaded = _load(config, overrides)
+    from mpi4py import MPI
+
+    from sim.mesh import build_mesh, mesh_summary, write_mesh
+
+    from sim.geometry import GeometryError
+
+    try:
+        bundle = build_mesh(loaded.config.geometry, MPI.COMM_WORLD, keep_model=True)
+    except GeometryError as exc:
+        _echo(f"error: {config}: geometry: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
+    paths = write_mesh(bundle, Path(out), loaded.name)
+    stats = mesh_summary(bundle)
+    _echo(f"{loaded.name}: {stats['num_cells']} cells, {stats['num_vertices']} vertices; "
+          f"regions {', '.join(bundle.regions)}; boundaries {', '.join(bundle.boundaries)}")
+    for path in paths:
+        _echo(f"wrote {path}")
+
+
+@main.command()
+@_config_arg
+@_set_option
+def validate(config: str, overrides: tuple[str, ...]) -> None:
+    """Check CONFIG without running it (exit 0 if valid, 2 with the first problem if not)."""
+    loaded = _load(config, overrides)
+    from sim.config import region_names
+
+    cfg = loaded.config
+    _echo(f"ok: {loaded.name} ({cfg.physics.kind} on {cfg.geometry.kind} geometry; regions "
+          f"{', '.join(region_names(cfg.geometry))})")
+
+
+@main.command()
+@click.option("--materials", is_flag=True, help="Also list the material library cards.")
+def info(materials: bool) -> None:
+    """Versions, MPI ranks and the PETSc solvers this installation has."""
+    from mpi4py import MPI
+    from petsc4py import PETSc
+
+    from sim.output import versions
+
+    for name, version in versions().items():
+        _echo(f"{name:10s} {version}")
+    _echo(f"{'mpi ranks':10s} {MPI.COMM_WORLD.size} ({MPI.Get_library_version().splitlines()[0]})")
+    solvers = []
+    for pc in ("gamg", "hypre", "ml", "asm", "bjacobi", "fieldsplit"):
+        try:
+            ksp = PETSc.PC().create(PETSc.COMM_SELF)
+            ksp.setType(pc)
+            solvers.append(pc)
+            ksp.destroy()
+        except PETSc.Error:
+            pass
+    _echo(f"{'pc types':10s} {', '.join(solvers)}")
+    factor = [s for s in ("mumps", "superlu_dist", "superlu", "petsc")
+              if PETSc.Sys.hasExternalPackage(s) or s == "petsc"]
+    _echo(f"{'lu solvers':10s} {', '.join(factor)}")
+    if materials:
+        from sim.config import material_library
+
+        for name, card in material_library().items():
+            _echo(f"  {name:20s} {card.description}")
+
+
+@main.command()
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write to a file.")
+def schema(out: str | None) -> None:
+    """Print the JSON Schema of run configs (for editor completion/validation)."""
+    from sim.config import schema as make_schema
+
+    text = json.dumps(make_schema(), indent=2)
+    if out:
+        Path(out).write_text(text + "\n")
+    else:
+        _echo(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""Solver presets (PETSc options) and the result every physics model hands to the run loop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sim.config.physics import SolverConfig
+
+
+class SolverFailed(RuntimeError):
+    """The solver could not produce a trustworthy answer; the run ends with exit code 3."""
+
+
+def petsc_options(solver: SolverConfig, *, symmetric: bool = True, nonlinear: bool = False) -> dict[str, Any]:
+    """PETSc options for a preset, with the user's `petsc_options` applied last."""
+    if solver.preset == "direct":
+        opts: dict[str, Any] = {"ksp_type": "preonly", "pc_type": "lu",
+                                "pc_factor_mat_solver_type": "mumps"}
+    else:
+        opts = {"ksp_type": "cg" if symmetric else "gmres", "pc_type": "gamg",
+                "ksp_rtol": solver.rtol if not nonlinear else 1e-8,
+                "ksp_atol": solver.atol * 1e-2, "ksp_max_it": 1000}
+        if not symmetric:
+            opts["ksp_gmres_restart"] = 100
+    if nonlinear:
+        opts |= {"snes_type": "newtonls", "snes_linesearch_type": "bt",
+                 "snes_rtol": solver.rtol, "snes_atol": solver.atol,
+                 "snes_max_it": solver.max_iterations}
+    opts |= {k: ("" if v is None else v) for k, v in solver.petsc_options.items()}
+    return opts
+
+
+@dataclass
+class RunResult:
+    """What a physics model returns to the run loop (see sim/run.py)."""
+
+    metrics: dict[str, float]
+    """flat dict of named SI scalars for summary.json"""
+    num_dofs: int
+    num_steps: int = 1
+    newton_iterations: int = 0
+    krylov_iterations: int = 0
+    plots: dict[str, Any] = field(default_factory=dict)
+    """name → dolfinx Function (or (Function, component)) to render as figures/<name>.png"""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """further JSON-serialisable data for summary.json (e.g. per-region values, profiles)"""

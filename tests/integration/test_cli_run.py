@@ -1,0 +1,102 @@
+"""The `sim` CLI end to end: run-directory contract, 1 vs 2 MPI ranks, mesh/info/schema."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+SIM = [sys.executable, "-m", "sim.cli"]
+SLAB = ROOT / "configs" / "examples" / "conduction_peo_mof_slab.yaml"
+SUMMARY_KEYS = {"status", "config_name", "config_sha256", "physics", "versions", "mpi_ranks",
+                "wall_time_s", "num_dofs", "num_steps", "newton_iterations", "metrics"}
+
+
+def sim(*args, ranks: int = 1, cwd=ROOT, check=True):
+    cmd = [*SIM, *args] if ranks == 1 else [str(BIN / "mpiexec"), "-n", str(ranks), *SIM, *args]
+    result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=600)
+    if check:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def test_run_directory_contract(tmp_path):
+    out = tmp_path / "seed002"
+    sim("run", "configs/seed002_bilayer.yaml", "--out", str(out), "--quiet")
+    summary = json.loads((out / "summary.json").read_text())
+    assert SUMMARY_KEYS <= summary.keys()
+    assert list(summary)[-1] == "status" and summary["status"] == "ok"
+    assert summary["config_name"] == "seed002_bilayer" and summary["physics"] == "conduction"
+    assert {"sim", "dolfinx", "petsc"} <= summary["versions"].keys()
+    assert all(isinstance(v, float) for v in summary["metrics"].values())
+    resolved = (out / "config.yaml").read_text()
+    assert "electrode_area: 5.608e-05" in resolved and "preset: direct" in resolved  # defaults filled
+    for name in ("potential_V.bp", "current_density_A_m2.bp"):
+        assert (out / "fields" / name / "md.idx").exists()
+    for name in ("regions.png", "potential_V.png", "current_density_A_m2.png"):
+        assert (out / "figures" / name).stat().st_size > 10_000
+    assert "ok:" in (out / "log.txt").read_text()
+    assert not list(out.rglob(".*.tmp*"))
+
+
+@pytest.mark.mpi
+def test_one_and_two_ranks_agree(tmp_path):
+    currents = {}
+    for ranks in (1, 2):
+        out = tmp_path / f"r{ranks}"
+        sim("run", str(SLAB), "--out", str(out), "--quiet", "--set", "output.figures=false",
+            ranks=ranks)
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["mpi_ranks"] == ranks and summary["status"] == "ok"
+        currents[ranks] = summary["metrics"]["current_density_A_m2"]
+    assert currents[2] == pytest.approx(currents[1], rel=1e-10)
+
+
+@pytest.mark.mpi
+def test_two_rank_figures_and_fields(tmp_path):
+    out = tmp_path / "mpi"
+    sim("run", "configs/seed002_bilayer.yaml", "--out", str(out), "--quiet", ranks=2)
+    assert (out / "figures" / "potential_V.png").stat().st_size > 10_000
+    assert (out / "fields" / "potential_V.bp" / "md.idx").exists()
+
+
+def test_solver_failure_exit_3(tmp_path):
+    out = tmp_path / "fail"
+    result = sim("run", str(SLAB), "--out", str(out), "--quiet", "--set", "solver.preset=iterative",
+                 "--set", "solver.max_iterations=1", "--set", "solver.petsc_options={ksp_max_it: 1}",
+                 check=False)
+    assert result.returncode == 3, result.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "failed" and "did not converge" in summary["message"]
+
+
+def test_mesh_command_writes_msh_and_xdmf(tmp_path):
+    result = sim("mesh", "configs/seed002_bilayer.yaml", "--out", str(tmp_path))
+    assert (tmp_path / "seed002_bilayer.msh").exists() and (tmp_path / "seed002_bilayer.xdmf").exists()
+    assert "regions spe, lagp" in result.stdout
+
+
+def test_info_and_schema(tmp_path):
+    info = sim("info", "--materials").stdout
+    assert "dolfinx" in info and "mumps" in info and "peo_litfsi" in info
+    schema = json.loads(sim("schema").stdout)
+    assert {"geometry", "materials", "physics"} <= set(schema["properties"])
+
+
+def test_validate_shipped_configs():
+    for config in sorted((ROOT / "configs").rglob("*.yaml")):
+        if "sweeps" in config.parts:
+            continue
+        result = sim("validate", str(config), check=False)
+        assert result.returncode == 0, (config, result.stderr)
+
+
+def test_cli_works_from_any_directory(tmp_path):
+    env = os.environ | {"PYTHONPATH": ""}
+    result = subprocess.run([str(BIN / "sim"), "validate", str(SLAB)], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
