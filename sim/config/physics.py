@@ -52,6 +52,6 @@ class OutputConfig(Strict):
     fields: bool = True
     """write fields for ParaView (VTX .bp directories)"""
     figures: bool = True
-    """write PNG figures (pyvista, off-screen)"""
+    """write PNG figures (matplotlib, no display needed)"""
     figure_width_px: int = Field(default=1400, ge=200, le=6000)
     """width of PNG figures in pixels"""
