@@ -4,162 +4,21 @@ All lengths are in metres (YAML: `width: 100.0e-6`). The domain is the box [0, w
 with the anode at y = 0 and the cathode (or current collector) at the top. Validation rejects
 shapes that overlap, leave the box or touch the electrodes; the message names the offending item
 (e.g. `inclusions[2]`) and pydantic adds the key path.
-
-Overlap test for ellipses (`Ellipse.clearance`): the boundary of each ellipse is sampled at 360
-points. Two ellipses overlap if a sample of one lies inside the other. Otherwise the gap is at
-least the smallest exact distance from the samples of one ellipse to the other ellipse, minus half
-the arc length between samples (no boundary point is farther than that from a sample), and the
-pair is accepted only if this lower bound is positive (or above the required gap). The test is
-conservative: it never accepts an overlap, and it rejects gaps below about 1 % of the larger
-semi-axis.
+Shape overlap and clearance tests live in sim.config.shapes.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Annotated, Literal, Union
 
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from sim.config.base import Length, NonNegative, Strict
-
-SAMPLES = 360
-"""boundary samples per ellipse in the overlap test"""
+from sim.config.shapes import Ellipse, fmt_point, pair_problem, side_problem, fmt_length
 
 RESERVED_NAMES = ("anode", "cathode", "walls")
-
-
-def _um(value: float) -> str:
-    return f"{value * 1e6:.4g} µm"
-
-
-def _at(x: float, y: float) -> str:
-    return f"({x * 1e6:.4g}, {y * 1e6:.4g}) µm"
-
-
-# --------------------------------------------------------------------------------------------
-# plane geometry helpers (pure numpy; also used by the random packing and the gmsh builders)
-# --------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Ellipse:
-    """An ellipse (or circle) in the plane: centre, semi-axes a, b and rotation angle (rad)."""
-
-    x: float
-    y: float
-    a: float
-    b: float
-    angle: float = 0.0
-
-    @property
-    def area(self) -> float:
-        return math.pi * self.a * self.b
-
-    @property
-    def extents(self) -> tuple[float, float]:
-        """Half-widths of the axis-aligned bounding box."""
-        c, s = math.cos(self.angle), math.sin(self.angle)
-        return (math.sqrt((self.a * c) ** 2 + (self.b * s) ** 2),
-                math.sqrt((self.a * s) ** 2 + (self.b * c) ** 2))
-
-    @property
-    def min_curvature_radius(self) -> float:
-        """Smallest radius of curvature of the boundary (b²/a at the ends of the major axis)."""
-        return min(self.a, self.b) ** 2 / max(self.a, self.b)
-
-    def scaled(self, factor: float) -> "Ellipse":
-        """All lengths (centre and semi-axes) multiplied by factor."""
-        return Ellipse(self.x * factor, self.y * factor, self.a * factor, self.b * factor, self.angle)
-
-    def boundary(self, n: int = SAMPLES) -> np.ndarray:
-        """n points on the boundary, shape (n, 2)."""
-        t = np.linspace(0.0, 2.0 * np.pi, n, endpoint=False)
-        c, s = math.cos(self.angle), math.sin(self.angle)
-        u, v = self.a * np.cos(t), self.b * np.sin(t)
-        return np.column_stack([self.x + c * u - s * v, self.y + s * u + c * v])
-
-    def radius(self, points: np.ndarray) -> np.ndarray:
-        """Normalised radius of points: < 1 inside, 1 on the boundary, > 1 outside."""
-        c, s = math.cos(self.angle), math.sin(self.angle)
-        dx, dy = points[..., 0] - self.x, points[..., 1] - self.y
-        u, v = c * dx + s * dy, -s * dx + c * dy
-        return np.sqrt((u / self.a) ** 2 + (v / self.b) ** 2)
-
-    def box_clearance(self, width: float, height: float) -> dict[str, float]:
-        """Distance from the ellipse to each side of the box [0, width] × [0, height]."""
-        hx, hy = self.extents
-        return {"anode": self.y - hy, "cathode": height - self.y - hy,
-                "left wall": self.x - hx, "right wall": width - self.x - hx}
-
-    def distance(self, points: np.ndarray, iterations: int = 48) -> np.ndarray:
-        """Exact distance from points outside (or on) the ellipse to its boundary.
-
-        Bisection for the closest point (D. Eberly, "Distance from a point to an ellipse"),
-        vectorised over the points; 0 for points inside.
-        """
-        c, s = math.cos(self.angle), math.sin(self.angle)
-        dx, dy = points[..., 0] - self.x, points[..., 1] - self.y
-        u, v = np.abs(c * dx + s * dy), np.abs(-s * dx + c * dy)
-        e0, e1 = max(self.a, self.b), min(self.a, self.b)
-        if self.a < self.b:
-            u, v = v, u
-        z0, z1 = u / e0, v / e1
-        r0 = (e0 / e1) ** 2
-        lo = z1 - 1.0
-        hi = np.sqrt((r0 * z0) ** 2 + z1**2) - 1.0
-        for _ in range(iterations):
-            mid = 0.5 * (lo + hi)
-            g = (r0 * z0 / (mid + r0)) ** 2 + (z1 / (mid + 1.0)) ** 2 - 1.0
-            lo, hi = np.where(g > 0, mid, lo), np.where(g > 0, hi, mid)
-        t = 0.5 * (lo + hi)
-        x0, x1 = r0 * u / (t + r0), v / (t + 1.0)
-        out = np.hypot(x0 - u, x1 - v)
-        return np.where(z0**2 + z1**2 <= 1.0, 0.0, out)
-
-    def clearance(self, other: "Ellipse", need: float = math.inf, n: int = SAMPLES) -> float:
-        """A lower bound of the gap between two ellipses; negative if they overlap.
-
-        Returns early with a cheaper (smaller) bound as soon as one exceeds `need`. See the module
-        docstring for why the bound is conservative.
-        """
-        centres = math.hypot(self.x - other.x, self.y - other.y)
-        if centres < min(self.a, self.b) + min(other.a, other.b):
-            return -1.0  # the inscribed circles overlap
-        far = centres - max(self.a, self.b) - max(other.a, other.b)
-        if far > 0 and far > need:
-            return far
-        p, q = self.boundary(n), other.boundary(n)
-        rp, rq = other.radius(p), self.radius(q)
-        if (rp <= 1).any() or (rq <= 1).any():
-            return -1.0
-        half_step_p = math.pi * max(self.a, self.b) / n
-        half_step_q = math.pi * max(other.a, other.b) / n
-        # outside an ellipse, (r - 1) × its smaller semi-axis bounds the distance from below
-        cheap = max((rp.min() - 1) * min(other.a, other.b) - half_step_p,
-                    (rq.min() - 1) * min(self.a, self.b) - half_step_q, far)
-        if cheap > need:
-            return float(cheap)
-        return float(max(other.distance(p).min() - half_step_p, self.distance(q).min() - half_step_q))
-
-
-def _side_problem(e: Ellipse, width: float, height: float, gap: float = 0.0) -> str | None:
-    """None if the ellipse is inside the box with more than `gap` to each side, else the side."""
-    tol = 1e-9 * (width + height)  # touching up to rounding counts as touching
-    for side, value in e.box_clearance(width, height).items():
-        if value <= gap + tol:
-            return side
-    return None
-
-
-def _pair_problem(e: Ellipse, f: Ellipse, gap: float = 0.0) -> str | None:
-    """None if e and f are more than gap apart (conservatively), else 'overlaps'/'is too close to'."""
-    value = e.clearance(f, need=gap + 1e-9 * (e.a + f.a))
-    if value < 0:
-        return "overlaps"
-    if value <= gap + 1e-9 * (e.a + f.a):
-        return "touches or is too close to" if gap == 0 else "is closer than the minimum gap to"
-    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -183,7 +42,7 @@ class MeshOptions(Strict):
     @model_validator(mode="after")
     def _check_sizes(self) -> "MeshOptions":
         if self.size is not None and self.min_size is not None and self.min_size > self.size:
-            raise ValueError(f"min_size ({_um(self.min_size)}) is larger than size ({_um(self.size)})")
+            raise ValueError(f"min_size ({fmt_length(self.min_size)}) is larger than size ({fmt_length(self.size)})")
         return self
 
     def filled(self, reference: float) -> "MeshOptions":
@@ -269,18 +128,18 @@ def _check_ellipses(items: list, width: float, height: float, label: str) -> Non
     """Every item inside the box (touching nothing) and clear of the others."""
     shapes = [item.ellipse() for item in items]
     for i, e in enumerate(shapes):
-        side = _side_problem(e, width, height)
+        side = side_problem(e, width, height)
         if side is not None:
             where = {"anode": "touches or crosses the anode (y = 0)",
-                     "cathode": f"touches or crosses the cathode (y = {_um(height)})",
+                     "cathode": f"touches or crosses the cathode (y = {fmt_length(height)})",
                      "left wall": "sticks out of the box or touches the wall x = 0",
-                     "right wall": f"sticks out of the box or touches the wall x = {_um(width)}"}[side]
-            raise ValueError(f"{label}[{i}] (centre {_at(e.x, e.y)}) {where}")
+                     "right wall": f"sticks out of the box or touches the wall x = {fmt_length(width)}"}[side]
+            raise ValueError(f"{label}[{i}] (centre {fmt_point(e.x, e.y)}) {where}")
         for j in range(i):
-            problem = _pair_problem(e, shapes[j])
+            problem = pair_problem(e, shapes[j])
             if problem:
-                raise ValueError(f"{label}[{i}] (centre {_at(e.x, e.y)}) {problem} {label}[{j}] "
-                                 f"(centre {_at(shapes[j].x, shapes[j].y)})")
+                raise ValueError(f"{label}[{i}] (centre {fmt_point(e.x, e.y)}) {problem} {label}[{j}] "
+                                 f"(centre {fmt_point(shapes[j].x, shapes[j].y)})")
 
 
 class SlabGeometry(_Geometry):
@@ -321,13 +180,13 @@ class SlabGeometry(_Geometry):
         width, height = info.data["width"], info.data["height"]
         e = value.ellipse()
         if e.x - e.a <= 0 or e.x + e.a >= width:
-            raise ValueError(f"protrusion (x {_um(e.x - e.a)} to {_um(e.x + e.a)}) does not fit "
-                             f"between the walls x = 0 and x = {_um(width)}")
+            raise ValueError(f"protrusion (x {fmt_length(e.x - e.a)} to {fmt_length(e.x + e.a)}) does not fit "
+                             f"between the walls x = 0 and x = {fmt_length(width)}")
         if value.height >= height:
-            raise ValueError(f"protrusion height ({_um(value.height)}) reaches the cathode "
-                             f"(y = {_um(height)})")
+            raise ValueError(f"protrusion height ({fmt_length(value.height)}) reaches the cathode "
+                             f"(y = {fmt_length(height)})")
         for i, inclusion in enumerate(info.data.get("inclusions", [])):
-            problem = _pair_problem(inclusion.ellipse(), e)
+            problem = pair_problem(inclusion.ellipse(), e)
             if problem:
                 raise ValueError(f"protrusion touches or overlaps inclusions[{i}]")
         return value
@@ -518,7 +377,7 @@ class ParticlesGeometry(_Geometry):
             return value
         a = max(value.semi_axes_max or value.semi_axes)
         if 2 * (a + value.min_gap) >= min(info.data["width"], info.data["height"]):
-            raise ValueError(f"packing particles (semi-axis up to {_um(a)}, gap {_um(value.min_gap)}) "
+            raise ValueError(f"packing particles (semi-axis up to {fmt_length(a)}, gap {fmt_length(value.min_gap)}) "
                              "do not fit in the box")
         return value
 
@@ -530,7 +389,7 @@ class ParticlesGeometry(_Geometry):
         _check_ellipses(value, info.data["width"], info.data["height"], "pores")
         for i, pore in enumerate(value):
             for j, particle in enumerate(info.data.get("particles") or []):
-                problem = _pair_problem(pore.ellipse(), particle.ellipse())
+                problem = pair_problem(pore.ellipse(), particle.ellipse())
                 if problem:
                     raise ValueError(f"pores[{i}] {problem} particles[{j}]")
         return value
@@ -572,10 +431,10 @@ class Filaments(Strict):
     @model_validator(mode="after")
     def _check(self) -> "Filaments":
         if self.width >= self.spacing:
-            raise ValueError(f"filament width ({_um(self.width)}) is not smaller than the spacing "
-                             f"({_um(self.spacing)})")
+            raise ValueError(f"filament width ({fmt_length(self.width)}) is not smaller than the spacing "
+                             f"({fmt_length(self.spacing)})")
         if self.gap >= self.height:
-            raise ValueError(f"filament gap ({_um(self.gap)}) is not below their top ({_um(self.height)})")
+            raise ValueError(f"filament gap ({fmt_length(self.gap)}) is not below their top ({fmt_length(self.height)})")
         if self.offset is None:
             self.offset = self.spacing / 2
         return self
@@ -624,16 +483,16 @@ class DendriteGeometry(_Geometry):
         width, height = info.data["width"], info.data["height"]
         for i, n in enumerate(value):
             if n.center_x - n.radius <= 0 or n.center_x + n.radius >= width:
-                raise ValueError(f"nuclei[{i}] (x {_um(n.center_x - n.radius)} to "
-                                 f"{_um(n.center_x + n.radius)}) touches or crosses a wall "
-                                 f"(x = 0 or {_um(width)})")
+                raise ValueError(f"nuclei[{i}] (x {fmt_length(n.center_x - n.radius)} to "
+                                 f"{fmt_length(n.center_x + n.radius)}) touches or crosses a wall "
+                                 f"(x = 0 or {fmt_length(width)})")
             if n.radius >= height:
-                raise ValueError(f"nuclei[{i}] (radius {_um(n.radius)}) reaches the cathode "
-                                 f"(y = {_um(height)})")
+                raise ValueError(f"nuclei[{i}] (radius {fmt_length(n.radius)}) reaches the cathode "
+                                 f"(y = {fmt_length(height)})")
             for j, m in enumerate(value[:i]):
                 if abs(n.center_x - m.center_x) <= n.radius + m.radius:
-                    raise ValueError(f"nuclei[{i}] (x = {_um(n.center_x)}) touches or overlaps "
-                                     f"nuclei[{j}] (x = {_um(m.center_x)})")
+                    raise ValueError(f"nuclei[{i}] (x = {fmt_length(n.center_x)}) touches or overlaps "
+                                     f"nuclei[{j}] (x = {fmt_length(m.center_x)})")
         return value
 
     @field_validator("filaments")
@@ -643,20 +502,20 @@ class DendriteGeometry(_Geometry):
             return value
         width, height = info.data["width"], info.data["height"]
         if value.height > height:
-            raise ValueError(f"filament height ({_um(value.height)}) exceeds the domain height "
-                             f"({_um(height)})")
+            raise ValueError(f"filament height ({fmt_length(value.height)}) exceeds the domain height "
+                             f"({fmt_length(height)})")
         if value.offset - value.width / 2 <= 0:
-            raise ValueError(f"the first filament (centre x = {_um(value.offset)}, width "
-                             f"{_um(value.width)}) touches or crosses the wall x = 0")
+            raise ValueError(f"the first filament (centre x = {fmt_length(value.offset)}, width "
+                             f"{fmt_length(value.width)}) touches or crosses the wall x = 0")
         strips = value.strips(width)
         if not strips:
-            raise ValueError(f"no filament fits the width {_um(width)} (offset {_um(value.offset)}, "
-                             f"width {_um(value.width)})")
+            raise ValueError(f"no filament fits the width {fmt_length(width)} (offset {fmt_length(value.offset)}, "
+                             f"width {fmt_length(value.width)})")
         for i, n in enumerate(info.data.get("nuclei", [])):
             for k, (x0, x1) in enumerate(strips):
                 dx = max(x0 - n.center_x, 0.0, n.center_x - x1)
                 if math.hypot(dx, value.gap) <= n.radius:
-                    raise ValueError(f"filament strip {k} (x {_um(x0)} to {_um(x1)}) touches or overlaps "
+                    raise ValueError(f"filament strip {k} (x {fmt_length(x0)} to {fmt_length(x1)}) touches or overlaps "
                                      f"nuclei[{i}]")
         return value
 
@@ -665,8 +524,8 @@ class DendriteGeometry(_Geometry):
         if self.refine_height is None:
             self.refine_height = self.height / 2
         if self.refine_height > self.height:
-            raise ValueError(f"refine_height ({_um(self.refine_height)}) exceeds the height "
-                             f"({_um(self.height)})")
+            raise ValueError(f"refine_height ({fmt_length(self.refine_height)}) exceeds the height "
+                             f"({fmt_length(self.height)})")
         return self
 
 

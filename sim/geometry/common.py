@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import gmsh
 
-from sim.config.geometry import Ellipse, MeshOptions
+from sim.config.geometry import MeshOptions
+from sim.config.shapes import Ellipse
 
 BOUNDARY_NAMES = ("anode", "cathode", "walls")
 FACET_TAG_OFFSET = 100

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-from sim.config.geometry import DendriteGeometry, Ellipse
+from sim.config.geometry import DendriteGeometry
+from sim.config.shapes import Ellipse
 from sim.geometry.common import (Shape, add_ellipse, add_rectangle, boundary_groups, finish,
                                  fragment, standard_refinements)
 

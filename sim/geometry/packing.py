@@ -10,7 +10,8 @@ import math
 
 import numpy as np
 
-from sim.config.geometry import Ellipse, Packing, RandomPores
+from sim.config.geometry import Packing, RandomPores
+from sim.config.shapes import Ellipse
 from sim.geometry.common import GeometryError
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sim.config.geometry import Ellipse, ParticlesGeometry
+from sim.config.geometry import ParticlesGeometry
+from sim.config.shapes import Ellipse
 from sim.geometry.common import (Shape, add_ellipse, add_rectangle, boundary_groups, finish,
                                  fragment, standard_refinements)
 from sim.geometry.packing import pack_ellipses, place_pores

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from sim.config.geometry import Ellipse, GeometryConfig, Packing, RandomPores
+from sim.config.geometry import GeometryConfig, Packing, RandomPores
+from sim.config.shapes import Ellipse
 from sim.geometry.common import GeometryError
 from sim.geometry.packing import pack_ellipses, place_pores
 
