@@ -49,18 +49,55 @@ def main() -> None:
 
 
 @main.command()
-@_config_arg
+@click.argument("config", type=click.Path(dir_okay=False), required=False)
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Run directory (default: results/<config name>/).")
 @_set_option
 @click.option("--quiet", is_flag=True, help="Only write log.txt; print nothing but errors.")
-def run(config: str, out: str | None, overrides: tuple[str, ...], quiet: bool) -> None:
+@click.option("--resume", type=click.Path(file_okay=False, exists=True), default=None,
+              help="Continue the run in this directory from its checkpoint (with its config.yaml).")
+def run(config: str | None, out: str | None, overrides: tuple[str, ...], quiet: bool,
+        resume: str | None) -> None:
     """Run CONFIG and write summary.json, fields, figures and log.txt."""
-    loaded = _load(config, overrides)
+    if resume is not None:
+        if overrides or out or config:
+            _echo("error: --resume DIR continues DIR with its own config.yaml; give no CONFIG, --out "
+                  "or --set", err=True)
+            sys.exit(EXIT_INVALID)
+        directory = Path(resume)
+        loaded = _load(str(directory / "config.yaml"), ())
+        summary = directory / "summary.json"
+        loaded.name = json.loads(summary.read_text())["config_name"] if summary.exists() else directory.name
+    elif config is None:
+        _echo("error: give a CONFIG (or --resume DIR)", err=True)
+        sys.exit(EXIT_INVALID)
+    else:
+        loaded = _load(config, overrides)
+        directory = Path(out) if out else Path("results") / loaded.name
     from sim.run import execute
 
-    directory = Path(out) if out else Path("results") / loaded.name
-    sys.exit(execute(loaded, directory, quiet=quiet))
+    sys.exit(execute(loaded, directory, quiet=quiet, resume=resume is not None))
+
+
+@main.command()
+@click.argument("config_a", type=click.Path(dir_okay=False))
+@click.argument("config_b", type=click.Path(dir_okay=False))
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Directory for both runs and the comparison (default: results/<A>_vs_<B>/).")
+@_set_option
+@click.option("--quiet", is_flag=True, help="Only write log.txt; print nothing but errors.")
+def compare(config_a: str, config_b: str, out: str | None, overrides: tuple[str, ...], quiet: bool) -> None:
+    """Run CONFIG_A and CONFIG_B (--set applies to both) and write side-by-side figures."""
+    a, b = _load(config_a, overrides), _load(config_b, overrides)
+    if a.name == b.name:
+        _echo(f"error: both configs are named '{a.name}'", err=True)
+        sys.exit(EXIT_INVALID)
+    from sim.compare import compare as run_compare
+
+    directory = Path(out) if out else Path("results") / f"{a.name}_vs_{b.name}"
+    code = run_compare(a, b, directory, quiet=quiet)
+    _echo(f"comparison: {directory / 'comparison.json'}, figures in {directory / 'figures'}")
+    sys.exit(code)
 
 
 @main.command()

@@ -17,15 +17,7 @@ import numpy as np
 from mpi4py import MPI
 
 from sim._dolfinx import dolfinx
-
-SUMMARY = "summary.json"
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write `text` to `path` via a temporary file and an atomic rename."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+from sim.files import SUMMARY, atomic_write  # noqa: F401 (re-exported: sim.output.atomic_write)
 
 
 def prepare_run_dir(path: Path, comm: MPI.Comm) -> None:

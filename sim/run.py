@@ -26,7 +26,7 @@ from sim.output import (FieldWriter, atomic_write, plot_function, plot_regions, 
                         versions, write_summary)
 from sim.solve import RunResult, SolverFailed
 
-PHYSICS = {"conduction": "sim.physics.conduction"}
+PHYSICS = {"conduction": "sim.physics.conduction", "npp": "sim.physics.npp"}
 
 EXIT_OK, EXIT_INVALID, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INTERNAL = 0, 2, 3, 130, 1
 
@@ -42,6 +42,8 @@ class RunContext:
     quiet: bool = False
     state: dict[str, Any] = field(default_factory=dict)
     """progress a model records while running (e.g. steps, time) for a failure summary"""
+    resume: bool = False
+    """continue from the model's checkpoint in `out` (sim run --resume; transient models that write one)"""
 
     def log(self, message: str) -> None:
         self.logger.info(message)
@@ -100,7 +102,8 @@ def _raise_interrupt(signum, frame):  # SIGTERM (e.g. scancel) ends the run like
     raise KeyboardInterrupt
 
 
-def execute(loaded: LoadedConfig, out: Path, comm: MPI.Comm = MPI.COMM_WORLD, quiet: bool = False) -> int:
+def execute(loaded: LoadedConfig, out: Path, comm: MPI.Comm = MPI.COMM_WORLD, quiet: bool = False,
+            resume: bool = False) -> int:
     """Run a validated config into `out`; returns the process exit code (DESIGN 4)."""
     start = time.perf_counter()
     config = loaded.config
@@ -118,13 +121,14 @@ def execute(loaded: LoadedConfig, out: Path, comm: MPI.Comm = MPI.COMM_WORLD, qu
         "num_dofs": 0, "num_steps": 0, "newton_iterations": 0, "metrics": {},
     }
     ctx = RunContext(out, comm, logger, FieldWriter(out / "fields", comm, config.output.fields),
-                     quiet=quiet)
+                     quiet=quiet, resume=resume)
     code, status, message = EXIT_OK, "ok", ""
     timings: dict[str, float] = {}
     try:
         logger.info(f"run {loaded.name}: {config.physics.kind} on {config.geometry.kind} geometry, "
                     f"{comm.size} rank(s) → {out}")
         tick = time.perf_counter()
+        logger.info("building the mesh (gmsh on rank 0)")
         bundle = build_mesh(config.geometry, comm)
         summary["mesh"] = mesh_summary(bundle)
         timings["mesh"] = time.perf_counter() - tick

@@ -117,6 +117,7 @@ def integrate(stepper: Stepper, cfg: TimeConfig, *, stats: TimeStats | None = No
             stepper.reject()
             stats.rejected_steps += 1
             dt *= cfg.shrink
+            stats.dt = dt  # the step to try next (a checkpoint taken now resumes with it)
             if dt < cfg.dt_min:
                 why = outcome.reason or ("Newton did not converge" if not outcome.converged
                                          else f"change {outcome.change:.3g} > max_change")

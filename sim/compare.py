@@ -1,0 +1,101 @@
+"""`sim compare A.yaml B.yaml`: run two configs and put their answers side by side.
+
+Writes <out>/<name A>/ and <out>/<name B>/ (ordinary run directories), and in <out>:
+`comparison.json` (both metric sets and the ratio B/A), `figures/maps_<field>.png` (the two runs'
+maps next to each other), `figures/central_axis_potential.png` (seed 001 Fig. S27) and
+`figures/anode_li_flux.png` and `anode_li_flux_normalized.png` (Li⁺ flux along the anode, and
+divided by its mean) for NPP runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from mpi4py import MPI
+
+from sim.config import LoadedConfig
+from sim.output import atomic_write
+
+MAP_FIELDS = ("concentration_Li_mol_m3", "potential_V", "concentration_anion_mol_m3",
+              "particle_concentration_Li_mol_m3")
+
+
+def compare(a: LoadedConfig, b: LoadedConfig, out: Path, comm: MPI.Comm = MPI.COMM_WORLD,
+            quiet: bool = False) -> int:
+    """Run both configs into `out` and write the comparison; returns the worse exit code."""
+    from sim.run import execute
+
+    codes = [execute(cfg, out / cfg.name, comm, quiet) for cfg in (a, b)]
+    if comm.rank == 0:
+        summaries = [json.loads((out / cfg.name / "summary.json").read_text()) for cfg in (a, b)]
+        write_comparison(summaries, [out / cfg.name for cfg in (a, b)], out)
+    return max(codes)
+
+
+def write_comparison(summaries: list[dict], run_dirs: list[Path], out: Path) -> None:
+    """comparison.json and the side-by-side figures (rank 0)."""
+    names = [s["config_name"] for s in summaries]
+    metrics = [s.get("metrics", {}) for s in summaries]
+    ratio = {k: metrics[1][k] / metrics[0][k] for k in metrics[0]
+             if k in metrics[1] and isinstance(metrics[0][k], (int, float)) and metrics[0][k]}
+    report = {"runs": names, "status": [s["status"] for s in summaries],
+              "metrics": dict(zip(names, metrics)), "ratio_b_over_a": ratio}
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    atomic_write(out / "comparison.json", json.dumps(report, indent=2) + "\n")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    for field in MAP_FIELDS:
+        images = [d / "figures" / f"{field}.png" for d in run_dirs]
+        if all(p.exists() for p in images):
+            fig, axes = plt.subplots(1, 2, figsize=(14, 5))
+            for ax, path, name in zip(axes, images, names):
+                ax.imshow(plt.imread(path))
+                ax.set_title(name)
+                ax.axis("off")
+            _save(fig, out / "figures" / f"maps_{field}.png")
+    profiles = [s.get("profiles") for s in summaries]
+    if not all(profiles):
+        return
+    figures = out / "figures"
+    axis = [(_um(p["central_axis"]["y_m"]), p["central_axis"]["potential_V"]) for p in profiles]
+    _line_plot(axis, names, "y (µm; anode plane at y = 0)", "electrolyte potential (V)",
+               "Potential along the central axis", figures / "central_axis_potential.png")
+    x = [_um(p["anode_flux"]["x_m"]) for p in profiles]
+    flux = [p["anode_flux"]["li_flux_mol_m2_s"] for p in profiles]
+    _line_plot(list(zip(x, flux)), names, "x along the anode (µm)", "Li⁺ flux into the anode (mol m⁻² s⁻¹)",
+               "Li⁺ flux along the anode", figures / "anode_li_flux.png")
+    means = [m.get("anode_li_flux_mean_mol_m2_s") or 1.0 for m in metrics]
+    _line_plot([(xi, [v / mean for v in f]) for xi, f, mean in zip(x, flux, means)], names,
+               "x along the anode (µm)", "Li⁺ flux / its mean", "Uniformity of the Li⁺ flux along the anode",
+               figures / "anode_li_flux_normalized.png")
+
+
+def _um(values: list[float]) -> list[float]:
+    return [1e6 * v for v in values]
+
+
+def _line_plot(curves: list, names: list[str], xlabel: str, ylabel: str, title: str, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for (x, y), name in zip(curves, names):
+        ax.plot(x, y, label=name)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    _save(fig, path)
+
+
+def _save(fig, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    tmp = path.with_name(f".{path.stem}.tmp.png")
+    fig.tight_layout()
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    os.replace(tmp, path)

@@ -1,0 +1,411 @@
+"""Nernst–Planck–Poisson transport run (DESIGN 3.2): materials → scaled fields → SNES → metrics.
+
+Forms are in sim.physics.npp_forms (unknowns: scaled electrochemical potentials, so concentrations
+stay positive); the composite cathode (particles geometry) is in sim.physics.npp_cathode.
+Electrodes: Li⁺ leaves at the anode and enters at the cathode by a fixed flux or Butler–Volmer
+kinetics (or a reservoir / no reaction); free anions are blocked; walls are insulating.
+Steady runs use pseudo-transient continuation (implicit Euler with growing Δt until nothing
+changes), which keeps the anion amount of a closed cell fixed, the constraint a direct steady
+solve would lack. Depletion is caught a priori (limiting flux, Sand's time) and a posteriori
+(concentration below `depletion_threshold` × c0), never returned as a result.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import basix.ufl
+import numpy as np
+import ufl
+from mpi4py import MPI
+
+from sim._dolfinx import dolfinx
+from sim.config.physics import SolverConfig
+from sim.materials import Transport, transport
+from sim.physics.npp_forms import Scales, butler_volmer, concentrations, nernst_planck, poisson
+from sim.physics.npp_output import NppOutput
+from sim.solve import RunResult, SolverFailed, petsc_options
+from sim.timestep import StepOutcome, TimeConfig, TimeStats, integrate
+from sim.units import F
+
+fem = dolfinx.fem
+QUADRATURE = {"quadrature_degree": 6}
+"""one fixed rule for residuals and balances, so the discrete conservation identity is exact"""
+
+
+def mixed_space(mesh, degree: int, n: int) -> fem.FunctionSpace:
+    """n Lagrange fields of `degree` on `mesh` (μ⁺, μ⁻[, ψ])."""
+    element = basix.ufl.element("Lagrange", mesh.basix_cell(), degree)
+    return fem.functionspace(mesh, basix.ufl.mixed_element([element] * n))
+
+
+def newton_options(rtol: float, atol: float, max_it: int) -> dict:
+    """SNES newtonls + backtracking line search with MUMPS LU (the direct preset)."""
+    return petsc_options(SolverConfig(rtol=rtol, atol=atol, max_iterations=max_it),
+                         symmetric=False, nonlinear=True)
+
+
+def region_transport(config) -> dict[str, Transport]:
+    """Transport properties of every region's card at the run temperature (SolverFailed names
+    the region whose card cannot be used, e.g. t⁺ below the filler-free value)."""
+    out = {}
+    for region in config.materials:
+        try:
+            out[region] = transport(config.material(region), config.physics.temperature)
+        except ValueError as exc:
+            raise SolverFailed(f"material of region '{region}': {exc}") from None
+    return out
+
+
+def cell_field(bundle, values: dict[str, float]) -> fem.Function:
+    """A DG0 function with one value per region."""
+    f = fem.Function(fem.functionspace(bundle.mesh, ("DG", 0)))
+    for region, tag in bundle.regions.items():
+        f.x.array[bundle.cell_tags.find(tag)] = values[region]
+    f.x.scatter_forward()
+    return f
+
+
+@dataclass
+class NppProblem:
+    """The discrete NPP problem of one config on one mesh, stepping in time (a `Stepper`)."""
+
+    config: object
+    bundle: object
+    scales: Scales
+    props: dict[str, Transport]
+    w: fem.Function = field(init=False)
+    w_old: fem.Function = field(init=False)
+
+    def __post_init__(self) -> None:
+        phys, bundle, s = self.config.physics, self.bundle, self.scales
+        mesh = bundle.mesh
+        self.poisson_mode = phys.mode == "poisson"
+        W = mixed_space(mesh, phys.element_degree, 3 if self.poisson_mode else 2)
+        self.W = W
+        self.w, self.w_old = fem.Function(W), fem.Function(W)
+        props = self.props
+        self.d_p = cell_field(bundle, {r: p.d_cation / s.diffusivity for r, p in props.items()})
+        self.d_m = cell_field(bundle, {r: p.d_anion / s.diffusivity for r, p in props.items()})
+        self.fixed = cell_field(bundle, {r: p.immobile_fraction * p.salt_concentration / s.concentration
+                                         for r, p in props.items()})
+        self.c0 = cell_field(bundle, {r: p.salt_concentration / s.concentration for r, p in props.items()})
+        self.dx = ufl.Measure("dx", domain=mesh, subdomain_data=bundle.cell_tags, metadata=QUADRATURE)
+        self.ds = ufl.Measure("ds", domain=mesh, subdomain_data=bundle.facet_tags, metadata=QUADRATURE)
+        self.dt = fem.Constant(mesh, 1.0)
+        u, u_old = ufl.split(self.w), ufl.split(self.w_old)
+        psi, psi_old = (u[2], u_old[2]) if self.poisson_mode else (None, None)
+        self.c_p, self.c_m, self.psi = concentrations(u[0], u[1], self.fixed, psi)
+        c_p_old, c_m_old, _ = concentrations(u_old[0], u_old[1], self.fixed, psi_old)
+        v = ufl.TestFunctions(W)
+        self.influx = self._influx()
+        F_ = (nernst_planck(self.c_p, c_p_old, self.d_p, u[0], v[0], self.dt, self.dx)
+              + nernst_planck(self.c_m, c_m_old, self.d_m, u[1], v[1], self.dt, self.dx))
+        for name, j in self.influx.items():
+            F_ -= j * v[0] * self.ds(bundle.boundaries[name])
+        if self.poisson_mode:
+            eps = cell_field(bundle, {r: s.permittivity(self._eps_r(r)) for r in props})
+            F_ += poisson(self.psi, v[2], eps, self.c_p - self.c_m - self.fixed, self.dx)
+        self._initial_state()
+        solver = self.config.solver
+        self.problem = fem.petsc.NonlinearProblem(
+            F_, self.w, bcs=self._bcs(), petsc_options_prefix="npp_",
+            petsc_options=petsc_options(solver, symmetric=False, nonlinear=True))
+
+    # -- set-up ---------------------------------------------------------------------------------
+    def _eps_r(self, region: str) -> float:
+        eps = self.props[region].relative_permittivity
+        if eps is None:
+            raise SolverFailed(f"poisson mode needs relative_permittivity on the card of '{region}'")
+        return eps
+
+    def length(self, boundary: str) -> float:
+        """Length of a boundary in mesh units."""
+        form = fem.form(1.0 * self.ds(self.bundle.boundaries[boundary]))
+        return self.bundle.mesh.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
+
+    def _influx(self) -> dict:
+        """Scaled Li⁺ flux into the electrolyte at each electrode (UFL; numbers are Constants so a
+        sweep over them does not recompile the forms)."""
+        phys, s, mesh = self.config.physics, self.scales, self.bundle.mesh
+        reaction = phys.reaction
+        if reaction.kind in ("blocking", "reservoir"):
+            return {"anode": fem.Constant(mesh, 0.0), "cathode": fem.Constant(mesh, 0.0)}
+        if reaction.kind == "flux":
+            n_out = reaction.li_flux * phys.flux_scale / s.flux
+            self.flux_in = fem.Constant(mesh, n_out * self.length("anode") / self.length("cathode"))
+            self.flux_out = fem.Constant(mesh, n_out)
+            return {"anode": -self.flux_out, "cathode": self.flux_in}
+        rate = fem.Constant(mesh, reaction.exchange_current_density / F / s.flux)
+        alpha = fem.Constant(mesh, reaction.alpha)
+        self.electrode_psi = {"anode": fem.Constant(mesh, 0.0),
+                              "cathode": fem.Constant(mesh, phys.potential_difference / s.potential)}
+        return {name: butler_volmer(self.c_p / self.c0, value - self.psi, rate, alpha)
+                for name, value in self.electrode_psi.items()}
+
+    def _initial_state(self) -> None:
+        """Uniform salt c0 per region, no potential: μ⁺ = ln ĉ0, μ⁻ = ln((1 − f) ĉ0), as P1
+        lumped-mass projections (the area-weighted mean at nodes shared by regions: the same on
+        any number of ranks, unlike picking one cell's value)."""
+        P1 = fem.functionspace(self.bundle.mesh, ("Lagrange", 1))
+        v = ufl.TestFunction(P1)
+        mass = fem.assemble_vector(fem.form(v * self.dx))
+        mass.scatter_reverse(dolfinx.la.InsertMode.add)
+        for i, expr in enumerate((ufl.ln(self.c0), ufl.ln(self.c0 - self.fixed))):
+            nodal = fem.Function(P1)
+            b = fem.assemble_vector(fem.form(expr * v * self.dx))
+            b.scatter_reverse(dolfinx.la.InsertMode.add)
+            owned = P1.dofmap.index_map.size_local
+            nodal.x.array[:owned] = b.array[:owned] / mass.array[:owned]
+            nodal.x.scatter_forward()
+            self.w.sub(i).interpolate(nodal)
+        self.w.x.scatter_forward()
+        self.w_old.x.array[:] = self.w.x.array
+
+    def _bcs(self) -> list:
+        """Poisson: φ = 0 at the anode (and ΔV at the cathode); reservoir: initial μ± at the anode;
+        electroneutral otherwise without Butler–Volmer: μ⁻ pinned at one anode node (the potential
+        is defined up to a constant)."""
+        phys, bundle, mesh = self.config.physics, self.bundle, self.bundle.mesh
+        fdim = mesh.topology.dim - 1
+        mesh.topology.create_connectivity(fdim, fdim + 1)
+        bcs = []
+        if self.poisson_mode:
+            values = {"anode": 0.0}
+            if phys.potential_difference is not None:
+                values["cathode"] = phys.potential_difference / self.scales.potential
+            for name, value in values.items():
+                dofs = fem.locate_dofs_topological(self.W.sub(2), fdim,
+                                                   bundle.facet_tags.find(bundle.boundaries[name]))
+                bcs.append(fem.dirichletbc(value, dofs, self.W.sub(2)))
+        if phys.reaction.kind == "reservoir":
+            anode = bundle.facet_tags.find(bundle.boundaries["anode"])
+            for i in (0, 1):
+                Vi, _ = self.W.sub(i).collapse()
+                value = fem.Function(Vi)
+                value.interpolate(self.w.sub(i))
+                dofs = fem.locate_dofs_topological((self.W.sub(i), Vi), fdim, anode)
+                bcs.append(fem.dirichletbc(value, dofs, self.W.sub(i)))
+        elif not self.poisson_mode and phys.reaction.kind != "butler_volmer":
+            V1, _ = self.W.sub(1).collapse()
+            dofs = fem.locate_dofs_topological((self.W.sub(1), V1), fdim,
+                                               bundle.facet_tags.find(bundle.boundaries["anode"]))
+            pin = fem.Function(V1)
+            pin.interpolate(self.w.sub(1))
+            bcs.append(fem.dirichletbc(pin, self._one_global_dof(dofs), self.W.sub(1)))
+        return bcs
+
+    def _one_global_dof(self, dofs: list[np.ndarray]) -> list[np.ndarray]:
+        """Keep one dof (the owned one with the smallest global index) of the (W.sub, V) pair."""
+        imap = self.W.dofmap.index_map
+        bs = self.W.dofmap.index_map_bs
+        parent = dofs[0]
+        owned = parent[parent < imap.size_local * bs]
+        glob = imap.local_to_global(owned // bs) * bs + owned % bs if owned.size else np.array([], np.int64)
+        best = self.bundle.mesh.comm.allreduce(int(glob.min()) if glob.size else 2**62, op=MPI.MIN)
+        keep = np.flatnonzero(glob == best)
+        return [dofs[0][keep].astype(np.int32), dofs[1][keep].astype(np.int32)]
+
+    # -- Stepper ---------------------------------------------------------------------------------
+    def step(self, t: float, dt: float) -> StepOutcome:
+        self.dt.value = dt / self.scales.time
+        self.problem.solve()
+        snes = self.problem.solver
+        reason = snes.getConvergedReason()
+        its, kits = snes.getIterationNumber(), snes.getLinearSolveIterations()
+        finite = self.bundle.mesh.comm.allreduce(bool(np.isfinite(self.w.x.array).all()), op=MPI.LAND)
+        if reason <= 0 or not finite:
+            return StepOutcome(False, its, kits, reason=f"Newton diverged (PETSc reason {reason})")
+        diff = np.abs(self.w.x.array - self.w_old.x.array)
+        change = self.bundle.mesh.comm.allreduce(float(diff.max()) if diff.size else 0.0, op=MPI.MAX)
+        return StepOutcome(True, its, kits, change)
+
+    def accept(self) -> None:
+        self.w_old.x.array[:] = self.w.x.array
+
+    def reject(self) -> None:
+        self.w.x.array[:] = self.w_old.x.array
+
+    # -- integrals -------------------------------------------------------------------------------
+    def integral(self, expr, measure) -> float:
+        return self.bundle.mesh.comm.allreduce(fem.assemble_scalar(fem.form(expr * measure)), op=MPI.SUM)
+
+    def net_influx(self) -> float:
+        """Scaled Li⁺ entering through both electrodes per unit scaled time (per unit depth)."""
+        return sum(self.integral(j, self.ds(self.bundle.boundaries[n])) for n, j in self.influx.items())
+
+    def totals(self) -> dict[str, float]:
+        """Scaled amounts of Li⁺ and free anions and the net charge."""
+        return {"li": self.integral(self.c_p, self.dx), "anion": self.integral(self.c_m, self.dx),
+                "charge": self.integral(self.c_p - self.c_m - self.fixed, self.dx)}
+
+
+def _refuse(problem: NppProblem, ctx, message: str) -> None:
+    if problem.config.physics.checks == "refuse":
+        raise SolverFailed(message)
+    if ctx is not None:
+        ctx.logger.warning(message)
+
+
+def electrode_cells(bundle, names: tuple[str, ...]) -> np.ndarray:
+    """Local cells with a facet on the named boundaries."""
+    mesh = bundle.mesh
+    tdim = mesh.topology.dim
+    mesh.topology.create_connectivity(tdim - 1, tdim)
+    f2c = mesh.topology.connectivity(tdim - 1, tdim)
+    facets = np.concatenate([bundle.facet_tags.find(bundle.boundaries[n]) for n in names])
+    cells = [f2c.links(f) for f in facets]
+    return np.unique(np.concatenate(cells)).astype(np.int32) if cells else np.zeros(0, np.int32)
+
+
+def check_debye(problem: NppProblem, ctx) -> None:
+    """Poisson mode: refuse (or warn) when cells at the electrodes are larger than the Debye length."""
+    bundle, s = problem.bundle, problem.scales
+    mesh = bundle.mesh
+    cells = electrode_cells(bundle, ("anode", "cathode"))
+    h_local = float(mesh.h(mesh.topology.dim, cells).max()) if cells.size else 0.0
+    h = mesh.comm.allreduce(h_local, op=MPI.MAX)
+    debye = min(s.debye_length(problem._eps_r(r), (p.salt_concentration * (2.0 - p.immobile_fraction))
+                               / s.concentration) for r, p in problem.props.items())
+    if h > debye:
+        _refuse(problem, ctx, f"the mesh does not resolve the Debye length at the electrodes: cells "
+                f"of {h * s.length:.3g} m vs λ_D = {debye * s.length:.3g} m; grade the mesh to "
+                f"~λ_D/2 at the electrodes or use mode: electroneutral")
+
+
+def depletion_estimate(problem: NppProblem, height: float) -> tuple[float, float] | None:
+    """(limiting flux 4D⁺c0/L, Sand time at the imposed flux) for the binary salt next to the anode,
+    or None when it has immobile anions (then the electroneutral model has no limiting flux)."""
+    bundle = problem.bundle
+    cells = electrode_cells(bundle, ("anode",))
+    local = {name for name, tag in bundle.regions.items() if np.isin(cells, bundle.cell_tags.find(tag)).any()}
+    names = set().union(*bundle.mesh.comm.allgather(local))
+    binary = [problem.props[n] for n in sorted(names) if problem.props[n].immobile_fraction == 0.0]
+    if not binary:
+        return None
+    p = min(binary, key=lambda q: q.d_cation)
+    phys = problem.config.physics
+    n = phys.reaction.li_flux * phys.flux_scale if phys.reaction.kind == "flux" else math.nan
+    d_amb = 2.0 * p.d_cation * p.d_anion / (p.d_cation + p.d_anion)
+    sand = math.pi * d_amb * p.salt_concentration**2 / (4.0 * (n * (1.0 - p.transference_number))**2)
+    return 4.0 * p.d_cation * p.salt_concentration / height, sand
+
+
+def check_depletion(problem: NppProblem, height: float, ctx) -> str:
+    """Refuse (or warn about) a fixed flux that the estimate says depletes Li⁺; returns a hint."""
+    estimate = depletion_estimate(problem, height)
+    if estimate is None:
+        return "no limiting-flux estimate (immobile anions next to the anode)"
+    n_lim, sand = estimate
+    hint = f"limiting Li⁺ flux 4D⁺c0/L ≈ {n_lim:.3g} mol m⁻² s⁻¹ (L = {height:.3g} m)"
+    phys = problem.config.physics
+    if phys.reaction.kind != "flux":
+        return hint
+    n = phys.reaction.li_flux * phys.flux_scale
+    hint += (f"; imposed {n:.3g} mol m⁻² s⁻¹ = {n / n_lim:.3g} × limiting; Sand time "
+             f"πD_amb c0²/(4(N(1 − t⁺))²) ≈ {sand:.3g} s")
+    advice = "lower flux_scale, raise the temperature, or shorten the window"
+    if phys.time is None and n >= n_lim:
+        _refuse(problem, ctx, f"no steady state: the imposed Li⁺ flux exceeds the limiting flux, Li⁺ "
+                f"depletes at the anode ({hint}); {advice}")
+    elif phys.time is not None and phys.time.t_end >= sand:
+        _refuse(problem, ctx, f"Li⁺ depletes at the anode at t ≈ {sand:.3g} s < t_end = "
+                f"{phys.time.t_end:.3g} s ({hint}); beyond it the electrolyte cannot carry the "
+                f"imposed current; {advice}")
+    return hint
+
+
+class Monitor:
+    """A Stepper wrapper that remembers the change of the last accepted step."""
+
+    def __init__(self, problem: NppProblem) -> None:
+        self.problem, self.pending, self.last_change = problem, np.inf, np.inf
+
+    def step(self, t: float, dt: float) -> StepOutcome:
+        outcome = self.problem.step(t, dt)
+        self.pending = outcome.change
+        return outcome
+
+    def accept(self) -> None:
+        self.problem.accept()
+        self.last_change = self.pending
+
+    def reject(self) -> None:
+        self.problem.reject()
+
+
+def advance(problem: NppProblem, time_cfg: TimeConfig | None, height: float, *,
+            tolerance: float = 1e-9, on_step=None, on_output=None, progress=None) -> TimeStats:
+    """Integrate over `time_cfg`, or (None) to the steady state by pseudo-transient continuation:
+    implicit Euler from 1e-4 to 1e4 of the slowest diffusion time L²/D⁺ over the film, until a step
+    of at least that time changes no unknown by more than `tolerance`."""
+    monitor = Monitor(problem)
+    if time_cfg is not None:
+        return integrate(monitor, time_cfg, on_step=on_step, on_output=on_output, progress=progress)
+    tau = height**2 / min(p.d_cation for p in problem.props.values())
+    cfg = TimeConfig(t_end=1e8 * tau, dt_initial=1e-4 * tau, dt_max=1e4 * tau, growth=2.0,
+                     target_newton_iterations=8, max_steps=400)
+
+    def steady(stats: TimeStats) -> bool:
+        if on_step is not None:
+            on_step(stats)
+        return stats.dt >= tau and monitor.last_change < tolerance
+
+    stats = integrate(monitor, cfg, on_step=steady)
+    if not monitor.last_change < tolerance:
+        raise SolverFailed(f"no steady state after {stats.steps} pseudo-time steps (last change "
+                           f"{monitor.last_change:.3g})")
+    return stats
+
+
+def run(config, bundle, ctx) -> RunResult:
+    """Solve the NPP problem of `config`; report fluxes, concentrations, potentials and balances."""
+    if "particle" in bundle.regions:
+        from sim.physics.npp_cathode import run_cathode
+
+        return run_cathode(config, bundle, ctx)
+    phys = config.physics
+    props = region_transport(config)
+    scales = Scales(bundle.length_scale, max(p.salt_concentration for p in props.values()),
+                    max(p.d_cation for p in props.values()), phys.temperature)
+    for region, p in props.items():
+        ctx.log(f"{region}: σ = {p.conductivity:.4g} S/m, t⁺ = {p.transference_number:.3g}, "
+                f"D⁺ = {p.d_cation:.4g}, D⁻ = {p.d_anion:.4g} m²/s, immobile anion fraction "
+                f"{p.immobile_fraction:.3g}")
+    problem = NppProblem(config, bundle, scales, props)
+    if problem.poisson_mode:
+        check_debye(problem, ctx)
+    out = NppOutput(problem, ctx)
+    height = out.electrode_distance * scales.length
+    hint = check_depletion(problem, height, ctx)
+    ctx.log(hint)
+    ndofs = problem.W.dofmap.index_map.size_global * problem.W.dofmap.index_map_bs
+    ctx.log(f"npp ({phys.mode}, {phys.reaction.kind}): {ndofs} dofs, time unit {scales.time:.3g} s")
+    balance = out.start_balance()
+
+    def on_step(stats: TimeStats) -> None:
+        balance.add(stats.dt / scales.time * problem.net_influx())
+        out.check_depletion(stats.t)
+
+    steady = phys.time is None
+    if not steady:
+        out.write(0.0)
+    start = time.perf_counter()
+    try:
+        with ctx.progress("npp", phys.time.t_end if phys.time else 1.0) as update:
+            stats = advance(problem, phys.time, height, tolerance=phys.steady_tolerance, on_step=on_step,
+                            on_output=out.write, progress=None if steady else update)
+    except SolverFailed as exc:
+        ctx.state["summary"] = {"metrics": out.metrics(balance)}
+        raise SolverFailed(f"{exc}; {out.depletion_state()}; {hint}") from None
+    solve_time = time.perf_counter() - start
+    if steady:
+        out.write(0.0)
+    metrics = out.metrics(balance) | {"time_s": 0.0 if steady else stats.t}
+    return RunResult(metrics=metrics, num_dofs=ndofs, num_steps=stats.steps,
+                     newton_iterations=stats.newton_iterations, krylov_iterations=stats.krylov_iterations,
+                     plots=out.plots(), extra={"profiles": out.profiles(), "steady": steady,
+                                               "rejected_steps": stats.rejected_steps,
+                                               "solve_time_s": solve_time})

@@ -1,0 +1,215 @@
+"""Composite cathode (seed 003, DESIGN 3.2): Li⁺ transport in the binder (electroneutral
+Nernst–Planck, unknowns μ̂±) and Li diffusion in the active particles, on two sub-meshes coupled
+across the particle surface by a thin-interface transfer flux j = k (c_binder − c_particle/K).
+
+Both fields live on sub-meshes of the parent mesh (the concentration jumps at the particle
+surface); every measure is on the parent mesh and the interface integral uses packed
+(cell, local facet) pairs with the binder always on the "+" side (ENVIRONMENT.md, DOLFINx 0.11).
+The anode side (separator) is a salt reservoir, the current collector and pores block all species.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import ufl
+from mpi4py import MPI
+
+from sim._dolfinx import dolfinx
+from sim.materials import transport
+from sim.physics.npp_forms import Scales, concentrations
+from sim.solve import RunResult, SolverFailed, petsc_options
+from sim.timestep import StepOutcome, integrate
+
+fem = dolfinx.fem
+INTERFACE = 1
+"""dS subdomain id of the particle surface"""
+
+
+def interface_data(bundle, binder: int, particle: int) -> np.ndarray:
+    """[binder cell, local facet, particle cell, local facet] per owned particle-surface facet."""
+    mesh = bundle.mesh
+    tdim, fdim = mesh.topology.dim, mesh.topology.dim - 1
+    mesh.topology.create_connectivity(fdim, tdim)
+    mesh.topology.create_connectivity(tdim, fdim)
+    f2c, c2f = mesh.topology.connectivity(fdim, tdim), mesh.topology.connectivity(tdim, fdim)
+    cell_tag = np.zeros(mesh.topology.index_map(tdim).size_local + mesh.topology.index_map(tdim).num_ghosts,
+                        dtype=np.int32)
+    cell_tag[bundle.cell_tags.indices] = bundle.cell_tags.values
+    facets = bundle.facet_tags.find(bundle.boundaries["particle_surface"])
+    facets = facets[facets < mesh.topology.index_map(fdim).size_local]
+    rows = []
+    for f in facets:
+        cells = f2c.links(f)
+        if len(cells) != 2:
+            continue
+        a, b = (cells if cell_tag[cells[0]] == binder else cells[::-1])
+        if cell_tag[a] != binder or cell_tag[b] != particle:
+            continue
+        rows.append([a, np.flatnonzero(c2f.links(a) == f)[0], b, np.flatnonzero(c2f.links(b) == f)[0]])
+    return np.asarray(rows, dtype=np.int32).reshape(-1)
+
+
+class CathodeProblem:
+    """Binder μ̂⁺, μ̂⁻ and particle ĉ_p on sub-meshes, implicit Euler (a `Stepper`)."""
+
+    def __init__(self, config, bundle) -> None:
+        phys, mesh = config.physics, bundle.mesh
+        tdim = mesh.topology.dim
+        binder = transport(config.material("binder"), phys.temperature)
+        d_particle = config.material("particle").si("diffusivity")
+        self.binder, self.bundle, self.config = binder, bundle, config
+        s = self.scales = Scales(bundle.length_scale, binder.salt_concentration, binder.d_cation,
+                                 phys.temperature)
+        tags = bundle.regions
+        subs = {name: dolfinx.mesh.create_submesh(mesh, tdim, bundle.cell_tags.find(tags[name]))
+                for name in ("binder", "particle")}
+        self.meshes = {name: sub[0] for name, sub in subs.items()}
+        entity_maps = [sub[1] for sub in subs.values()]
+        spaces = [fem.functionspace(self.meshes[name], ("Lagrange", phys.element_degree))
+                  for name in ("binder", "binder", "particle")]  # one space per block (BCs find theirs)
+        self.u = [fem.Function(V, name=name) for V, name in zip(spaces, ("mu_Li", "mu_anion", "particle_c"))]
+        self.u_old = [fem.Function(f.function_space) for f in self.u]
+        f = binder.immobile_fraction
+        init = [np.log(1.0), np.log(1.0 - f), phys.interface.particle_initial_concentration / s.concentration]
+        for fn, old, value in zip(self.u, self.u_old, init):
+            fn.x.array[:] = value
+            old.x.array[:] = value
+        self.fixed = fem.Constant(mesh, f)
+        self.dt = fem.Constant(mesh, 1.0)
+        dx = ufl.Measure("dx", domain=mesh, subdomain_data=bundle.cell_tags, metadata={"quadrature_degree": 6})
+        self.dx_b, self.dx_p = dx(tags["binder"]), dx(tags["particle"])
+        # lumped particle mass (vertex rule): keeps the linear particle concentration non-negative
+        # where its thin diffusion layer (√(D t) ≈ 0.1 µm in 10 s) is not resolved by the mesh
+        self.dx_lumped = ufl.Measure("dx", domain=mesh, subdomain_data=bundle.cell_tags,
+                                     metadata={"quadrature_rule": "vertex", "quadrature_degree": 1})(tags["particle"])
+        self.dS = ufl.Measure("dS", domain=mesh, metadata={"quadrature_degree": 6},
+                              subdomain_data=[(INTERFACE, interface_data(bundle, tags["binder"], tags["particle"]))])
+        self.c, c_m, self.psi = concentrations(self.u[0], self.u[1], self.fixed)
+        c_old, c_m_old, _ = concentrations(self.u_old[0], self.u_old[1], self.fixed)
+        k = fem.Constant(mesh, phys.interface.transfer_coefficient * s.length / s.diffusivity)
+        partition = fem.Constant(mesh, phys.interface.partition_coefficient)
+        cp, cp_old = self.u[2], self.u_old[2]
+        self.j = k * (self.c("+") - cp("-") / partition)
+        v = [ufl.TestFunction(fn.function_space) for fn in self.u]
+        d_plus, d_m, d_p = 1.0, binder.d_anion / s.diffusivity, d_particle / s.diffusivity  # D_ref = D⁺
+        self.li_residual = lambda w: ((self.c - c_old) / self.dt * w * self.dx_b
+                                      + d_plus * self.c * ufl.inner(ufl.grad(self.u[0]), ufl.grad(w)) * self.dx_b
+                                      + self.j * w("+") * self.dS(INTERFACE))
+        forms = [self.li_residual(v[0]),
+                 (c_m - c_m_old) / self.dt * v[1] * self.dx_b
+                 + d_m * c_m * ufl.inner(ufl.grad(self.u[1]), ufl.grad(v[1])) * self.dx_b,
+                 (cp - cp_old) / self.dt * v[2] * self.dx_lumped
+                 + d_p * ufl.inner(ufl.grad(cp), ufl.grad(v[2])) * self.dx_p - self.j * v[2]("-") * self.dS(INTERFACE)]
+        self.entity_maps = entity_maps
+        self.problem = fem.petsc.NonlinearProblem(
+            forms, self.u, bcs=self._reservoir(spaces[:2], init[:2]), entity_maps=entity_maps, kind="mpi",
+            petsc_options_prefix="npp_cathode_",
+            petsc_options=petsc_options(config.solver, symmetric=False, nonlinear=True))
+        self.entered_total, self.pending = 0.0, 0.0
+        """scaled Li⁺ that entered from the reservoir over the accepted steps"""
+        self.indicator = fem.Function(spaces[0])
+        self.indicator.x.array[self._anode_dofs] = 1.0
+
+    def _reservoir(self, spaces: list, values: list[float]) -> list:
+        """μ̂± fixed at their initial values on the anode (separator) side of the binder."""
+        sub = self.meshes["binder"]
+        fdim = sub.topology.dim - 1
+        sub.topology.create_connectivity(fdim, fdim + 1)
+        y0 = self.bundle.mesh.comm.allreduce(float(self.bundle.mesh.geometry.x[:, 1].min()), op=MPI.MIN)
+        facets = dolfinx.mesh.locate_entities_boundary(sub, fdim, lambda x: np.isclose(x[1], y0))
+        self._anode_dofs = fem.locate_dofs_topological(spaces[0], fdim, facets)
+        return [fem.dirichletbc(value, self._anode_dofs, V) for V, value in zip(spaces, values)]
+
+    # -- Stepper ---------------------------------------------------------------------------------
+    def step(self, t: float, dt: float) -> StepOutcome:
+        self.dt.value = dt / self.scales.time
+        self.problem.solve()
+        snes = self.problem.solver
+        reason = snes.getConvergedReason()
+        its, kits = snes.getIterationNumber(), snes.getLinearSolveIterations()
+        arrays = [fn.x.array for fn in self.u]
+        comm = self.bundle.mesh.comm
+        if reason <= 0 or not comm.allreduce(all(np.isfinite(a).all() for a in arrays), op=MPI.LAND):
+            return StepOutcome(False, its, kits, reason=f"Newton diverged (PETSc reason {reason})")
+        change = max((np.abs(a - o.x.array).max() if a.size else 0.0) for a, o in zip(arrays, self.u_old))
+        self.pending = self.dt.value * self.entered()
+        return StepOutcome(True, its, kits, comm.allreduce(float(change), op=MPI.MAX))
+
+    def accept(self) -> None:
+        self.entered_total += self.pending
+        for fn, old in zip(self.u, self.u_old):
+            old.x.array[:] = fn.x.array
+
+    def reject(self) -> None:
+        for fn, old in zip(self.u, self.u_old):
+            fn.x.array[:] = old.x.array
+
+    # -- reports -----------------------------------------------------------------------------
+    def integral(self, expr) -> float:
+        form = fem.form(expr, entity_maps=self.entity_maps)
+        return self.bundle.mesh.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
+
+    def totals(self) -> dict[str, float]:
+        return {"binder": self.integral(self.c * self.dx_b), "particle": self.integral(self.u[2] * self.dx_lumped)}
+
+    def entered(self) -> float:
+        """Scaled Li⁺ per scaled time entering from the reservoir in the last solved step: the
+        Dirichlet reaction of the Li⁺ equation (its residual tested with the anode-node indicator)."""
+        return self.integral(self.li_residual(self.indicator))
+
+
+def run_cathode(config, bundle, ctx) -> RunResult:
+    """10 s discharge-type transfer of Li⁺ from the binder into the particles (seed 003)."""
+    phys = config.physics
+    if phys.interface is None or phys.time is None:
+        raise SolverFailed("a composite electrode (particles geometry) needs physics.interface and physics.time")
+    p = CathodeProblem(config, bundle)
+    s = p.scales
+    ctx.log(f"binder: D⁺ = {p.binder.d_cation:.4g}, D⁻ = {p.binder.d_anion:.4g} m²/s; particle D = "
+            f"{config.material('particle').si('diffusivity'):.3g} m²/s")
+    deg = phys.element_degree
+    out = {"concentration_Li_mol_m3": (p.meshes["binder"], p.c * s.concentration),
+           "potential_V": (p.meshes["binder"], p.psi * s.potential),
+           "particle_concentration_Li_mol_m3": (p.meshes["particle"], p.u[2] * s.concentration)}
+    fields = {}
+    for name, (mesh, expr) in out.items():
+        fn = fem.Function(fem.functionspace(mesh, ("DG", deg)), name=name)
+        fields[name] = (fn, fem.Expression(expr, fn.function_space.element.interpolation_points))
+
+    def write(t: float) -> None:
+        for fn, expr in fields.values():
+            fn.interpolate(expr)
+        ctx.write_fields([fields["concentration_Li_mol_m3"][0], fields["potential_V"][0]], t)
+        ctx.write_fields([fields["particle_concentration_Li_mol_m3"][0]], t)
+
+    initial = p.totals()
+    write(0.0)
+    start = time.perf_counter()
+    with ctx.progress("npp cathode", phys.time.t_end) as update:
+        stats = integrate(p, phys.time, on_output=write, progress=update)
+    solve_time = time.perf_counter() - start
+    totals = p.totals()
+    volume = {name: p.integral(fem.Constant(bundle.mesh, 1.0) * m) for name, m in (("particle", p.dx_p),)}
+    c_b = fields["concentration_Li_mol_m3"][0].x.array
+    c_p = fields["particle_concentration_Li_mol_m3"][0].x.array
+    comm = bundle.mesh.comm
+    amount = s.concentration * s.length**2
+    metrics = {
+        "li_inserted_mol_m": (totals["particle"] - initial["particle"]) * amount,
+        "particle_mean_concentration_mol_m3": totals["particle"] / volume["particle"] * s.concentration,
+        "li_from_separator_mol_m": p.entered_total * amount,
+        "min_concentration_Li_mol_m3": comm.allreduce(float(c_b.min()) if c_b.size else np.inf, op=MPI.MIN),
+        "max_concentration_Li_mol_m3": comm.allreduce(float(c_b.max()) if c_b.size else -np.inf, op=MPI.MAX),
+        "min_particle_concentration_mol_m3": comm.allreduce(float(c_p.min()) if c_p.size else np.inf,
+                                                            op=MPI.MIN),
+        "mass_balance_rel_error": abs(totals["binder"] + totals["particle"] - initial["binder"]
+                                      - initial["particle"] - p.entered_total) / initial["binder"],
+        "time_s": stats.t,
+    }
+    ndofs = sum(fn.function_space.dofmap.index_map.size_global for fn in p.u)
+    return RunResult(metrics=metrics, num_dofs=ndofs, num_steps=stats.steps,
+                     newton_iterations=stats.newton_iterations, krylov_iterations=stats.krylov_iterations,
+                     plots={name: fn for name, (fn, _) in fields.items()},
+                     extra={"solve_time_s": solve_time})
