@@ -3,7 +3,8 @@ SHELL := /bin/bash
 
 PYTHON      ?= .venv/bin/python
 SIM         ?= .venv/bin/sim
-DEMO_CONFIGS ?= configs/seed002_bilayer.yaml configs/examples/conduction_peo_mof_slab.yaml
+DEMO_A ?= configs/peo_100x20.yaml
+DEMO_B ?= configs/peo_mof_100x20.yaml
 PYTEST_ARGS ?=
 
 .PHONY: setup test demo bench clean
@@ -15,8 +16,7 @@ test: setup
 	$(PYTHON) -m pytest -q $(PYTEST_ARGS) tests
 
 demo: setup
-	@for c in $(DEMO_CONFIGS); do $(SIM) run $$c || exit $$?; done
-	@echo "demo results: results/ (open results/<name>/fields/*.bp in ParaView; figures in results/<name>/figures/)"
+	$(SIM) compare $(DEMO_A) $(DEMO_B)
 
 bench: setup
 	$(PYTHON) benchmarks/run.py
