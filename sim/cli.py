@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from sim.config import ConfigError, LoadedConfig, load_config
+from sim.sweep.cli import sweep
 
 EXIT_INVALID = 2
 
@@ -184,6 +185,8 @@ def schema(out: str | None) -> None:
     else:
         _echo(text)
 
+
+main.add_command(sweep)
 
 if __name__ == "__main__":
     main()

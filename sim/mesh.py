@@ -12,6 +12,7 @@ Mesh coordinates are in micrometres: multiply by `bundle.length_scale` (1e-6) fo
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 import warnings
 from dataclasses import dataclass, field
@@ -91,7 +92,9 @@ def build_mesh(geometry_cfg: Any, comm: MPI.Comm = MPI.COMM_WORLD,
     if comm.rank == 0:
         started = not gmsh.isInitialized()
         if started:
+            previous = signal.getsignal(signal.SIGTERM)
             gmsh.initialize(interruptible=False)
+            signal.signal(signal.SIGTERM, previous)  # gmsh resets it; the run loop relies on it
         try:
             areas, cad, msh = _build_model(geometry_cfg, verbose, keep_model)
         except Exception as exc:  # reported on all ranks below

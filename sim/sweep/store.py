@@ -1,0 +1,104 @@
+"""The sweep directory: point list, resolved point configs, run directories, point states.
+
+    <sweep dir>/sweep.yaml          copy of the sweep file
+    <sweep dir>/points.json         name, swept keys, plot axes, every point (index, id, parameters, sha256)
+    <sweep dir>/configs/<id>.yaml   the fully resolved config of each point (what `sim run` gets)
+    <sweep dir>/<id>/               the point's run directory (summary.json, fields, figures, log.txt)
+    <sweep dir>/logs/<id>.txt       console output of the point's process (crash tracebacks)
+    <sweep dir>/slurm/              job-array script, jobs.json, task logs (SLURM backend)
+
+A point is done when its summary says `ok` for the same resolved config (sha256); anything else
+(failed, interrupted, missing, or ok for a config that has since changed) is run again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sim.config.loader import ConfigError
+from sim.files import SUMMARY, atomic_write
+from sim.sweep.spec import Range, Sweep, point_config_text
+
+POINTS = "points.json"
+DONE = "ok"
+
+
+@dataclass
+class PointState:
+    """Where a point stands: ok | failed | interrupted | missing | stale | pending | running."""
+
+    status: str
+    reason: str = ""
+    summary: dict[str, Any] | None = None
+
+
+class SweepDir:
+    """A sweep's output directory."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def config(self, point_id: str) -> Path:
+        return self.path / "configs" / f"{point_id}.yaml"
+
+    def run_dir(self, point_id: str) -> Path:
+        return self.path / point_id
+
+    def log(self, point_id: str) -> Path:
+        return self.path / "logs" / f"{point_id}.txt"
+
+    def write(self, sweep: Sweep) -> None:
+        """Write the sweep file copy, the point list and every point's resolved config."""
+        for sub in ("configs", "logs"):
+            (self.path / sub).mkdir(parents=True, exist_ok=True)
+        atomic_write(self.path / "sweep.yaml", sweep.text)
+        for point in sweep.points:
+            atomic_write(self.config(point.id), point_config_text(point))
+        log_keys = [k for k, v in (sweep.spec.grid | sweep.spec.zip).items()
+                    if isinstance(v, Range) and v.log]
+        axes = [*sweep.spec.grid, *list(sweep.spec.zip)[:1]]  # a zip group is one axis
+        index = {"name": sweep.name, "sweep_file": str(sweep.file), "base": str(sweep.base),
+                 "swept": sweep.swept, "axes": axes, "log_scale": log_keys,
+                 "points": [{"index": p.index, "id": p.id, "parameters": p.parameters,
+                             "config_sha256": p.loaded.sha256} for p in sweep.points]}
+        atomic_write(self.path / POINTS, json.dumps(index, indent=2) + "\n")
+
+    def index(self) -> dict[str, Any]:
+        """The content of points.json (raises ConfigError if this is not a sweep directory)."""
+        try:
+            return json.loads((self.path / POINTS).read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"not a sweep directory (no {POINTS}); run `sim sweep run` first",
+                              str(self.path)) from None
+
+    def points(self) -> list[dict[str, Any]]:
+        return self.index()["points"]
+
+    def summary(self, point_id: str) -> dict[str, Any] | None:
+        try:
+            return json.loads((self.run_dir(point_id) / SUMMARY).read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+
+    def state(self, point: dict[str, Any], job_state: tuple[str, str] | None = None) -> PointState:
+        """A point's state from its summary, refined by its SLURM task state (state, reason)."""
+        if job_state is not None and job_state[0] in ("pending", "running"):
+            return PointState(job_state[0], job_state[1])
+        summary = self.summary(point["id"])
+        if summary is None:
+            if job_state is not None:
+                return PointState("failed", job_state[1])
+            log = self.log(point["id"])
+            tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []
+            return PointState("missing", f"no summary ({tail[0][:200]})" if tail else "not run")
+        status = summary.get("status", "failed")
+        if status == DONE and summary.get("config_sha256") != point["config_sha256"]:
+            return PointState("stale", "config changed since this run", summary)
+        return PointState(status, summary.get("message", ""), summary)
+
+    def todo(self, points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The points that are not done."""
+        return [p for p in points if self.state(p).status != DONE]
