@@ -2,7 +2,7 @@
 
 Writes <out>/<name A>/ and <out>/<name B>/ (ordinary run directories), and in <out>:
 `comparison.json` (both metric sets and the ratio B/A), `figures/maps_<field>.png` (the two runs'
-maps next to each other), `figures/central_axis_potential.png` (seed 001 Fig. S27) and
+maps side by side, or one above the other for wide domains), `figures/central_axis_potential.png` (seed 001 Fig. S27) and
 `figures/anode_li_flux.png` and `anode_li_flux_normalized.png` (Li⁺ flux along the anode, and
 divided by its mean) for NPP runs.
 """
@@ -47,17 +47,12 @@ def write_comparison(summaries: list[dict], run_dirs: list[Path], out: Path) -> 
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     for field in MAP_FIELDS:
         images = [d / "figures" / f"{field}.png" for d in run_dirs]
         if all(p.exists() for p in images):
-            fig, axes = plt.subplots(1, 2, figsize=(14, 5))
-            for ax, path, name in zip(axes, images, names):
-                ax.imshow(plt.imread(path))
-                ax.set_title(name)
-                ax.axis("off")
-            _save(fig, out / "figures" / f"maps_{field}.png")
+            _maps(images, [_panel_title(name, m, field) for name, m in zip(names, metrics)],
+                  out / "figures" / f"maps_{field}.png")
     profiles = [s.get("profiles") for s in summaries]
     if not all(profiles):
         return
@@ -73,6 +68,32 @@ def write_comparison(summaries: list[dict], run_dirs: list[Path], out: Path) -> 
     _line_plot([(xi, [v / mean for v in f]) for xi, f, mean in zip(x, flux, means)], names,
                "x along the anode (µm)", "Li⁺ flux / its mean", "Uniformity of the Li⁺ flux along the anode",
                figures / "anode_li_flux_normalized.png")
+
+
+def _panel_title(name: str, metrics: dict, field: str) -> str:
+    """The run name and, where the summary has it, the field's range (each map has its own colours)."""
+    lo, hi = metrics.get(f"min_{field}"), metrics.get(f"max_{field}")
+    return name if lo is None or hi is None else f"{name}: {lo:.4g} to {hi:.4g} mol/m³"
+
+
+def _maps(images: list[Path], names: list[str], path: Path, dpi: int = 150) -> None:
+    """The runs' field maps in one figure at their own pixel size: side by side, or one above the
+    other when the maps are more than twice as wide as high (e.g. the 100 × 20 µm film). Each map
+    keeps its own colour scale (noted in the figure)."""
+    import matplotlib.pyplot as plt
+
+    pictures = [plt.imread(p) for p in images]
+    h, w = max(p.shape[0] for p in pictures), max(p.shape[1] for p in pictures)
+    rows, cols = (len(pictures), 1) if w > 2 * h else (1, len(pictures))
+    title = 0.35  # inches per panel for the run name, and for the note on top
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * w / dpi, rows * (h / dpi + title) + title), dpi=dpi,
+                             squeeze=False)
+    for ax, picture, name in zip(axes.flat, pictures, names):
+        ax.imshow(picture)
+        ax.set_title(name, fontsize=12, fontweight="bold")
+        ax.axis("off")
+    fig.suptitle("each map has its own colour scale: compare the colour bars", fontsize=10, style="italic")
+    _save(fig, path, dpi)
 
 
 def _um(values: list[float]) -> list[float]:
@@ -91,11 +112,11 @@ def _line_plot(curves: list, names: list[str], xlabel: str, ylabel: str, title: 
     _save(fig, path)
 
 
-def _save(fig, path: Path) -> None:
+def _save(fig, path: Path, dpi: int = 120) -> None:
     import matplotlib.pyplot as plt
 
     tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.tight_layout()
-    fig.savefig(tmp, dpi=120)
+    fig.tight_layout(pad=0.3)
+    fig.savefig(tmp, dpi=dpi)
     plt.close(fig)
     os.replace(tmp, path)

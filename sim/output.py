@@ -151,7 +151,7 @@ def _save(fig, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp)
+    fig.savefig(tmp, bbox_inches="tight", pad_inches=0.05)
     plt.close(fig)
     os.replace(tmp, path)
 
@@ -166,7 +166,8 @@ def plot_function(function, path: Path, title: str, width_px: int) -> None:
         image = ax.tripcolor(triangulation, tri["values"], shading="gouraud", cmap="viridis")
     else:
         image = ax.tripcolor(triangulation, facecolors=tri["values"], cmap="viridis")
-    fig.colorbar(image, ax=ax, label=label(title), fraction=0.046, pad=0.02)
+    # an inset in axes coordinates: exactly as tall as the (equal-aspect) plot, whatever its shape
+    fig.colorbar(image, cax=ax.inset_axes((1.02, 0.0, 0.025, 1.0)), label=label(title))
     ax.set_title(label(title))
     _save(fig, path)
 

@@ -142,6 +142,17 @@ def _check_ellipses(items: list, width: float, height: float, label: str) -> Non
                                  f"(centre {fmt_point(shapes[j].x, shapes[j].y)})")
 
 
+def _check_bump(bump: Protrusion, width: float, height: float, below: str) -> None:
+    """The bump fits between the walls and stays below y = height (the top of `below`)."""
+    e = bump.ellipse()
+    if e.x - e.a <= 0 or e.x + e.a >= width:
+        raise ValueError(f"protrusion (x {fmt_length(e.x - e.a)} to {fmt_length(e.x + e.a)}) does not fit "
+                         f"between the walls x = 0 and x = {fmt_length(width)}")
+    if bump.height >= height:
+        raise ValueError(f"protrusion height ({fmt_length(bump.height)}) reaches {below} "
+                         f"(y = {fmt_length(height)})")
+
+
 class SlabGeometry(_Geometry):
     """A rectangular electrolyte film between a flat anode (y = 0) and cathode (y = height).
 
@@ -177,14 +188,8 @@ class SlabGeometry(_Geometry):
     def _check_protrusion(cls, value: Protrusion | None, info: ValidationInfo) -> Protrusion | None:
         if value is None or "width" not in info.data or "height" not in info.data:
             return value
-        width, height = info.data["width"], info.data["height"]
+        _check_bump(value, info.data["width"], info.data["height"], "the cathode")
         e = value.ellipse()
-        if e.x - e.a <= 0 or e.x + e.a >= width:
-            raise ValueError(f"protrusion (x {fmt_length(e.x - e.a)} to {fmt_length(e.x + e.a)}) does not fit "
-                             f"between the walls x = 0 and x = {fmt_length(width)}")
-        if value.height >= height:
-            raise ValueError(f"protrusion height ({fmt_length(value.height)}) reaches the cathode "
-                             f"(y = {fmt_length(height)})")
         for i, inclusion in enumerate(info.data.get("inclusions", [])):
             problem = pair_problem(inclusion.ellipse(), e)
             if problem:
@@ -216,8 +221,8 @@ class Layer(Strict):
 class LayersGeometry(_Geometry):
     """Layers stacked from the anode (y = 0) to the cathode (top of the stack).
 
-    Regions: one per layer (its name). Boundaries: `anode`, `cathode`, `walls`, and
-    `<lower>__<upper>` for each interface between consecutive layers.
+    Regions: one per layer (its name). Boundaries: `anode` (including the protrusion surface),
+    `cathode`, `walls`, and `<lower>__<upper>` for each interface between consecutive layers.
     """
 
     kind: Literal["layers"]
@@ -226,6 +231,8 @@ class LayersGeometry(_Geometry):
     """width along the electrodes, m"""
     layers: list[Layer] = Field(min_length=1)
     """the layers from the anode upwards"""
+    protrusion: Protrusion | None = None
+    """optional Li bump on the anode, cut out of the first layer (its surface is anode)"""
     mesh: MeshOptions = MeshOptions()
     """element sizes (unset ones are filled in from the domain size)"""
 
@@ -245,6 +252,15 @@ class LayersGeometry(_Geometry):
             if layer.name in seen:
                 raise ValueError(f"layers[{i}] repeats the name '{layer.name}' of layers[{seen[layer.name]}]")
             seen[layer.name] = i
+        return value
+
+    @field_validator("protrusion")
+    @classmethod
+    def _check_protrusion(cls, value: Protrusion | None, info: ValidationInfo) -> Protrusion | None:
+        if value is None or "width" not in info.data or "layers" not in info.data:
+            return value
+        first = info.data["layers"][0]
+        _check_bump(value, info.data["width"], first.thickness, f"the top of the first layer '{first.name}'")
         return value
 
 

@@ -33,8 +33,9 @@ CASES = {
     },
     "layers": {
         "kind": "layers", "width": 10 * UM,
-        "layers": [{"name": "mof", "thickness": 1 * UM}, {"name": "pe", "thickness": 3.6 * UM},
+        "layers": [{"name": "mof", "thickness": 1.5 * UM}, {"name": "pe", "thickness": 3.1 * UM},
                    {"name": "llzo", "thickness": 1 * UM}],
+        "protrusion": {"center_x": 4 * UM, "width": 2 * UM, "height": 1 * UM},  # cut out of `mof`
         "mesh": {"size": 2 * UM, "min_size": 0.5 * UM},
     },
     "particles": {
@@ -52,7 +53,7 @@ CASES = {
     },
 }
 CURVED = {"slab": {"electrolyte", "filler"}, "particles": {"binder", "particle"},
-          "dendrite": {"electrolyte", "nucleus"}, "layers": set()}
+          "dendrite": {"electrolyte", "nucleus"}, "layers": {"mof"}}
 BOUNDARIES = {
     "slab": {"anode", "cathode", "walls", "filler_surface"},
     "layers": {"anode", "cathode", "walls", "mof__pe", "pe__llzo"},
@@ -125,14 +126,14 @@ def test_boundary_lengths(built):
     height = cfg.height
     assert length["walls"] == pytest.approx(2 * height, rel=1e-9)
     assert length["cathode"] == pytest.approx(cfg.width, rel=1e-9)
-    if kind == "slab":
+    if kind in ("slab", "layers"):
         bump = cfg.protrusion
         expected = cfg.width - bump.width + ellipse_perimeter(bump.width / 2, bump.height) / 2
         assert length["anode"] == pytest.approx(expected, rel=1e-3)
+    if kind == "slab":
         perimeter = sum(ellipse_perimeter(inc.ellipse().a, inc.ellipse().b) for inc in cfg.inclusions)
         assert length["filler_surface"] == pytest.approx(perimeter, rel=1e-3)
     elif kind == "layers":
-        assert length["anode"] == pytest.approx(cfg.width, rel=1e-9)
         assert length["mof__pe"] == pytest.approx(cfg.width, rel=1e-9)
         assert length["pe__llzo"] == pytest.approx(cfg.width, rel=1e-9)
     elif kind == "particles":
@@ -147,24 +148,34 @@ def test_boundary_lengths(built):
             len(strips) * (2 * (fil.height - fil.gap) + 2 * fil.width), rel=1e-9)
 
 
-def curved_area_error(h, order):
-    cfg = GEOMETRY.validate_python({
-        "kind": "slab", "width": 12 * UM, "height": 6 * UM,
-        "inclusions": [{"shape": "ellipse", "center": [6 * UM, 3 * UM], "semi_axes": [3 * UM, 1.5 * UM],
-                        "angle_deg": 20}],
-        # curve_segments at its minimum: the element size on the ellipse is min_size = h
-        "mesh": {"size": 2 * UM, "min_size": h, "refine_distance": 1 * UM, "curve_segments": 8, "order": order},
-    })
-    bundle = build_mesh(cfg, MPI.COMM_WORLD)
-    exact = math.pi * 3 * 1.5 * UM**2
+CURVED_CASES = {
+    # a rotated filler ellipse in a slab: the meshed filler area against π a b
+    "slab filler": ({"kind": "slab", "width": 12 * UM, "height": 6 * UM,
+                     "inclusions": [{"shape": "ellipse", "center": [6 * UM, 3 * UM],
+                                     "semi_axes": [3 * UM, 1.5 * UM], "angle_deg": 20}]},
+                    "filler", math.pi * 3 * 1.5 * UM**2, math.pi * 3 * 1.5 * UM**2),
+    # a Li bump cut out of the first layer: the layer area w t − π a b / 2, error relative to the bump
+    "layer bump": ({"kind": "layers", "width": 12 * UM,
+                    "layers": [{"name": "mof", "thickness": 3 * UM}, {"name": "pe", "thickness": 3 * UM}],
+                    "protrusion": {"center_x": 6 * UM, "width": 6 * UM, "height": 1.5 * UM}},
+                   "mof", (12 * 3 - math.pi * 3 * 1.5 / 2) * UM**2, math.pi * 3 * 1.5 / 2 * UM**2),
+}
+
+
+def curved_area_error(case, h, order):
+    data, region, exact, scale = CURVED_CASES[case]
+    # curve_segments at its minimum: the element size on the curve is min_size = h
+    mesh = {"size": 2 * UM, "min_size": h, "refine_distance": 1 * UM, "curve_segments": 8, "order": order}
+    bundle = build_mesh(GEOMETRY.validate_python(data | {"mesh": mesh}), MPI.COMM_WORLD)
     if bundle.mesh.comm.rank == 0:
-        assert bundle.cad_areas["filler"] == pytest.approx(exact, rel=1e-6)
-    return abs(region_area(bundle, "filler") / exact - 1)
+        assert bundle.cad_areas[region] == pytest.approx(exact, rel=1e-6)
+    return abs(region_area(bundle, region) - exact) / scale
 
 
+@pytest.mark.parametrize("case", list(CURVED_CASES))
 @pytest.mark.parametrize("order,rate", [(1, 2), (2, 4)])
-def test_curved_area_converges(order, rate):
-    coarse, fine = curved_area_error(0.4 * UM, order), curved_area_error(0.2 * UM, order)
+def test_curved_area_converges(case, order, rate):
+    coarse, fine = curved_area_error(case, 0.4 * UM, order), curved_area_error(case, 0.2 * UM, order)
     observed = math.log2(coarse / fine)
     assert observed == pytest.approx(rate, abs=0.25), (coarse, fine)
 
