@@ -19,7 +19,8 @@ from sim.config import LoadedConfig
 from sim.output import atomic_write
 
 MAP_FIELDS = ("concentration_Li_mol_m3", "potential_V", "concentration_anion_mol_m3",
-              "particle_concentration_Li_mol_m3")
+              "particle_concentration_Li_mol_m3", "phase_field_xi", "von_mises_stress_Pa",
+              "hydrostatic_stress_Pa")
 
 
 def compare(a: LoadedConfig, b: LoadedConfig, out: Path, comm: MPI.Comm = MPI.COMM_WORLD,

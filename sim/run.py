@@ -26,7 +26,8 @@ from sim.output import (FieldWriter, atomic_write, plot_function, plot_regions, 
                         versions, write_summary)
 from sim.solve import RunResult, SolverFailed
 
-PHYSICS = {"conduction": "sim.physics.conduction", "npp": "sim.physics.npp"}
+PHYSICS = {"conduction": "sim.physics.conduction", "npp": "sim.physics.npp",
+           "phasefield": "sim.physics.phasefield"}
 
 EXIT_OK, EXIT_INVALID, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INTERNAL = 0, 2, 3, 130, 1
 

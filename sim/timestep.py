@@ -84,6 +84,8 @@ class TimeStats:
     rejected_steps: int = 0
     newton_iterations: int = 0
     krylov_iterations: int = 0
+    next_dt: float = 0.0
+    """the step to try next (set after every accepted or rejected step; used to resume)"""
 
     def as_dict(self) -> dict[str, float]:
         return {"t_s": self.t, "dt_s": self.dt, "num_steps": self.steps,
@@ -103,7 +105,7 @@ def integrate(stepper: Stepper, cfg: TimeConfig, *, stats: TimeStats | None = No
     True to end the integration early (e.g. a steady state is reached; the output callback still runs).
     """
     stats = stats or TimeStats(dt=cfg.dt_initial)
-    dt = stats.dt or cfg.dt_initial
+    dt = stats.next_dt or stats.dt or cfg.dt_initial
     eps = 1e-12 * cfg.t_end
     while stats.t < cfg.t_end - eps:
         if stats.steps >= cfg.max_steps:
@@ -117,7 +119,7 @@ def integrate(stepper: Stepper, cfg: TimeConfig, *, stats: TimeStats | None = No
             stepper.reject()
             stats.rejected_steps += 1
             dt *= cfg.shrink
-            stats.dt = dt  # the step to try next (a checkpoint taken now resumes with it)
+            stats.next_dt = dt
             if dt < cfg.dt_min:
                 why = outcome.reason or ("Newton did not converge" if not outcome.converged
                                          else f"change {outcome.change:.3g} > max_change")
@@ -128,6 +130,11 @@ def integrate(stepper: Stepper, cfg: TimeConfig, *, stats: TimeStats | None = No
         stats.t += dt
         stats.steps += 1
         stats.dt = dt
+        easy = outcome.newton_iterations <= cfg.target_newton_iterations
+        small = cfg.max_change is None or outcome.change < 0.5 * cfg.max_change
+        if easy and small:
+            dt = min(dt * cfg.growth, cfg.dt_upper)
+        stats.next_dt = dt  # before the callbacks: a checkpoint taken in them resumes exactly
         stop = bool(on_step(stats)) if on_step is not None else False
         last = stop or stats.t >= cfg.t_end - eps
         if on_output is not None and (stats.steps % cfg.output_every == 0 or last):
@@ -138,9 +145,4 @@ def integrate(stepper: Stepper, cfg: TimeConfig, *, stats: TimeStats | None = No
             progress(stats.t)
         if stop:
             break
-        easy = outcome.newton_iterations <= cfg.target_newton_iterations
-        small = cfg.max_change is None or outcome.change < 0.5 * cfg.max_change
-        if easy and small:
-            dt = min(dt * cfg.growth, cfg.dt_upper)
-        stats.dt = dt
     return stats

@@ -19,9 +19,10 @@ from sim.config.geometry import GeometryConfig
 from sim.config.loader import ConfigError, apply_override, format_path, load_yaml, locate, read_text
 from sim.config.materials import MaterialCard
 from sim.config.npp import NppPhysics
+from sim.config.phasefield import PhaseFieldPhysics
 from sim.config.physics import ConductionPhysics, OutputConfig, SolverConfig
 
-PhysicsConfig = Annotated[Union[ConductionPhysics, NppPhysics], Field(discriminator="kind")]
+PhysicsConfig = Annotated[Union[ConductionPhysics, NppPhysics, PhaseFieldPhysics], Field(discriminator="kind")]
 
 __all__ = ["ConfigError", "RunConfig", "LoadedConfig", "load_config", "material_library", "schema"]
 

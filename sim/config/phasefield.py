@@ -1,0 +1,182 @@
+"""The `phasefield` physics section: Li electrodeposition with mechanics (DESIGN 3.3).
+
+Model parameters come from a named card in sim/data/phasefield_cards.yaml (`parameters:
+table_s1`, seed 001 Table S1 plus the assumed values the table lacks) or an inline card;
+`deviations` replaces single values and must say why in `source`.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from sim.config.base import NonNegative, Positive, Strict
+from sim.config.loader import load_yaml
+from sim.config.materials import Property
+from sim.timestep import TimeConfig
+from sim.units import to_si
+
+# parameter → (SI unit, unit kind for conversion or None, description)
+PARAMETERS: dict[str, tuple[str, str | None, str]] = {
+    "L_sigma": ("m3/(J s)", None, "interfacial mobility L_σ"),
+    "W": ("J/m3", None, "barrier height W of g = Wξ²(1−ξ)²"),
+    "L_eta": ("1/s", None, "reaction coefficient L_η"),
+    "kappa0": ("J/m", None, "gradient energy coefficient κ0"),
+    "delta": ("1", "dimensionless", "anisotropy strength δ of κ = κ0(1 + δ cos ωθ)"),
+    "omega": ("1", "dimensionless", "anisotropy mode ω (integer)"),
+    "D_e": ("m2/s", "diffusivity", "Li+ diffusivity in the electrode phase"),
+    "D_l": ("m2/s", "diffusivity", "Li+ diffusivity in the electrolyte"),
+    "sigma_e": ("S/m", "conductivity", "conductivity of the electrode phase"),
+    "sigma_l": ("S/m", "conductivity", "conductivity of the electrolyte"),
+    "alpha": ("1", "dimensionless", "charge-transfer coefficient α"),
+    "beta": ("1", "dimensionless", "symmetry factor β of the stress factor"),
+    "n": ("1", "dimensionless", "electrons transferred"),
+    "c_s": ("mol/m3", "concentration", "site density of Li metal"),
+    "c0": ("mol/m3", "concentration", "bulk Li+ concentration"),
+    "T": ("K", "temperature", "temperature"),
+    "E_li": ("Pa", "pressure", "Young's modulus of Li metal"),
+    "nu_li": ("1", "dimensionless", "Poisson ratio of Li metal"),
+    "E_e": ("Pa", "pressure", "Young's modulus of the electrolyte"),
+    "nu_e": ("1", "dimensionless", "Poisson ratio of the electrolyte"),
+    "Omega_li": ("m3/mol", "molar_volume", "molar volume of Li metal Ω"),
+    "vegard_strain": ("1", "dimensionless", "isotropic eigenstrain ε* of deposited Li"),
+}
+
+
+def _si(name: str, prop: Property) -> float:
+    unit, kind, _ = PARAMETERS[name]
+    if prop.unit == unit or (unit == "1" and prop.unit == ""):
+        return prop.value
+    if kind is None:
+        raise ValueError(f"{name}: unit '{prop.unit}' is not '{unit}'")
+    try:
+        return to_si(prop.value, prop.unit, kind)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+
+
+def _check_card(card: dict[str, Property], complete: bool) -> None:
+    unknown = sorted(set(card) - set(PARAMETERS))
+    if unknown:
+        raise ValueError(f"unknown phase-field parameter(s) {', '.join(unknown)}; "
+                         f"known: {', '.join(PARAMETERS)}")
+    missing = sorted(set(PARAMETERS) - set(card)) if complete else []
+    if missing:
+        raise ValueError(f"parameter card lacks {', '.join(missing)}")
+    for name, prop in card.items():
+        _si(name, prop)
+
+
+@cache
+def parameter_cards() -> dict[str, dict[str, Property]]:
+    """The named cards shipped in sim/data/phasefield_cards.yaml."""
+    text = resources.files("sim").joinpath("data/phasefield_cards.yaml").read_text()
+    data, _ = load_yaml(text, "sim/data/phasefield_cards.yaml")
+    return {name: {k: Property.model_validate(v) for k, v in card.items()} for name, card in data.items()}
+
+
+class FilamentProperties(Strict):
+    """The `filament` region (PE skeleton): Li does not grow or deform into it (seed 001)."""
+
+    transport_factor: Positive = 1e-6
+    """D and σ inside, relative to the electrolyte's (≈ 0 but keeps the system regular)"""
+    young_modulus: Property = Property(value=1.0, unit="GPa", source="assumed: polyethylene, 0.5-1.5 GPa")
+    """Young's modulus of the filaments"""
+    poisson_ratio: Property = Property(value=0.4, unit="1", source="assumed: polyethylene")
+    """Poisson's ratio of the filaments"""
+
+
+class Coating(Strict):
+    """A band y0 ≤ y ≤ y1 of the electrolyte with its own transport and stiffness (PLM coatings)."""
+
+    name: str
+    """label (e.g. mof_coating)"""
+    y0: NonNegative
+    """bottom of the band, m"""
+    y1: Positive
+    """top of the band, m"""
+    diffusivity_factor: Positive = 1.0
+    """D_l inside relative to the card's"""
+    conductivity_factor: Positive = 1.0
+    """σ_l inside relative to the card's"""
+    young_modulus: Property | None = None
+    """Young's modulus (default: the card's E_e)"""
+    source: str = "assumed"
+    """where the numbers come from"""
+
+
+class PhaseFieldPhysics(Strict):
+    """Phase-field Li deposition (ξ, c̃ = c/c0, φ) with plane-strain mechanics (DESIGN 3.3)."""
+
+    kind: Literal["phasefield"]
+    parameters: str | dict[str, Property] = "table_s1"
+    """a card name from sim/data/phasefield_cards.yaml or an inline card {name: {value, unit, source}}"""
+    deviations: dict[str, Property] = {}
+    """values replacing the card's, each with `source` saying why (written to the summary)"""
+    applied_voltage: float = -0.2
+    """anode potential relative to the cathode (φ = 0 there), V; negative plates Li"""
+    equilibrium_potential: float = 0.0
+    """E_θ in η = φ − E_θ, V (single-potential form of Chen et al. 2015)"""
+    cathode_concentration: NonNegative | None = 1.0
+    """c̃ = c/c0 held at the cathode (a bulk reservoir); null: zero flux (closed cell)"""
+    li_film_thickness: NonNegative = 0.0
+    """initial flat Li film on the anode (ξ = 1 below), m, besides the geometry's nuclei"""
+    stress_coupling: Literal["none", "reaction", "full"] = "full"
+    """none; reaction: R × exp[(1−β)Ωσ_h/RT]; full: that and the elastic driving force ∂f_el/∂ξ"""
+    mechanics: Literal["none", "monolithic", "staggered"] = "staggered"
+    """how u is solved: not at all, in the same Newton system as (ξ, c̃, φ), or after each step"""
+    filament: FilamentProperties = FilamentProperties()
+    """properties of the `filament` region"""
+    coatings: list[Coating] = []
+    """bands of the electrolyte with their own properties (PLM coatings)"""
+    min_elements_per_width: Positive = 4.0
+    """refuse to run unless √(2κ0/W) ≥ this many elements in the growth zone"""
+    max_width_fraction: Positive = 0.2
+    """refuse to run unless √(2κ0/W) ≤ this fraction of the smaller domain side"""
+    growth_zone: Positive | None = None
+    """height above the anode where the interface travels (checked for resolution), m
+    (default: geometry.refine_height, else the whole domain)"""
+    snapshots: int = Field(default=4, ge=1)
+    """PNG snapshots of ξ over the run"""
+    time: TimeConfig
+    """time window and adaptive stepping, s; `max_change` bounds the change of ξ per step"""
+
+    @model_validator(mode="after")
+    def _check(self) -> "PhaseFieldPhysics":
+        if isinstance(self.parameters, str):
+            if self.parameters not in parameter_cards():
+                raise ValueError(f"unknown parameter card '{self.parameters}'; "
+                                 f"known: {', '.join(parameter_cards())}")
+        else:
+            _check_card(self.parameters, complete=True)
+        _check_card(self.deviations, complete=False)
+        for name, prop in self.deviations.items():
+            if not prop.source or prop.source == "assumed":
+                raise ValueError(f"deviations.{name}: say why in `source`")
+        values = self.values()
+        if values["omega"] != round(values["omega"]) or values["omega"] < 0:
+            raise ValueError("omega must be a non-negative integer")
+        if values["delta"] * (values["omega"] ** 2 - 1) >= 1:
+            raise ValueError(f"anisotropy δ = {values['delta']} with ω = {values['omega']:g} makes the "
+                             f"interface stiffness negative (need δ(ω²−1) < 1)")
+        if self.stress_coupling != "none" and self.mechanics == "none":
+            raise ValueError(f"stress_coupling '{self.stress_coupling}' needs mechanics "
+                             "(monolithic or staggered)")
+        return self
+
+    def card(self) -> dict[str, Property]:
+        """The parameter card with the deviations applied."""
+        base = parameter_cards()[self.parameters] if isinstance(self.parameters, str) else self.parameters
+        return dict(base) | dict(self.deviations)
+
+    def values(self) -> dict[str, float]:
+        """All parameters in SI units."""
+        return {name: _si(name, prop) for name, prop in self.card().items()}
+
+    def interface_width(self) -> float:
+        """√(2κ0/W), m: ξ = ½[1 − tanh(x/δ)] with this δ."""
+        v = self.values()
+        return (2 * v["kappa0"] / v["W"]) ** 0.5

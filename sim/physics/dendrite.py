@@ -1,0 +1,316 @@
+"""The phase-field dendrite model on a `dendrite` mesh: spaces, boundary conditions, one time step.
+
+`DendriteModel` implements the `Stepper` protocol of sim.timestep. Unknowns: (ξ, c̃, ψ) in one
+Newton system, plus the displacement u (µm) either in the same system (mechanics: monolithic) or
+solved after each converged electrochemical step (staggered: the ξ equation then sees the stress
+of the last accepted state). Boundary conditions: anode (y = 0) φ = applied voltage, u = 0;
+cathode (top) φ = 0, c̃ = cathode_concentration (or zero flux), u_y = 0; walls zero flux, u_x = 0.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import ufl
+from mpi4py import MPI
+
+from sim._dolfinx import dolfinx
+from sim.mesh import boundary_facets, region_cells
+from sim.physics import mechanics as mech
+from sim.physics import phasefield as pf
+from sim.solve import SolverFailed, petsc_options
+from sim.timestep import StepOutcome
+from sim.units import F, R
+
+fem, la = dolfinx.fem, dolfinx.la
+QUADRATURE_DEGREE = 4
+"""for all integrals: exact for P1 mass terms with the degree-5 h(ξ) linearised, and UFL's own
+estimate for exp/sqrt integrands is 10+ (measured: 50× slower assembly)"""
+
+
+def check_interface(phys, geometry, bundle) -> dict[str, float]:
+    """Refuse (SolverFailed) unless √(2κ0/W) spans ≥ min_elements_per_width elements in the growth
+    zone and is ≤ max_width_fraction of the smaller domain side; returns the numbers."""
+    mesh, ell = bundle.mesh, bundle.length_scale
+    width = phys.interface_width()
+    zone = phys.growth_zone or getattr(geometry, "refine_height", None) or geometry.height
+    tdim = mesh.topology.dim
+    cells = np.arange(mesh.topology.index_map(tdim).size_local, dtype=np.int32)
+    mid = dolfinx.mesh.compute_midpoints(mesh, tdim, cells)
+    inside = cells[mid[:, 1] <= zone / ell]
+    h = mesh.comm.allreduce(float(mesh.h(tdim, inside).max()) if inside.size else 0.0, op=MPI.MAX)
+    elements = width / (h * ell)
+    side = min(geometry.width, geometry.height)
+    um = 1e6
+    if elements < phys.min_elements_per_width:
+        raise SolverFailed(
+            f"refused: the interface width √(2κ0/W) = {width * um:.3g} µm is resolved by only "
+            f"{elements:.2g} elements (longest element edge {h * ell * um:.3g} µm in the growth zone "
+            f"y ≤ {zone * um:.3g} µm); need ≥ {phys.min_elements_per_width:g}, i.e. edges ≤ "
+            f"{width / phys.min_elements_per_width * um:.3g} µm: lower geometry.mesh.min_size (gmsh's "
+            f"longest edges exceed it by up to ~40 %), lower physics.growth_zone, or raise κ0/W")
+    if width > phys.max_width_fraction * side:
+        raise SolverFailed(
+            f"refused: the interface width √(2κ0/W) = {width * um:.3g} µm is not small compared with "
+            f"the domain ({side * um:.3g} µm; limit {phys.max_width_fraction:g} × that): lower κ0/W "
+            f"(physics.deviations) or enlarge the domain")
+    return {"interface_width_m": width, "interface_elements": elements}
+
+
+def _cell_field(bundle, Q, values: dict[str, float], default: float) -> fem.Function:
+    """A DG0 field with a value per region name (default elsewhere)."""
+    f = fem.Function(Q)
+    f.x.array[:] = default
+    for region, value in values.items():
+        if region in bundle.regions:
+            f.x.array[region_cells(bundle, region)] = value
+    f.x.scatter_forward()
+    return f
+
+
+class DendriteModel:
+    """(ξ, c̃, ψ[, u]) on a dendrite mesh with backward-Euler steps."""
+
+    def __init__(self, config, bundle, prefix: str = "pf_") -> None:
+        phys = self.phys = config.physics
+        self.bundle, self.geometry = bundle, config.geometry
+        mesh, ell = bundle.mesh, bundle.length_scale
+        v = self.values = phys.values()
+        rt = R * v["T"]
+        self.scale = {"ell": ell, "W": v["W"], "rt_f": rt / F, "c0": v["c0"]}
+        self.p = pf.Coefficients(
+            mobility=v["L_sigma"] * v["W"], kappa=v["kappa0"] / (v["W"] * ell**2), reaction=v["L_eta"],
+            alpha=v["alpha"], beta=v["beta"], n=v["n"], anisotropy=v["delta"], modes=int(v["omega"]),
+            theta0=math.pi / 2, stress_scale=v["Omega_li"] * v["W"] / rt)
+        self.c_ratio = v["c_s"] / v["c0"]
+        sigma_scale = rt / (v["n"] * F**2 * v["c_s"] * ell**2)
+        self.mechanics = phys.mechanics
+        gdim = mesh.geometry.dim
+        cell = mesh.basix_cell()
+        import basix.ufl
+
+        P1 = basix.ufl.element("Lagrange", cell, 1)
+        elements = [P1, P1, P1]
+        if self.mechanics == "monolithic":
+            elements.append(basix.ufl.element("Lagrange", cell, 1, shape=(gdim,)))
+        self.W = fem.functionspace(mesh, basix.ufl.mixed_element(elements))
+        self.U, self.U_n = fem.Function(self.W), fem.Function(self.W)
+        V0, xi_map = self.W.sub(0).collapse()
+        self.xi0, self.xi_dofs = fem.Function(V0), np.asarray(xi_map)
+        self.dt = fem.Constant(mesh, 1.0)
+        self.dx = dx = ufl.Measure("dx", mesh, metadata={"quadrature_degree": QUADRATURE_DEGREE})
+        parts, parts_n = ufl.split(self.U), ufl.split(self.U_n)
+        xi, c, psi = parts[:3]
+        xi_n, c_n = parts_n[:2]
+        tests = ufl.TestFunctions(self.W)
+
+        # region-wise host properties (DG0)
+        Q = fem.functionspace(mesh, ("DG", 0))
+        tf = phys.filament.transport_factor
+        self.mask = _cell_field(bundle, Q, {"filament": 0.0}, 1.0)
+        D_host = _cell_field(bundle, Q, {"filament": tf * v["D_l"] / ell**2}, v["D_l"] / ell**2)
+        S_host = _cell_field(bundle, Q, {"filament": tf * v["sigma_l"] * sigma_scale},
+                             v["sigma_l"] * sigma_scale)
+        E_f = phys.filament.young_modulus
+        E_host = _cell_field(bundle, Q, {"filament": _pa(E_f) / v["W"]}, v["E_e"] / v["W"])
+        nu_host = _cell_field(bundle, Q, {"filament": phys.filament.poisson_ratio.value}, v["nu_e"])
+        self._apply_coatings(Q, D_host, S_host, E_host)
+        self.host = {"D": D_host, "sigma": S_host, "E": E_host, "nu": nu_host}
+        self.stiffness = mech.Stiffness(v["E_li"] / v["W"], v["nu_li"], E_host, nu_host)
+
+        # mechanics: displacement and stress
+        if self.mechanics == "staggered":
+            self.Vu = fem.functionspace(mesh, ("Lagrange", 1, (gdim,)))
+            self.u, self.u_n = fem.Function(self.Vu), fem.Function(self.Vu)
+            u, u_stress, xi_stress = self.u_n, self.u_n, xi_n
+        elif self.mechanics == "monolithic":
+            u = u_stress = parts[3]
+            xi_stress = xi
+        eps_v = v["vegard_strain"]
+        self.eigen = lambda x: eps_v * (pf.interpolation(x) - pf.interpolation(self.xi0))
+
+        def stress_of(x, uu):
+            mu, lam = self.stiffness.at(pf.interpolation(x))
+            return mech.stress(ufl.sym(ufl.grad(uu)), self.eigen(x), mu, lam)
+
+        self.stress_of = stress_of
+        full = phys.stress_coupling == "full"
+
+        def energy(x, g):
+            f = pf.chemical_energy(x, g, self.p)
+            if full:
+                mu, lam = self.stiffness.at(pf.interpolation(x))
+                f = f + mech.elastic_energy(ufl.sym(ufl.grad(u)), self.eigen(x), mu, lam)
+            return f
+
+        eta = psi - phys.equilibrium_potential / self.scale["rt_f"]
+        drive = pf.butler_volmer(c, eta, self.p)
+        if phys.stress_coupling != "none":
+            drive = drive * pf.stress_factor(mech.hydrostatic(stress_of(xi_stress, u_stress)), self.p)
+        D = pf.mix(xi, v["D_e"] / ell**2, D_host)
+        sigma = pf.mix(xi, v["sigma_e"] * sigma_scale, S_host)
+        self.forms = {
+            "xi": pf.allen_cahn_residual(xi, xi_n, self.dt, tests[0], energy, drive, self.p, self.mask, dx),
+            "c": pf.ion_residual(c, c_n, xi, xi_n, psi, self.dt, tests[1], D, self.p.n, self.c_ratio, dx),
+            "psi": pf.charge_residual(psi, xi, xi_n, self.dt, tests[2], sigma, dx)}
+        residual = sum(self.forms.values())
+        if self.mechanics == "monolithic":
+            residual += self._equilibrium(xi, u, tests[3])
+        bcs = self._bcs(mesh, electro=True)
+        opts = petsc_options(config.solver, symmetric=False, nonlinear=True)
+        self.problem = fem.petsc.NonlinearProblem(residual, self.U, bcs=bcs, petsc_options_prefix=prefix,
+                                                  petsc_options=opts)
+        if self.mechanics == "staggered":
+            w = ufl.TestFunction(self.Vu)
+            xi_c = ufl.split(self.U)[0]
+            lin = petsc_options(config.solver, symmetric=True, nonlinear=True) | {"snes_type": "ksponly"}
+            lin.pop("snes_linesearch_type", None)
+            self.mech_problem = fem.petsc.NonlinearProblem(
+                self._equilibrium(xi_c, self.u, w), self.u, bcs=self._bcs(mesh, electro=False),
+                petsc_options_prefix=prefix + "u_", petsc_options=lin)
+        self.num_dofs = self.W.dofmap.index_map.size_global * self.W.dofmap.index_map_bs + (
+            self.Vu.dofmap.index_map.size_global * gdim if self.mechanics == "staggered" else 0)
+
+    def _apply_coatings(self, Q, D_host, S_host, E_host) -> None:
+        if not self.phys.coatings:
+            return
+        mesh, ell = self.bundle.mesh, self.bundle.length_scale
+        tdim = mesh.topology.dim
+        n = mesh.topology.index_map(tdim).size_local + mesh.topology.index_map(tdim).num_ghosts
+        y = dolfinx.mesh.compute_midpoints(mesh, tdim, np.arange(n, dtype=np.int32))[:, 1] * ell
+        host = self.mask.x.array > 0
+        for coat in self.phys.coatings:
+            cells = np.nonzero(host & (y >= coat.y0) & (y <= coat.y1))[0]
+            D_host.x.array[cells] *= coat.diffusivity_factor
+            S_host.x.array[cells] *= coat.conductivity_factor
+            if coat.young_modulus is not None:
+                E_host.x.array[cells] = _pa(coat.young_modulus) / self.values["W"]
+
+    def _equilibrium(self, xi, u, w) -> ufl.Form:
+        mu, lam = self.stiffness.at(pf.interpolation(xi))
+        eps = mech.strain_variable(u)
+        return mech.equilibrium_residual(mech.elastic_energy(eps, self.eigen(xi), mu, lam), eps, w, self.dx)
+
+    def _bcs(self, mesh, electro: bool) -> list:
+        fdim = mesh.topology.dim - 1
+        b = self.bundle
+        anode, cathode = boundary_facets(b, "anode"), boundary_facets(b, "cathode")
+        walls = boundary_facets(b, "walls")
+        bcs = []
+
+        def add(space, facets, value):
+            dofs = fem.locate_dofs_topological(space, fdim, facets)
+            bcs.append(fem.dirichletbc(value, dofs, space) if not isinstance(value, fem.Function)
+                       else fem.dirichletbc(value, dofs))
+
+        if electro:
+            psi_a = self.phys.applied_voltage / self.scale["rt_f"]
+            add(self.W.sub(2), anode, psi_a)
+            add(self.W.sub(2), cathode, 0.0)
+            if self.phys.cathode_concentration is not None:
+                add(self.W.sub(1), cathode, self.phys.cathode_concentration)
+            if self.mechanics != "monolithic":
+                return bcs
+            Vu = self.W.sub(3)
+        else:
+            Vu = self.Vu
+        for i in range(2):
+            add(Vu.sub(i), anode, 0.0)
+        add(Vu.sub(1), cathode, 0.0)
+        add(Vu.sub(0), walls, 0.0)
+        return bcs
+
+    # ---- initial state -------------------------------------------------------------------
+    def initial_state(self) -> None:
+        """ξ = ½[1 − tanh(d/δ)] with d the signed distance to the nuclei and the Li film; c̃ = 1;
+        ψ linear between the electrodes; u = 0."""
+        ell, g = self.bundle.length_scale, self.geometry
+        delta = self.phys.interface_width() / ell
+        film = self.phys.li_film_thickness / ell
+        nuclei = [(n.center_x / ell, n.radius / ell) for n in g.nuclei]
+        height = g.height / ell
+        psi_a = self.phys.applied_voltage / self.scale["rt_f"]
+
+        def xi0(x):
+            d = x[1] - film if film > 0 else np.full(x.shape[1], np.inf)
+            for cx, r in nuclei:
+                d = np.minimum(d, np.hypot(x[0] - cx, x[1]) - r)
+            return 0.5 * (1 - np.tanh(d / delta))
+
+        self.U.sub(0).interpolate(xi0)
+        self.U.sub(1).interpolate(lambda x: np.ones(x.shape[1]))
+        self.U.sub(2).interpolate(lambda x: psi_a * (1 - x[1] / height))
+        self.U.x.scatter_forward()
+        if "filament" in self.bundle.regions:
+            # no Li in the filaments; a dof on a filament's edge may be owned by a rank that does
+            # not see the filament cell, so mark on every rank and sum into the owners first
+            marker = fem.Function(self.W)
+            cells = region_cells(self.bundle, "filament")
+            marker.x.array[fem.locate_dofs_topological(self.W.sub(0), 2, cells)] = 1.0
+            marker.x.scatter_reverse(la.InsertMode.add)
+            marker.x.scatter_forward()
+            self.U.x.array[marker.x.array > 0] = 0.0
+        self.xi0.x.array[:] = self.U.x.array[self.xi_dofs]
+        self.U_n.x.array[:] = self.U.x.array
+
+    # ---- Stepper protocol ----------------------------------------------------------------
+    def step(self, t: float, dt: float) -> StepOutcome:
+        self.dt.value = dt
+        _solve(self.problem)
+        snes = self.problem.solver
+        reason, its, kits = snes.getConvergedReason(), snes.getIterationNumber(), snes.getLinearSolveIterations()
+        if reason <= 0 or not np.isfinite(self.U.x.array).all():
+            return StepOutcome(False, its, kits, reason=f"Newton diverged (PETSc reason {reason})")
+        if self.mechanics == "staggered":
+            _solve(self.mech_problem)
+            its_m = self.mech_problem.solver.getLinearSolveIterations()
+            if self.mech_problem.solver.getConvergedReason() <= 0:
+                return StepOutcome(False, its, kits + its_m, reason="mechanics solve failed")
+            kits += its_m
+        diff = np.abs(self.U.x.array[self.xi_dofs] - self.U_n.x.array[self.xi_dofs])
+        change = self.bundle.mesh.comm.allreduce(float(diff.max()) if diff.size else 0.0, op=MPI.MAX)
+        return StepOutcome(True, its, kits, change)
+
+    def accept(self) -> None:
+        self.U_n.x.array[:] = self.U.x.array
+        if self.mechanics == "staggered":
+            self.u_n.x.array[:] = self.u.x.array
+
+    def reject(self) -> None:
+        self.U.x.array[:] = self.U_n.x.array
+        if self.mechanics == "staggered":
+            self.u.x.array[:] = self.u_n.x.array
+
+    # ---- views ----------------------------------------------------------------------------
+    def displacement(self):
+        """The current displacement (a UFL expression, µm) or None without mechanics."""
+        if self.mechanics == "staggered":
+            return self.u
+        if self.mechanics == "monolithic":
+            return ufl.split(self.U)[3]
+        return None
+
+    def stress(self):
+        """Current 3×3 stress in Pa (UFL), or None without mechanics."""
+        u = self.displacement()
+        if u is None:
+            return None
+        return self.values["W"] * self.stress_of(ufl.split(self.U)[0], u)
+
+
+def _solve(problem) -> None:
+    """problem.solve(), re-raising a signal that arrived during a PETSc callback (wrapped in
+    PETSc.Error) as KeyboardInterrupt, so the run checkpoints and ends as interrupted."""
+    try:
+        problem.solve()
+    except Exception as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            raise KeyboardInterrupt from exc
+        raise
+
+
+def _pa(prop) -> float:
+    from sim.units import to_si
+
+    return to_si(prop.value, prop.unit, "pressure")

@@ -1,0 +1,276 @@
+"""Running the phase-field dendrite model: time loop, observables, metrics, fields and figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import ufl
+from mpi4py import MPI
+
+from sim._dolfinx import dolfinx
+from sim.mesh import boundary_facets
+from sim.physics import mechanics as mech
+from sim.physics.dendrite import DendriteModel, check_interface
+from sim import checkpoint
+from sim.solve import RunResult, SolverFailed
+from sim.timestep import TimeStats, integrate
+from sim.units import F
+
+fem = dolfinx.fem
+CHECKPOINT = "checkpoint.h5"
+
+
+def _sum(comm, form) -> float:
+    return comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
+
+
+def contour_points(V, xi: np.ndarray, level: float = 0.5) -> np.ndarray:
+    """Points (mesh units) where the P1 field crosses `level` on the edges of this rank's owned cells."""
+    mesh = V.mesh
+    tdim = mesh.topology.dim
+    n = mesh.topology.index_map(tdim).size_local
+    dofs = V.dofmap.list[:n]
+    x = V.tabulate_dof_coordinates()[:, :2]
+    k = dofs.shape[1]
+    pts = []
+    for i in range(k):
+        for j in range(i + 1, k):
+            a, b = dofs[:, i], dofs[:, j]
+            fa, fb = xi[a] - level, xi[b] - level
+            cross = fa * fb < 0
+            s = (fa[cross] / (fa[cross] - fb[cross]))[:, None]
+            pts.append(x[a[cross]] + s * (x[b[cross]] - x[a[cross]]))
+    on_level = np.unique(dofs[np.isclose(xi[dofs], level, rtol=0.0, atol=1e-12)])
+    pts.append(x[on_level])  # vertices exactly on the level (e.g. a meshed nucleus boundary at t = 0)
+    return np.vstack(pts)
+
+
+def front_profile(comm, points: np.ndarray, width: float, bins: int = 40) -> np.ndarray:
+    """Highest contour point in each of `bins` columns (NaN where none), on every rank."""
+    edges = np.linspace(0.0, width, bins + 1)
+    col = np.clip(np.digitize(points[:, 0], edges) - 1, 0, bins - 1) if len(points) else np.zeros(0, int)
+    top = np.full(bins, -np.inf)
+    np.maximum.at(top, col, points[:, 1]) if len(points) else None
+    comm.Allreduce(MPI.IN_PLACE, top, op=MPI.MAX)
+    return np.where(np.isfinite(top), top, np.nan)
+
+
+class Observer:
+    """Observables after each accepted step: height, Li area, Li balance, passed charge."""
+
+    def __init__(self, model: DendriteModel) -> None:
+        self.model = model
+        m, W = model, model.W
+        self.comm = W.mesh.comm
+        self.V0 = W.sub(0).collapse()[0]
+        self.xi_fn = fem.Function(self.V0)
+        xi, c = ufl.split(m.U)[:2]
+        self.area = fem.form(xi * m.dx)
+        self.content = fem.form((c + m.c_ratio * xi) * m.dx)
+        self.prev = fem.Function(W)  # the state of the previous record (U_n is overwritten on accept)
+        self.sync()
+        self.flux = {}
+        for name in ("cathode", "anode"):
+            w = fem.Function(W)
+            for sub in (1, 2):
+                dofs = fem.locate_dofs_topological(W.sub(sub), 1, boundary_facets(m.bundle, name))
+                w.x.array[dofs] = 1.0
+            self.flux[name] = {key: fem.form(ufl.replace(m.forms[key], {m.forms[key].arguments()[0]: w,
+                                                                       m.U_n: self.prev}))
+                               for key in ("c", "psi")}
+        self.history: dict[str, list[float]] = {k: [] for k in (
+            "t_s", "height_m", "li_area_m2", "charge_C_m", "anode_charge_C_m", "li_inflow", "content", "roughness_m")}
+        self.record(0.0, 0.0)
+
+    def sync(self) -> None:
+        """Take the model's current state as the previous one (after a restart)."""
+        self.prev.x.array[:] = self.model.U.x.array
+
+    def front(self) -> tuple[float, float]:
+        """(height, roughness) of the ξ = 0.5 contour in mesh units."""
+        m = self.model
+        self.xi_fn.x.array[:] = m.U.x.array[m.xi_dofs]
+        pts = contour_points(self.V0, self.xi_fn.x.array)
+        height = self.comm.allreduce(float(pts[:, 1].max()) if len(pts) else 0.0, op=MPI.MAX)
+        top = front_profile(self.comm, pts, m.geometry.width / m.bundle.length_scale)
+        rough = float(np.nanstd(top)) if np.isfinite(top).any() else 0.0
+        return height, rough
+
+    def record(self, t: float, dt: float) -> None:
+        m, h = self.model, self.history
+        ell = m.bundle.length_scale
+        v = m.values
+        height, rough = self.front()
+        charge = h["charge_C_m"][-1] if h["t_s"] else 0.0
+        inflow = h["li_inflow"][-1] if h["t_s"] else 0.0
+        anode = h["anode_charge_C_m"][-1] if h["t_s"] else 0.0
+        if dt > 0:  # consistent boundary fluxes of the converged step (scaled per unit time)
+            current = _sum(self.comm, self.flux["cathode"]["psi"])
+            charge += dt * current * v["n"] * F * v["c_s"] * ell**2
+            anode += dt * _sum(self.comm, self.flux["anode"]["psi"]) * v["n"] * F * v["c_s"] * ell**2
+            inflow += dt * _sum(self.comm, self.flux["cathode"]["c"])
+        values = {"t_s": t, "height_m": height * ell, "li_area_m2": _sum(self.comm, self.area) * ell**2,
+                  "charge_C_m": charge, "anode_charge_C_m": anode, "li_inflow": inflow, "content": _sum(self.comm, self.content),
+                  "roughness_m": rough * ell}
+        for key, value in values.items():  # all at once: an interrupt leaves the history consistent
+            h[key].append(value)
+        self.sync()
+
+    def metrics(self, stats: TimeStats) -> dict[str, float]:
+        h, m = self.history, self.model
+        v = m.values
+        t = np.array(h["t_s"])
+        height = np.array(h["height_m"])
+        late = t >= 0.75 * t[-1]
+        tip = np.polyfit(t[late], height[late], 1)[0] if late.sum() >= 2 else 0.0
+        deposited = (h["li_area_m2"][-1] - h["li_area_m2"][0]) * v["c_s"]  # mol per m depth
+        passed = h["charge_C_m"][-1] / (v["n"] * F)
+        balance = abs(h["content"][-1] - h["content"][0] - h["li_inflow"][-1]) / h["content"][0]
+        out = {
+            "dendrite_height_m": height[-1], "dendrite_growth_m": height[-1] - height[0],
+            "li_area_m2": h["li_area_m2"][-1], "tip_velocity_m_s": float(tip),
+            "interface_roughness_m": h["roughness_m"][-1], "passed_charge_C_m": h["charge_C_m"][-1],
+            "deposited_li_mol_m": deposited, "anode_charge_C_m": h["anode_charge_C_m"][-1],
+            "faraday_rel_error": abs(deposited - passed) / max(abs(passed), 1e-300),
+            "charge_balance_rel_error": abs(deposited - passed - h["anode_charge_C_m"][-1] / (v["n"] * F))
+            / max(abs(deposited), 1e-300),
+            "li_balance_rel_error": balance, "time_s": stats.t, "num_steps": stats.steps,
+            "rejected_steps": stats.rejected_steps, "newton_iterations": stats.newton_iterations,
+            "newton_per_step": stats.newton_iterations / max(stats.steps, 1)}
+        sigma = m.stress()
+        if sigma is not None:
+            Q = fem.functionspace(m.bundle.mesh, ("DG", 0))
+            for key, expr in (("max_hydrostatic_stress_Pa", abs(mech.hydrostatic(sigma))),
+                              ("max_von_mises_stress_Pa", mech.von_mises(sigma))):
+                f = fem.Function(Q)
+                f.interpolate(fem.Expression(expr, Q.element.interpolation_points))
+                local = f.x.array.max() if f.x.array.size else 0.0
+                out[key] = self.comm.allreduce(float(local), op=MPI.MAX)
+        return out
+
+
+class FieldOutput:
+    """SI fields for ParaView: ξ, c, φ (P1), u (P1 vector), σ_h and von Mises (DG0)."""
+
+    def __init__(self, model: DendriteModel) -> None:
+        m = self.model = model
+        W, mesh = m.W, m.bundle.mesh
+        self.maps = [np.asarray(W.sub(i).collapse()[1]) for i in range(3)]
+        V = W.sub(0).collapse()[0]
+        self.scalars = [fem.Function(V, name=n) for n in
+                        ("phase_field_xi", "concentration_Li_mol_m3", "potential_V")]
+        self.factors = [1.0, m.scale["c0"], m.scale["rt_f"]]
+        self.vector, self.stresses = None, []
+        if m.mechanics != "none":
+            Vu = fem.functionspace(mesh, ("Lagrange", 1, (mesh.geometry.dim,)))
+            self.vector = fem.Function(Vu, name="displacement_m")
+            self.u_expr = fem.Expression(m.displacement() * m.bundle.length_scale,
+                                         Vu.element.interpolation_points)
+            Q = fem.functionspace(mesh, ("DG", 0))
+            sigma = m.stress()
+            for name, expr in (("hydrostatic_stress_Pa", mech.hydrostatic(sigma)),
+                               ("von_mises_stress_Pa", mech.von_mises(sigma))):
+                f = fem.Function(Q, name=name)
+                self.stresses.append((f, fem.Expression(expr, Q.element.interpolation_points)))
+
+    def update(self) -> None:
+        U = self.model.U.x.array
+        for f, dofs, k in zip(self.scalars, self.maps, self.factors):
+            f.x.array[:] = U[dofs] * k
+        if self.vector is not None:
+            self.vector.interpolate(self.u_expr)
+            for f, expr in self.stresses:
+                f.interpolate(expr)
+
+    def groups(self) -> list[list]:
+        out = [self.scalars]
+        if self.vector is not None:
+            out += [[self.vector], [f for f, _ in self.stresses]]
+        return out
+
+    def plots(self) -> dict:
+        named = {f.name: f for group in self.groups() for f in group}
+        return {k: v for k, v in named.items() if k != "displacement_m"}
+
+
+def growth_plot(history: dict, path: Path) -> None:
+    """Dendrite height and Li area vs time (rank 0)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = np.array(history["t_s"])
+    fig, ax = plt.subplots(1, 2, figsize=(9, 3.4))
+    ax[0].plot(t, np.array(history["height_m"]) * 1e6)
+    ax[0].set(xlabel="time (s)", ylabel="dendrite height (µm)")
+    ax[1].plot(t, np.array(history["li_area_m2"]) * 1e12)
+    ax[1].set(xlabel="time (s)", ylabel="Li area (µm²)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def run_dendrite(config, bundle, ctx) -> RunResult:
+    """Build, check, integrate and report the phase-field model of `config`."""
+    from sim.output import plot_function
+
+    phys = config.physics
+    checks = check_interface(phys, config.geometry, bundle)
+    ctx.log(f"interface width √(2κ0/W) = {checks['interface_width_m'] * 1e6:.3g} µm, "
+            f"{checks['interface_elements']:.3g} elements across it")
+    model = DendriteModel(config, bundle)
+    model.initial_state()
+    observer, fields = Observer(model), FieldOutput(model)
+    ctx.log(f"phase field: {model.num_dofs} dofs, mechanics {phys.mechanics}, "
+            f"stress coupling {phys.stress_coupling}")
+    stats = TimeStats(dt=phys.time.dt_initial)
+    state = {"U": model.U_n, "xi0": model.xi0} | ({"u": model.u_n} if phys.mechanics == "staggered" else {})
+    path = ctx.out / CHECKPOINT
+    snap_times = list(np.linspace(0, phys.time.t_end, phys.snapshots + 1)[1:])
+    if ctx.resume:
+        if not path.exists():
+            raise SolverFailed(f"cannot resume: no checkpoint {path}")
+        meta = checkpoint.load(path, state, ctx.comm)
+        model.reject()  # the iterate = the accepted state
+        observer.sync()
+        stats, observer.history = TimeStats(**meta["stats"]), meta["history"]
+        snap_times = [t for t in snap_times if t > stats.t * (1 + 1e-9)]
+        ctx.log(f"resumed from {path} at t = {stats.t:.6g} s (step {stats.steps})")
+    figures = ctx.out / "figures"
+
+    def save(s: TimeStats) -> None:
+        checkpoint.save(path, state, {"stats": vars(s), "history": observer.history}, ctx.comm)
+
+    def output(t: float) -> None:
+        fields.update()
+        for group in fields.groups():
+            ctx.write_fields(group, t)
+        if config.output.figures and snap_times and t >= snap_times[0] * (1 - 1e-9):
+            snap_times.pop(0)
+            plot_function(fields.scalars[0], figures / f"xi_t{t:.4g}s.png",
+                          f"ξ at t = {t:.3g} s", config.output.figure_width_px)
+
+    if not ctx.resume:
+        output(0.0)
+    with ctx.progress("phase field", phys.time.t_end) as progress:
+        try:
+            stats = integrate(model, phys.time, stats=stats, progress=progress, on_output=output,
+                              on_step=lambda s: observer.record(s.t, s.dt), on_checkpoint=save)
+        except BaseException:  # SolverFailed, KeyboardInterrupt: keep the last good state
+            model.reject()
+            save(stats)
+            output(stats.t)
+            ctx.state["summary"] = {"metrics": observer.metrics(stats), "time_stepping": stats.as_dict(),
+                                    "checkpoint": str(path)}
+            raise
+    save(stats)
+    metrics = observer.metrics(stats) | {k: float(v) for k, v in checks.items()}
+    if config.output.figures and ctx.comm.rank == 0:
+        growth_plot(observer.history, figures / "dendrite_growth.png")
+    return RunResult(metrics=metrics, num_dofs=model.num_dofs, num_steps=stats.steps,
+                     newton_iterations=stats.newton_iterations, krylov_iterations=stats.krylov_iterations,
+                     plots=fields.plots(),
+                     extra={"history": observer.history, "time_stepping": stats.as_dict(),
+                            "parameters": {k: p.model_dump() for k, p in phys.card().items()}})
