@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from sim.config.physics import SolverConfig
 
 
@@ -29,6 +31,34 @@ def petsc_options(solver: SolverConfig, *, symmetric: bool = True, nonlinear: bo
                  "snes_max_it": solver.max_iterations}
     opts |= {k: ("" if v is None else v) for k, v in solver.petsc_options.items()}
     return opts
+
+
+def solve_interruptible(problem) -> None:
+    """problem.solve(), re-raising a signal that arrived during a PETSc callback (PETSc wraps the
+    KeyboardInterrupt in a PETSc.Error) as KeyboardInterrupt, so the run ends as interrupted."""
+    try:
+        problem.solve()
+    except Exception as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            raise KeyboardInterrupt from exc
+        raise
+
+
+def newton_solve(problem, functions: list) -> "StepOutcome":
+    """One interruptible SNES solve; converged only if PETSc says so and `functions` are finite
+    on every rank (so all ranks take the same accept/reject decision)."""
+    from mpi4py import MPI
+
+    from sim.timestep import StepOutcome
+
+    solve_interruptible(problem)
+    snes = problem.solver
+    reason, its, kits = snes.getConvergedReason(), snes.getIterationNumber(), snes.getLinearSolveIterations()
+    comm = functions[0].function_space.mesh.comm
+    finite = comm.allreduce(all(bool(np.isfinite(f.x.array).all()) for f in functions), op=MPI.LAND)
+    if reason <= 0 or not finite:
+        return StepOutcome(False, its, kits, reason=f"Newton diverged (PETSc reason {reason})")
+    return StepOutcome(True, its, kits)
 
 
 @dataclass

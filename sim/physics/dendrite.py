@@ -19,7 +19,7 @@ from sim._dolfinx import dolfinx
 from sim.mesh import boundary_facets, region_cells
 from sim.physics import mechanics as mech
 from sim.physics import phasefield as pf
-from sim.solve import SolverFailed, petsc_options
+from sim.solve import SolverFailed, newton_solve, petsc_options, solve_interruptible
 from sim.timestep import StepOutcome
 from sim.units import F, R
 
@@ -257,13 +257,12 @@ class DendriteModel:
     # ---- Stepper protocol ----------------------------------------------------------------
     def step(self, t: float, dt: float) -> StepOutcome:
         self.dt.value = dt
-        _solve(self.problem)
-        snes = self.problem.solver
-        reason, its, kits = snes.getConvergedReason(), snes.getIterationNumber(), snes.getLinearSolveIterations()
-        if reason <= 0 or not np.isfinite(self.U.x.array).all():
-            return StepOutcome(False, its, kits, reason=f"Newton diverged (PETSc reason {reason})")
+        outcome = newton_solve(self.problem, [self.U])
+        if not outcome.converged:
+            return outcome
+        its, kits = outcome.newton_iterations, outcome.krylov_iterations
         if self.mechanics == "staggered":
-            _solve(self.mech_problem)
+            solve_interruptible(self.mech_problem)
             its_m = self.mech_problem.solver.getLinearSolveIterations()
             if self.mech_problem.solver.getConvergedReason() <= 0:
                 return StepOutcome(False, its, kits + its_m, reason="mechanics solve failed")
@@ -297,17 +296,6 @@ class DendriteModel:
         if u is None:
             return None
         return self.values["W"] * self.stress_of(ufl.split(self.U)[0], u)
-
-
-def _solve(problem) -> None:
-    """problem.solve(), re-raising a signal that arrived during a PETSc callback (wrapped in
-    PETSc.Error) as KeyboardInterrupt, so the run checkpoints and ends as interrupted."""
-    try:
-        problem.solve()
-    except Exception as exc:
-        if isinstance(exc.__cause__, KeyboardInterrupt):
-            raise KeyboardInterrupt from exc
-        raise
 
 
 def _pa(prop) -> float:

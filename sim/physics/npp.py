@@ -26,7 +26,7 @@ from sim.config.physics import SolverConfig
 from sim.materials import Transport, transport
 from sim.physics.npp_forms import Scales, butler_volmer, concentrations, nernst_planck, poisson
 from sim.physics.npp_output import NppOutput
-from sim.solve import RunResult, SolverFailed, petsc_options
+from sim.solve import RunResult, SolverFailed, newton_solve, petsc_options
 from sim.timestep import StepOutcome, TimeConfig, TimeStats, integrate
 from sim.units import F
 
@@ -211,13 +211,10 @@ class NppProblem:
     # -- Stepper ---------------------------------------------------------------------------------
     def step(self, t: float, dt: float) -> StepOutcome:
         self.dt.value = dt / self.scales.time
-        self.problem.solve()
-        snes = self.problem.solver
-        reason = snes.getConvergedReason()
-        its, kits = snes.getIterationNumber(), snes.getLinearSolveIterations()
-        finite = self.bundle.mesh.comm.allreduce(bool(np.isfinite(self.w.x.array).all()), op=MPI.LAND)
-        if reason <= 0 or not finite:
-            return StepOutcome(False, its, kits, reason=f"Newton diverged (PETSc reason {reason})")
+        outcome = newton_solve(self.problem, [self.w])
+        if not outcome.converged:
+            return outcome
+        its, kits = outcome.newton_iterations, outcome.krylov_iterations
         diff = np.abs(self.w.x.array - self.w_old.x.array)
         change = self.bundle.mesh.comm.allreduce(float(diff.max()) if diff.size else 0.0, op=MPI.MAX)
         return StepOutcome(True, its, kits, change)

@@ -19,7 +19,7 @@ from mpi4py import MPI
 from sim._dolfinx import dolfinx
 from sim.materials import transport
 from sim.physics.npp_forms import Scales, concentrations
-from sim.solve import RunResult, SolverFailed, petsc_options
+from sim.solve import RunResult, SolverFailed, newton_solve, petsc_options
 from sim.timestep import StepOutcome, integrate
 
 fem = dolfinx.fem
@@ -125,14 +125,12 @@ class CathodeProblem:
     # -- Stepper ---------------------------------------------------------------------------------
     def step(self, t: float, dt: float) -> StepOutcome:
         self.dt.value = dt / self.scales.time
-        self.problem.solve()
-        snes = self.problem.solver
-        reason = snes.getConvergedReason()
-        its, kits = snes.getIterationNumber(), snes.getLinearSolveIterations()
+        outcome = newton_solve(self.problem, list(self.u))
+        if not outcome.converged:
+            return outcome
+        its, kits = outcome.newton_iterations, outcome.krylov_iterations
         arrays = [fn.x.array for fn in self.u]
         comm = self.bundle.mesh.comm
-        if reason <= 0 or not comm.allreduce(all(np.isfinite(a).all() for a in arrays), op=MPI.LAND):
-            return StepOutcome(False, its, kits, reason=f"Newton diverged (PETSc reason {reason})")
         change = max((np.abs(a - o.x.array).max() if a.size else 0.0) for a, o in zip(arrays, self.u_old))
         self.pending = self.dt.value * self.entered()
         return StepOutcome(True, its, kits, comm.allreduce(float(change), op=MPI.MAX))
