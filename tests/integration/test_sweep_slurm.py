@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from slurm_cluster import SlurmCluster, unavailable
@@ -17,23 +18,8 @@ pytestmark = pytest.mark.mpi
 
 SIM = [sys.executable, "-m", "sim.cli"]
 
-BASE = """\
-name: tiny
-geometry:
-  kind: layers
-  width: 10.0e-6
-  layers:
-    - {name: a, thickness: 4.0e-6}
-    - {name: b, thickness: 6.0e-6}
-  mesh: {size: 2.0e-6}
-materials:
-  a: peo_litfsi
-  b:
-    conductivity: {value: 1.0e-3, unit: S/m, source: assumed}
-physics:
-  kind: conduction
-output: {fields: false, figures: false}
-"""
+BASE = (Path(__file__).resolve().parents[1] / "data" / "tiny_layers.yaml").read_text()
+
 
 SWEEP = """\
 base: base.yaml
@@ -119,7 +105,7 @@ def test_job_array_sweep(cluster, tmp_path):
         assert float(row["effective_conductivity_S_m"]) == s["metrics"]["effective_conductivity_S_m"]
     # the series resistance of the two layers: sigma_eff = L / (l_a/sigma_a + l_b/sigma_b)
     sigma_a = float(summaries[0]["regions"]["a"]["conductivity_S_m"])
-    expected = 10e-6 / (4e-6 / sigma_a + 6e-6 / 1e-3)
+    expected = 10e-6 / (5e-6 / sigma_a + 5e-6 / 1e-3)
     assert float(table[0]["effective_conductivity_S_m"]) == pytest.approx(expected, rel=1e-8)
 
     # submitting again finds nothing to do

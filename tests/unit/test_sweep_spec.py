@@ -16,23 +16,8 @@ from sim.sweep.store import SweepDir
 
 REPO = Path(__file__).resolve().parents[2]
 
-BASE = """\
-name: tiny
-geometry:
-  kind: layers
-  width: 10.0e-6
-  layers:
-    - {name: a, thickness: 5.0e-6}
-    - {name: b, thickness: 5.0e-6}
-  mesh: {size: 2.5e-6}
-materials:
-  a: peo_litfsi
-  b:
-    conductivity: {value: 1.0e-3, unit: S/m, source: assumed}
-physics:
-  kind: conduction
-  cathode_potential: 0.01
-"""
+BASE = (Path(__file__).resolve().parents[1] / "data" / "tiny_layers.yaml").read_text()
+
 
 SWEEP = """\
 base: base.yaml
