@@ -16,7 +16,7 @@ from pathlib import Path
 from mpi4py import MPI
 
 from sim.config import LoadedConfig
-from sim.output import atomic_write
+from sim.files import atomic_write
 
 MAP_FIELDS = ("concentration_Li_mol_m3", "potential_V", "concentration_anion_mol_m3",
               "particle_concentration_Li_mol_m3", "phase_field_xi", "von_mises_stress_Pa",

@@ -17,7 +17,7 @@ import numpy as np
 from mpi4py import MPI
 
 from sim._dolfinx import dolfinx
-from sim.files import SUMMARY, atomic_write  # noqa: F401 (re-exported: sim.output.atomic_write)
+from sim.files import SUMMARY, atomic_write
 
 
 def prepare_run_dir(path: Path, comm: MPI.Comm) -> None:

@@ -22,8 +22,9 @@ from mpi4py import MPI
 from sim.config import LoadedConfig
 from sim.geometry import GeometryError
 from sim.mesh import build_mesh, mesh_summary
-from sim.output import (FieldWriter, atomic_write, plot_function, plot_regions, prepare_run_dir,
-                        versions, write_summary)
+from sim.files import atomic_write
+from sim.output import (FieldWriter, plot_function, plot_regions, prepare_run_dir, versions,
+                        write_summary)
 from sim.solve import RunResult, SolverFailed
 
 PHYSICS = {"conduction": "sim.physics.conduction", "npp": "sim.physics.npp",

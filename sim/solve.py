@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sim.config.physics import SolverConfig
+
+if TYPE_CHECKING:
+    from sim.timestep import StepOutcome
 
 
 class SolverFailed(RuntimeError):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal, Union
 
-import numpy as np
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from sim.config.base import Length, NonNegative, Strict

@@ -5,7 +5,6 @@ Runs the real `sim` console script; no results directory may appear.
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
