@@ -122,6 +122,8 @@ class PhaseFieldPhysics(Strict):
     """E_θ in η = φ − E_θ, V (single-potential form of Chen et al. 2015)"""
     cathode_concentration: NonNegative | None = 1.0
     """c̃ = c/c0 held at the cathode (a bulk reservoir); null: zero flux (closed cell)"""
+    li_anode: bool = True
+    """hold ξ = 1 on the anode (a Li metal electrode); false: zero flux for ξ (ξ may leave 1 there)"""
     li_film_thickness: NonNegative = 0.0
     """initial flat Li film on the anode (ξ = 1 below), m, besides the geometry's nuclei"""
     stress_coupling: Literal["none", "reaction", "full"] = "full"

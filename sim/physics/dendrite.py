@@ -3,7 +3,7 @@
 `DendriteModel` implements the `Stepper` protocol of sim.timestep. Unknowns: (ξ, c̃, ψ) in one
 Newton system, plus the displacement u (µm) either in the same system (mechanics: monolithic) or
 solved after each converged electrochemical step (staggered: the ξ equation then sees the stress
-of the last accepted state). Boundary conditions: anode (y = 0) φ = applied voltage, u = 0;
+of the last accepted state). Boundary conditions: anode (y = 0) φ = applied voltage, ξ = 1 (li_anode), u = 0;
 cathode (top) φ = 0, c̃ = cathode_concentration (or zero flux), u_y = 0; walls zero flux, u_x = 0.
 """
 
@@ -208,6 +208,8 @@ class DendriteModel:
             psi_a = self.phys.applied_voltage / self.scale["rt_f"]
             add(self.W.sub(2), anode, psi_a)
             add(self.W.sub(2), cathode, 0.0)
+            if self.phys.li_anode:
+                add(self.W.sub(0), anode, 1.0)
             if self.phys.cathode_concentration is not None:
                 add(self.W.sub(1), cathode, self.phys.cathode_concentration)
             if self.mechanics != "monolithic":
@@ -238,6 +240,7 @@ class DendriteModel:
                 d = np.minimum(d, np.hypot(x[0] - cx, x[1]) - r)
             return 0.5 * (1 - np.tanh(d / delta))
 
+        self.in_filament = np.zeros(len(self.xi_dofs), dtype=bool)  # ξ dofs on filament cells
         self.U.sub(0).interpolate(xi0)
         self.U.sub(1).interpolate(lambda x: np.ones(x.shape[1]))
         self.U.sub(2).interpolate(lambda x: psi_a * (1 - x[1] / height))
@@ -251,6 +254,7 @@ class DendriteModel:
             marker.x.scatter_reverse(la.InsertMode.add)
             marker.x.scatter_forward()
             self.U.x.array[marker.x.array > 0] = 0.0
+            self.in_filament = marker.x.array[self.xi_dofs] > 0
         self.xi0.x.array[:] = self.U.x.array[self.xi_dofs]
         self.U_n.x.array[:] = self.U.x.array
 

@@ -65,6 +65,7 @@ class Observer:
         self.comm = W.mesh.comm
         self.V0 = W.sub(0).collapse()[0]
         self.xi_fn = fem.Function(self.V0)
+        self.c_dofs = np.asarray(W.sub(1).collapse()[1])
         xi, c = ufl.split(m.U)[:2]
         self.area = fem.form(xi * m.dx)
         self.content = fem.form((c + m.c_ratio * xi) * m.dx)
@@ -138,6 +139,14 @@ class Observer:
             "li_balance_rel_error": balance, "time_s": stats.t, "num_steps": stats.steps,
             "rejected_steps": stats.rejected_steps, "newton_iterations": stats.newton_iterations,
             "newton_per_step": stats.newton_iterations / max(stats.steps, 1)}
+        # Li⁺ in the electrolyte (ξ < ½, filaments excluded); c̃ on the metal side is bookkeeping of the model (it goes
+        # negative there: the Allen–Cahn relaxation converts Li⁺ where D ≈ D_e cannot resupply it)
+        electrolyte = (m.U.x.array[m.xi_dofs] < 0.5) & ~m.in_filament
+        c = (m.U.x.array[self.c_dofs] * v["c0"])[electrolyte]
+        out["min_electrolyte_concentration_mol_m3"] = self.comm.allreduce(
+            float(c.min()) if c.size else np.inf, op=MPI.MIN)
+        out["max_electrolyte_concentration_mol_m3"] = self.comm.allreduce(
+            float(c.max()) if c.size else -np.inf, op=MPI.MAX)
         sigma = m.stress()
         if sigma is not None:
             Q = fem.functionspace(m.bundle.mesh, ("DG", 0))
