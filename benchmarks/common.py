@@ -7,6 +7,7 @@ start-up and JIT (reported separately as `solve` when the summary has it).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -16,8 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
-def run_case(config: str, overrides: list[str] = (), ranks: int = 1) -> dict:
-    """Run one config (figures off) and return its summary.json."""
+def run_case(config: str, overrides: list[str] = (), ranks: int = 1, mesh_cache: str = "off") -> dict:
+    """Run one config (figures off) and return its summary.json. The mesh cache is off unless
+    `mesh_cache` names a directory, so `mesh s` is the time to generate the mesh."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
         cmd = [str(BIN / "sim"), "run", str(ROOT / config), "--out", str(out), "--quiet",
@@ -26,7 +28,8 @@ def run_case(config: str, overrides: list[str] = (), ranks: int = 1) -> dict:
             cmd += ["--set", item]
         if ranks > 1:
             cmd = [str(BIN / "mpiexec"), "-n", str(ranks), *cmd]
-        subprocess.run(cmd, check=False, capture_output=True, text=True)
+        subprocess.run(cmd, check=False, capture_output=True, text=True,
+                       env=os.environ | {"SIM_MESH_CACHE": mesh_cache})
         summary_file = out / "summary.json"
         if not summary_file.exists():
             return {"status": "no summary", "metrics": {}}

@@ -7,10 +7,16 @@
     dx(bundle.regions["electrolyte"])
 
 Mesh coordinates are in micrometres: multiply by `bundle.length_scale` (1e-6) for metres.
+A mesh built once is kept in the mesh cache (`mesh_cache_dir()`, keyed by the geometry section and
+the geometry code) and read back by later runs of the same geometry, e.g. every point of a sweep
+over physics parameters.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import os
 import signal
 import tempfile
@@ -52,24 +58,81 @@ class MeshBundle:
     """area of each region in m² from the CAD surfaces (gmsh OCC; rank 0 only)"""
     msh: bytes | None = field(default=None, repr=False)
     """the gmsh .msh file contents (rank 0, only with build_mesh(..., keep_model=True))"""
+    from_cache: bool = False
+    """the gmsh mesh was read from the mesh cache (`mesh_cache_dir`) instead of being generated"""
 
 
-def _build_model(geometry_cfg: Any, verbose: bool, keep_model: bool) -> tuple[dict, dict, bytes | None]:
-    """Rank 0: build and mesh the gmsh model; returns (expected areas, CAD areas, .msh or None)."""
+def mesh_cache_dir() -> Path | None:
+    """Where meshes are kept for reuse: $SIM_MESH_CACHE (``off`` disables), else ~/.cache/sim/meshes."""
+    value = os.environ.get("SIM_MESH_CACHE", "")
+    if value.lower() in ("off", "0", "no", "false"):
+        return None
+    return Path(value) if value else Path.home() / ".cache" / "sim" / "meshes"
+
+
+@functools.cache
+def _code_hash() -> str:
+    """gmsh version + the geometry code: a cached mesh is reused only with the code that made it."""
+    import gmsh
+
+    digest = hashlib.sha256(gmsh.__version__.encode())
+    root = Path(__file__).parent
+    for path in sorted([*(root / "geometry").glob("*.py"), root / "config" / "geometry.py",
+                        root / "config" / "shapes.py", Path(__file__)]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _write_cache(directory: Path, key: str, meta: dict) -> bytes:
+    """Write the current gmsh model as <key>.msh (binary, exact coordinates) and <key>.json, each via
+    a unique temporary file and a rename (concurrent sweep points may build the same mesh)."""
+    import gmsh
+
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".msh")
+    os.close(fd)
+    gmsh.option.setNumber("Mesh.Binary", 1)
+    gmsh.write(tmp)
+    msh = Path(tmp).read_bytes()
+    os.replace(tmp, directory / f"{key}.msh")
+    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".json")
+    with os.fdopen(fd, "w") as f:
+        json.dump(meta, f)
+    os.replace(tmp, directory / f"{key}.json")
+    return msh
+
+
+def _build_model(geometry_cfg: Any, verbose: bool, keep_model: bool
+                 ) -> tuple[dict, dict, bytes | None, bool]:
+    """Rank 0: build and mesh the gmsh model, or open the cached one made from the same geometry
+    section and code; returns (expected areas, CAD areas, .msh or None, taken from the cache)."""
     import gmsh
 
     from sim.geometry import build, region_cad_areas
 
     gmsh.option.setNumber("General.Terminal", 1 if verbose else 0)
+    cache = mesh_cache_dir()
+    key = hashlib.sha256((geometry_cfg.model_dump_json() + _code_hash()).encode()).hexdigest()[:32]
+    if cache is not None and (cache / f"{key}.json").exists() and (cache / f"{key}.msh").exists():
+        meta = json.loads((cache / f"{key}.json").read_text())
+        gmsh.open(str(cache / f"{key}.msh"))
+        msh = (cache / f"{key}.msh").read_bytes() if keep_model else None
+        return meta["areas"], meta["cad_areas"], msh, True
     gmsh.model.add(geometry_cfg.kind)
     areas = build(geometry_cfg, LENGTH_SCALE)
+    cad = region_cad_areas(LENGTH_SCALE)
     msh = None
-    if keep_model:
+    if cache is not None:
+        try:
+            msh = _write_cache(cache, key, {"areas": areas, "cad_areas": cad})
+        except OSError as exc:  # a read-only or full disk costs the reuse, not the run
+            warnings.warn(f"mesh cache not written ({exc}); set SIM_MESH_CACHE=off to skip it", stacklevel=2)
+    if keep_model and msh is None:
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "mesh.msh")
             gmsh.write(path)
             msh = Path(path).read_bytes()
-    return areas, region_cad_areas(LENGTH_SCALE), msh
+    return areas, cad, msh if keep_model else None, False
 
 
 def build_mesh(geometry_cfg: Any, comm: MPI.Comm = MPI.COMM_WORLD,
@@ -88,6 +151,7 @@ def build_mesh(geometry_cfg: Any, comm: MPI.Comm = MPI.COMM_WORLD,
     areas: dict[str, float] = {}
     cad: dict[str, float] = {}
     msh = None
+    cached = False
     started = False
     if comm.rank == 0:
         started = not gmsh.isInitialized()
@@ -96,7 +160,7 @@ def build_mesh(geometry_cfg: Any, comm: MPI.Comm = MPI.COMM_WORLD,
             gmsh.initialize(interruptible=False)
             signal.signal(signal.SIGTERM, previous)  # gmsh resets it; the run loop relies on it
         try:
-            areas, cad, msh = _build_model(geometry_cfg, verbose, keep_model)
+            areas, cad, msh, cached = _build_model(geometry_cfg, verbose, keep_model)
         except Exception as exc:  # reported on all ranks below
             error = exc
     failure = comm.bcast(None if error is None else (type(error).__name__, str(error)), root=0)
@@ -124,7 +188,7 @@ def build_mesh(geometry_cfg: Any, comm: MPI.Comm = MPI.COMM_WORLD,
     data.facet_tags.name = "facet_tags"
     mesh.topology.create_connectivity(mesh.topology.dim - 1, mesh.topology.dim)
     return MeshBundle(mesh, data.cell_tags, data.facet_tags, regions, boundaries, LENGTH_SCALE,
-                      areas, cad, msh)
+                      areas, cad, msh, comm.bcast(cached, root=0))
 
 
 def write_mesh(bundle: MeshBundle, directory: str | Path, name: str) -> list[Path]:
@@ -192,6 +256,7 @@ def mesh_summary(bundle: MeshBundle) -> dict[str, Any]:
     hmin = comm.allreduce(float(h.min()) if h.size else np.inf, op=MPI.MIN)
     hmax = comm.allreduce(float(h.max()) if h.size else 0.0, op=MPI.MAX)
     return {
+        "from_cache": bundle.from_cache,
         "num_cells": mesh.topology.index_map(tdim).size_global,
         "num_vertices": mesh.topology.index_map(0).size_global,
         "hmin_m": hmin * bundle.length_scale,

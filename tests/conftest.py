@@ -1,0 +1,10 @@
+"""Session-wide test settings."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+# A mesh cache of the test session's own (inherited by the CLI subprocesses): tests start from
+# cold meshes on every run and never read or fill the user's ~/.cache/sim/meshes.
+os.environ["SIM_MESH_CACHE"] = tempfile.mkdtemp(prefix="sim-mesh-cache-")
