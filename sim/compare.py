@@ -4,7 +4,8 @@ Writes <out>/<name A>/ and <out>/<name B>/ (ordinary run directories), and in <o
 `comparison.json` (both metric sets and the ratio B/A), `figures/maps_<field>.png` (the two runs'
 maps side by side, or one above the other for wide domains), `figures/central_axis_potential.png` (seed 001 Fig. S27) and
 `figures/anode_li_flux.png` and `anode_li_flux_normalized.png` (Li⁺ flux along the anode, and
-divided by its mean) for NPP runs.
+divided by its mean) for NPP runs; `figures/height_vs_charge.png` and `roughness_vs_charge.png`
+(the comparison at equal passed charge) for phase-field runs.
 """
 
 from __future__ import annotations
@@ -54,10 +55,16 @@ def write_comparison(summaries: list[dict], run_dirs: list[Path], out: Path) -> 
         if all(p.exists() for p in images):
             _maps(images, [_panel_title(name, m, field) for name, m in zip(names, metrics)],
                   out / "figures" / f"maps_{field}.png")
+    figures = out / "figures"
+    histories = [s.get("history") or {} for s in summaries]
+    if all("charge_C_m" in h and "height_m" in h for h in histories):  # phase-field runs
+        for key, label in (("height_m", "dendrite height (µm)"), ("roughness_m", "interface roughness (µm)")):
+            _line_plot([(h["charge_C_m"], _um(h[key])) for h in histories], names,
+                       "passed charge (C per m of depth)", label, f"{label.split(' (')[0]} vs passed charge",
+                       figures / f"{key.removesuffix('_m')}_vs_charge.png")
     profiles = [s.get("profiles") for s in summaries]
     if not all(profiles):
         return
-    figures = out / "figures"
     axis = [(_um(p["central_axis"]["y_m"]), p["central_axis"]["potential_V"]) for p in profiles]
     _line_plot(axis, names, "y (µm; anode plane at y = 0)", "electrolyte potential (V)",
                "Potential along the central axis", figures / "central_axis_potential.png")
