@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -37,14 +39,23 @@ def petsc_options(solver: SolverConfig, *, symmetric: bool = True, nonlinear: bo
 
 
 def solve_interruptible(problem) -> None:
-    """problem.solve(), re-raising a signal that arrived during a PETSc callback (PETSc wraps the
-    KeyboardInterrupt in a PETSc.Error) as KeyboardInterrupt, so the run ends as interrupted."""
+    """problem.solve() with SIGINT/SIGTERM deferred until PETSc returns, then raised as
+    KeyboardInterrupt: the run ends as interrupted at a safe point, not from inside a PETSc
+    callback (whose error path PETSc then has to unwind). A solve is bounded by its iteration
+    limits, so the wait is short."""
+    if threading.current_thread() is not threading.main_thread():  # handlers live in the main thread
+        problem.solve()
+        return
+    caught: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in held}
     try:
         problem.solve()
-    except Exception as exc:
-        if isinstance(exc.__cause__, KeyboardInterrupt):
-            raise KeyboardInterrupt from exc
-        raise
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def newton_solve(problem, functions: list) -> "StepOutcome":
