@@ -88,13 +88,17 @@ def run(sweep_file: str, backend: str, jobs: int | None, ranks: int | None, dry_
     except ConfigError as exc:
         _fail(exc)
     store = SweepDir(out or Path("results") / plan.name)
-    store.write(plan)
     try:
-        if backend == "local":
-            sys.exit(_run_local(store, plan, dry_run))
-        _run_slurm(store, plan, dry_run)
+        with store.locked():
+            store.write(plan)
+            if backend == "local":
+                code = _run_local(store, plan, dry_run)
+            else:
+                _run_slurm(store, plan, dry_run)
+                code = 0
     except ConfigError as exc:
         _fail(exc)
+    sys.exit(code)
 
 
 def _run_local(store: SweepDir, plan: Sweep, dry_run: bool) -> int:

@@ -6,6 +6,7 @@
     <sweep dir>/<id>/               the point's run directory (summary.json, fields, figures, log.txt)
     <sweep dir>/logs/<id>.txt       console output of the point's process (crash tracebacks)
     <sweep dir>/slurm/              job-array script, jobs.json, task logs (SLURM backend)
+    <sweep dir>/.lock               held by the `sim sweep run` working on the directory
 
 A point is done when its summary says `ok` for the same resolved config (sha256); anything else
 (failed, interrupted, missing, or ok for a config that has since changed) is run again.
@@ -14,6 +15,9 @@ A point is done when its summary says `ok` for the same resolved config (sha256)
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +27,7 @@ from sim.files import SUMMARY, atomic_write
 from sim.sweep.spec import Range, Sweep, point_config_text
 
 POINTS = "points.json"
+LOCK = ".lock"
 DONE = "ok"
 
 
@@ -49,6 +54,26 @@ class SweepDir:
 
     def log(self, point_id: str) -> Path:
         return self.path / "logs" / f"{point_id}.txt"
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the directory's lock (an flock, released when the process ends however it ends);
+        ConfigError if another `sim sweep run` holds it: two would run and rewrite the same points."""
+        import fcntl
+
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.path / LOCK, "a+") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                f.seek(0)
+                holder = f.read().strip() or "another process"
+                raise ConfigError(f"{self.path} is in use by another `sim sweep run` ({holder}); wait for "
+                                  "it to finish or choose another --out") from None
+            f.truncate(0)
+            f.write(f"pid {os.getpid()} on {os.uname().nodename}")
+            f.flush()
+            yield
 
     def write(self, sweep: Sweep) -> None:
         """Write the sweep file copy, the point list and every point's resolved config."""

@@ -108,7 +108,8 @@ def test_ranks_per_point(sweep_dir):
 
 def test_ctrl_c_keeps_finished_points(sweep_dir):
     """Ctrl-C during the slow second point: exit 130, the first point stays ok, the second says
-    it was interrupted, the others never started."""
+    it was interrupted, the others never started; meanwhile a second `sim sweep` on the same
+    directory is refused (exit 2)."""
     (sweep_dir / "sweep.yaml").write_text(
         "base: base.yaml\nzip:\n  geometry.mesh.size: [2.5e-6, 0.06e-6, 2.4e-6, 2.3e-6]\n")
     process = subprocess.Popen([*SIM, "sweep", "sweep.yaml", "--jobs", "1", "--out", "out"], cwd=sweep_dir,
@@ -124,7 +125,8 @@ def test_ctrl_c_keeps_finished_points(sweep_dir):
     else:
         process.kill()
         pytest.fail("the second point never started")
-    time.sleep(0.5)
+    second_run = sim("sweep", "sweep.yaml", "--jobs", "1", "--out", "out", cwd=sweep_dir)
+    assert second_run.returncode == 2 and "is in use by another `sim sweep run`" in second_run.stderr
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=120)
     assert process.returncode == 130, output
