@@ -242,6 +242,24 @@ def boundary_facets(bundle: MeshBundle, name: str) -> np.ndarray:
     return bundle.facet_tags.find(_lookup(bundle.boundaries, "boundary", name))
 
 
+def boundary_length(bundle: MeshBundle, name: str) -> float:
+    """Length of boundary `name` in mesh units (collective)."""
+    import ufl
+
+    ds = ufl.Measure("ds", domain=bundle.mesh, subdomain_data=bundle.facet_tags)
+    form = dolfinx.fem.form(1.0 * ds(_lookup(bundle.boundaries, "boundary", name)))
+    return bundle.mesh.comm.allreduce(dolfinx.fem.assemble_scalar(form), op=MPI.SUM)
+
+
+def region_area(bundle: MeshBundle, name: str) -> float:
+    """Area of region `name` in mesh units² (collective)."""
+    import ufl
+
+    dx = ufl.Measure("dx", domain=bundle.mesh, subdomain_data=bundle.cell_tags)
+    form = dolfinx.fem.form(1.0 * dx(_lookup(bundle.regions, "region", name)))
+    return bundle.mesh.comm.allreduce(dolfinx.fem.assemble_scalar(form), op=MPI.SUM)
+
+
 def _global_count(bundle: MeshBundle, dim: int, entities: np.ndarray) -> int:
     size_local = bundle.mesh.topology.index_map(dim).size_local
     return bundle.mesh.comm.allreduce(int(np.count_nonzero(entities < size_local)), op=MPI.SUM)

@@ -12,6 +12,7 @@ import ufl
 from mpi4py import MPI
 
 from sim._dolfinx import dolfinx
+from sim.mesh import boundary_length, region_area
 from sim.solve import RunResult, SolverFailed, petsc_options
 
 fem = dolfinx.fem
@@ -50,18 +51,6 @@ def electrode_current(phi: fem.Function, sigma, facets: np.ndarray) -> float:
     w = boundary_indicator(phi.function_space, facets)
     form = fem.form(ufl.inner(sigma * ufl.grad(phi), ufl.grad(w)) * ufl.dx)
     return phi.function_space.mesh.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
-
-
-def _measure(bundle, name: str, dim: int) -> float:
-    """Global length (dim 1, of a boundary) or area (dim 2, of a region) in mesh units."""
-    mesh = bundle.mesh
-    if dim == 1:
-        ds = ufl.Measure("ds", domain=mesh, subdomain_data=bundle.facet_tags)
-        form = fem.form(1.0 * ds(bundle.boundaries[name]))
-    else:
-        dx = ufl.Measure("dx", domain=mesh, subdomain_data=bundle.cell_tags)
-        form = fem.form(1.0 * dx(bundle.regions[name]))
-    return mesh.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
 
 
 def mean_on_interface(u: fem.Function, bundle, name: str) -> float:
@@ -121,7 +110,7 @@ def run(config, bundle, ctx) -> RunResult:
     delta_v = phys.cathode_potential - phys.anode_potential
     i_cathode = electrode_current(phi, sigma, cathode)  # A/m of depth, scale-free
     i_anode = electrode_current(phi, sigma, anode)
-    width = _measure(bundle, "cathode", 1) * scale
+    width = boundary_length(bundle, "cathode") * scale
     thickness = electrode_distance(mesh) * scale
     j = i_cathode / width
     metrics = {
@@ -145,7 +134,7 @@ def run(config, bundle, ctx) -> RunResult:
     ctx.write_fields([current], t=0.0)
     ctx.write_fields([sigma], t=0.0)
     regions = {name: {"conductivity_S_m": config.material(name).conductivity_at(phys.temperature),
-                      "area_m2": _measure(bundle, name, 2) * scale**2}
+                      "area_m2": region_area(bundle, name) * scale**2}
                for name in bundle.regions}
     extra = {"regions": regions}
     if config.geometry.kind == "layers":

@@ -24,6 +24,7 @@ from mpi4py import MPI
 from sim._dolfinx import dolfinx
 from sim.config.physics import SolverConfig
 from sim.materials import Transport, transport
+from sim.mesh import boundary_length
 from sim.physics.npp_forms import Scales, butler_volmer, concentrations, nernst_planck, poisson
 from sim.physics.npp_output import NppOutput
 from sim.solve import RunResult, SolverFailed, newton_solve, petsc_options
@@ -121,11 +122,6 @@ class NppProblem:
             raise SolverFailed(f"poisson mode needs relative_permittivity on the card of '{region}'")
         return eps
 
-    def length(self, boundary: str) -> float:
-        """Length of a boundary in mesh units."""
-        form = fem.form(1.0 * self.ds(self.bundle.boundaries[boundary]))
-        return self.bundle.mesh.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
-
     def _influx(self) -> dict:
         """Scaled Li⁺ flux into the electrolyte at each electrode (UFL; numbers are Constants so a
         sweep over them does not recompile the forms)."""
@@ -135,7 +131,7 @@ class NppProblem:
             return {"anode": fem.Constant(mesh, 0.0), "cathode": fem.Constant(mesh, 0.0)}
         if reaction.kind == "flux":
             n_out = reaction.li_flux * phys.flux_scale / s.flux
-            self.flux_in = fem.Constant(mesh, n_out * self.length("anode") / self.length("cathode"))
+            self.flux_in = fem.Constant(mesh, n_out * boundary_length(self.bundle, "anode") / boundary_length(self.bundle, "cathode"))
             self.flux_out = fem.Constant(mesh, n_out)
             return {"anode": -self.flux_out, "cathode": self.flux_in}
         rate = fem.Constant(mesh, reaction.exchange_current_density / F / s.flux)

@@ -12,6 +12,7 @@ import numpy as np
 from mpi4py import MPI
 
 from sim._dolfinx import dolfinx
+from sim.mesh import boundary_length
 from sim.solve import SolverFailed
 from sim.units import F
 
@@ -71,7 +72,7 @@ class NppOutput:
         y = mesh.geometry.x[:, mesh.topology.dim - 1]
         self.electrode_distance = (self.comm.allreduce(float(y.max()), op=MPI.MAX)
                                    - self.comm.allreduce(float(y.min()), op=MPI.MIN))
-        self.lengths = {name: problem.length(name) for name in ("anode", "cathode")}
+        self.lengths = {name: boundary_length(problem.bundle, name) for name in ("anode", "cathode")}
 
     # -- state -------------------------------------------------------------------------------
     def boundary_mean(self, expr, name: str) -> float:
