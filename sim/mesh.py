@@ -77,7 +77,7 @@ def _code_hash() -> str:
 
     digest = hashlib.sha256(gmsh.__version__.encode())
     root = Path(__file__).parent
-    for path in sorted([*(root / "geometry").glob("*.py"), root / "config" / "geometry.py",
+    for path in sorted([*(root / "geometry").glob("*.py"), *(root / "config" / "geometry").glob("*.py"),
                         root / "config" / "shapes.py", Path(__file__)]):
         digest.update(path.read_bytes())
     return digest.hexdigest()

@@ -1,0 +1,30 @@
+"""Geometry sections of a run config: the four domain kinds and their mesh options.
+
+All lengths are in metres (YAML: `width: 100.0e-6`). The domain is the box [0, width] × [0, height]
+with the anode at y = 0 and the cathode (or current collector) at the top. Validation rejects
+shapes that overlap, leave the box or touch the electrodes; the message names the offending item
+(e.g. `inclusions[2]`) and pydantic adds the key path.
+Shape overlap and clearance tests live in sim.config.shapes; each kind has its own module here.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Union
+
+from pydantic import Field
+
+from sim.config.geometry.base import RESERVED_NAMES, GeometryBase, MeshOptions
+from sim.config.geometry.dendrite import DendriteGeometry, Filaments, Nucleus
+from sim.config.geometry.layers import Layer, LayersGeometry
+from sim.config.geometry.particles import Packing, Particle, ParticlesGeometry, Pore, RandomPores
+from sim.config.geometry.slab import CircleInclusion, EllipseInclusion, Protrusion, SlabGeometry
+from sim.config.shapes import Ellipse
+
+GeometryConfig = Annotated[Union[SlabGeometry, LayersGeometry, ParticlesGeometry, DendriteGeometry],
+                           Field(discriminator="kind")]
+"""The `geometry:` section: one of the four kinds, chosen by `kind`."""
+
+__all__ = ["GeometryConfig", "SlabGeometry", "LayersGeometry", "ParticlesGeometry", "DendriteGeometry",
+           "MeshOptions", "GeometryBase", "RESERVED_NAMES", "Ellipse", "Packing", "RandomPores",
+           "Filaments", "Nucleus", "Protrusion", "Layer", "Particle", "Pore", "CircleInclusion",
+           "EllipseInclusion"]
