@@ -83,7 +83,7 @@ def _code_hash() -> str:
     return digest.hexdigest()
 
 
-def _write_cache(directory: Path, key: str, meta: dict) -> bytes:
+def _write_cache(directory: Path, key: str, meta: dict) -> None:
     """Write the current gmsh model as <key>.msh (binary, exact coordinates) and <key>.json, each via
     a unique temporary file and a rename (concurrent sweep points may build the same mesh)."""
     import gmsh
@@ -91,15 +91,17 @@ def _write_cache(directory: Path, key: str, meta: dict) -> bytes:
     directory.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, suffix=".msh")
     os.close(fd)
+    binary = gmsh.option.getNumber("Mesh.Binary")
     gmsh.option.setNumber("Mesh.Binary", 1)
-    gmsh.write(tmp)
-    msh = Path(tmp).read_bytes()
+    try:
+        gmsh.write(tmp)
+    finally:
+        gmsh.option.setNumber("Mesh.Binary", binary)
     os.replace(tmp, directory / f"{key}.msh")
     fd, tmp = tempfile.mkstemp(dir=directory, suffix=".json")
     with os.fdopen(fd, "w") as f:
         json.dump(meta, f)
     os.replace(tmp, directory / f"{key}.json")
-    return msh
 
 
 def _build_model(geometry_cfg: Any, verbose: bool, keep_model: bool
@@ -116,23 +118,26 @@ def _build_model(geometry_cfg: Any, verbose: bool, keep_model: bool
     if cache is not None and (cache / f"{key}.json").exists() and (cache / f"{key}.msh").exists():
         meta = json.loads((cache / f"{key}.json").read_text())
         gmsh.open(str(cache / f"{key}.msh"))
-        msh = (cache / f"{key}.msh").read_bytes() if keep_model else None
-        return meta["areas"], meta["cad_areas"], msh, True
+        return meta["areas"], meta["cad_areas"], _model_msh() if keep_model else None, True
     gmsh.model.add(geometry_cfg.kind)
     areas = build(geometry_cfg, LENGTH_SCALE)
     cad = region_cad_areas(LENGTH_SCALE)
-    msh = None
     if cache is not None:
         try:
-            msh = _write_cache(cache, key, {"areas": areas, "cad_areas": cad})
+            _write_cache(cache, key, {"areas": areas, "cad_areas": cad})
         except OSError as exc:  # a read-only or full disk costs the reuse, not the run
             warnings.warn(f"mesh cache not written ({exc}); set SIM_MESH_CACHE=off to skip it", stacklevel=2)
-    if keep_model and msh is None:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, "mesh.msh")
-            gmsh.write(path)
-            msh = Path(path).read_bytes()
-    return areas, cad, msh if keep_model else None, False
+    return areas, cad, _model_msh() if keep_model else None, False
+
+
+def _model_msh() -> bytes:
+    """The current gmsh model as .msh file contents."""
+    import gmsh
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "mesh.msh")
+        gmsh.write(path)
+        return Path(path).read_bytes()
 
 
 def build_mesh(geometry_cfg: Any, comm: MPI.Comm = MPI.COMM_WORLD,
