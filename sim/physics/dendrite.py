@@ -96,8 +96,13 @@ class DendriteModel:
             elements.append(basix.ufl.element("Lagrange", cell, 1, shape=(gdim,)))
         self.W = fem.functionspace(mesh, basix.ufl.mixed_element(elements))
         self.U, self.U_n = fem.Function(self.W), fem.Function(self.W)
-        V0, xi_map = self.W.sub(0).collapse()
-        self.xi0, self.xi_dofs = fem.Function(V0), np.asarray(xi_map)
+        collapsed = [self.W.sub(i).collapse() for i in range(3)]
+        self.V0 = collapsed[0][0]
+        """the scalar P1 space of ξ, c̃ and ψ"""
+        self.sub_dofs = [np.asarray(dofs) for _, dofs in collapsed]
+        """dofs of ξ, c̃, ψ in the mixed space, each in V0's order"""
+        self.xi_dofs = self.sub_dofs[0]
+        self.xi0 = fem.Function(self.V0)
         self.dt = fem.Constant(mesh, 1.0)
         self.dx = dx = ufl.Measure("dx", mesh, metadata={"quadrature_degree": QUADRATURE_DEGREE})
         parts, parts_n = ufl.split(self.U), ufl.split(self.U_n)

@@ -63,9 +63,8 @@ class Observer:
         self.model = model
         m, W = model, model.W
         self.comm = W.mesh.comm
-        self.V0 = W.sub(0).collapse()[0]
+        self.V0 = m.V0
         self.xi_fn = fem.Function(self.V0)
-        self.c_dofs = np.asarray(W.sub(1).collapse()[1])
         xi, c = ufl.split(m.U)[:2]
         self.area = fem.form(xi * m.dx)
         self.content = fem.form((c + m.c_ratio * xi) * m.dx)
@@ -142,7 +141,7 @@ class Observer:
         # Li⁺ in the electrolyte (ξ < ½, filaments excluded); c̃ on the metal side is bookkeeping of the model (it goes
         # negative there: the Allen–Cahn relaxation converts Li⁺ where D ≈ D_e cannot resupply it)
         electrolyte = (m.U.x.array[m.xi_dofs] < 0.5) & ~m.in_filament
-        c = (m.U.x.array[self.c_dofs] * v["c0"])[electrolyte]
+        c = (m.U.x.array[m.sub_dofs[1]] * v["c0"])[electrolyte]
         out["min_electrolyte_concentration_mol_m3"] = self.comm.allreduce(
             float(c.min()) if c.size else np.inf, op=MPI.MIN)
         out["max_electrolyte_concentration_mol_m3"] = self.comm.allreduce(
@@ -164,10 +163,9 @@ class FieldOutput:
 
     def __init__(self, model: DendriteModel) -> None:
         m = self.model = model
-        W, mesh = m.W, m.bundle.mesh
-        self.maps = [np.asarray(W.sub(i).collapse()[1]) for i in range(3)]
-        V = W.sub(0).collapse()[0]
-        self.scalars = [fem.Function(V, name=n) for n in
+        mesh = m.bundle.mesh
+        self.maps = m.sub_dofs
+        self.scalars = [fem.Function(m.V0, name=n) for n in
                         ("phase_field_xi", "concentration_Li_mol_m3", "potential_V")]
         self.factors = [1.0, m.scale["c0"], m.scale["rt_f"]]
         self.vector, self.stresses = None, []

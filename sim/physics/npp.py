@@ -101,6 +101,8 @@ class NppProblem:
         self.c_p, self.c_m, self.psi = concentrations(u[0], u[1], self.fixed, psi)
         c_p_old, c_m_old, _ = concentrations(u_old[0], u_old[1], self.fixed, psi_old)
         v = ufl.TestFunctions(W)
+        self.lengths = {name: boundary_length(bundle, name) for name in ("anode", "cathode")}
+        """anode and cathode lengths in mesh units"""
         self.influx = self._influx()
         F_ = (nernst_planck(self.c_p, c_p_old, self.d_p, u[0], v[0], self.dt, self.dx)
               + nernst_planck(self.c_m, c_m_old, self.d_m, u[1], v[1], self.dt, self.dx))
@@ -131,7 +133,7 @@ class NppProblem:
             return {"anode": fem.Constant(mesh, 0.0), "cathode": fem.Constant(mesh, 0.0)}
         if reaction.kind == "flux":
             n_out = reaction.li_flux * phys.flux_scale / s.flux
-            self.flux_in = fem.Constant(mesh, n_out * boundary_length(self.bundle, "anode") / boundary_length(self.bundle, "cathode"))
+            self.flux_in = fem.Constant(mesh, n_out * self.lengths["anode"] / self.lengths["cathode"])
             self.flux_out = fem.Constant(mesh, n_out)
             return {"anode": -self.flux_out, "cathode": self.flux_in}
         rate = fem.Constant(mesh, reaction.exchange_current_density / F / s.flux)

@@ -12,7 +12,6 @@ import numpy as np
 from mpi4py import MPI
 
 from sim._dolfinx import dolfinx
-from sim.mesh import boundary_length
 from sim.solve import SolverFailed
 from sim.units import F
 
@@ -72,12 +71,11 @@ class NppOutput:
         y = mesh.geometry.x[:, mesh.topology.dim - 1]
         self.electrode_distance = (self.comm.allreduce(float(y.max()), op=MPI.MAX)
                                    - self.comm.allreduce(float(y.min()), op=MPI.MIN))
-        self.lengths = {name: boundary_length(problem.bundle, name) for name in ("anode", "cathode")}
 
     # -- state -------------------------------------------------------------------------------
     def boundary_mean(self, expr, name: str) -> float:
         p = self.problem
-        return p.integral(expr, p.ds(p.bundle.boundaries[name])) / self.lengths[name]
+        return p.integral(expr, p.ds(p.bundle.boundaries[name])) / p.lengths[name]
 
     def update(self) -> None:
         """Interpolate the SI output fields from the current state."""
