@@ -22,14 +22,25 @@ def run_case(config: str, overrides: list[str] = (), ranks: int = 1, mesh_cache:
     `mesh_cache` names a directory, so `mesh s` is the time to generate the mesh."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
-        cmd = [str(BIN / "sim"), "run", str(ROOT / config), "--out", str(out), "--quiet",
-               "--set", "output.figures=false", "--set", "output.fields=false"]
+        cmd = [
+            str(BIN / "sim"),
+            "run",
+            str(ROOT / config),
+            "--out",
+            str(out),
+            "--quiet",
+            "--set",
+            "output.figures=false",
+            "--set",
+            "output.fields=false",
+        ]
         for item in overrides:
             cmd += ["--set", item]
         if ranks > 1:
             cmd = [str(BIN / "mpiexec"), "-n", str(ranks), *cmd]
-        subprocess.run(cmd, check=False, capture_output=True, text=True,
-                       env=os.environ | {"SIM_MESH_CACHE": mesh_cache})
+        subprocess.run(
+            cmd, check=False, capture_output=True, text=True, env=os.environ | {"SIM_MESH_CACHE": mesh_cache}
+        )
         summary_file = out / "summary.json"
         if not summary_file.exists():
             return {"status": "no summary", "metrics": {}}
@@ -39,15 +50,19 @@ def run_case(config: str, overrides: list[str] = (), ranks: int = 1, mesh_cache:
 def row(label: str, ranks: int, summary: dict, extra: dict[str, str] | None = None) -> dict[str, str]:
     """One table row from a summary."""
     steps = max(summary.get("num_steps", 1), 1)
-    return {"case": label, "ranks": str(ranks), "status": summary.get("status", "?"),
-            "dofs": f"{summary.get('num_dofs', 0):,}",
-            "wall s": f"{summary.get('wall_time_s', float('nan')):.2f}",
-            "mesh s": f"{summary.get('timings_s', {}).get('mesh', float('nan')):.2f}",
-            "physics s": f"{summary.get('timings_s', {}).get('physics', float('nan')):.2f}",
-            "steps": str(summary.get("num_steps", "")),
-            "newton/step": f"{summary.get('newton_iterations', 0) / steps:.1f}",
-            "ksp": str(summary.get("krylov_iterations", "")),
-            "peak MB/rank": f"{summary.get('peak_memory_mb', float('nan')):.0f}"} | (extra or {})
+    return {
+        "case": label,
+        "ranks": str(ranks),
+        "status": summary.get("status", "?"),
+        "dofs": f"{summary.get('num_dofs', 0):,}",
+        "wall s": f"{summary.get('wall_time_s', float('nan')):.2f}",
+        "mesh s": f"{summary.get('timings_s', {}).get('mesh', float('nan')):.2f}",
+        "physics s": f"{summary.get('timings_s', {}).get('physics', float('nan')):.2f}",
+        "steps": str(summary.get("num_steps", "")),
+        "newton/step": f"{summary.get('newton_iterations', 0) / steps:.1f}",
+        "ksp": str(summary.get("krylov_iterations", "")),
+        "peak MB/rank": f"{summary.get('peak_memory_mb', float('nan')):.0f}",
+    } | (extra or {})
 
 
 def print_table(rows: list[dict[str, str]]) -> None:

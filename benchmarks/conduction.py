@@ -1,6 +1,6 @@
 """Conduction benchmark: the PEO/filler slab at growing resolution, direct vs GAMG, 1 and 2 ranks.
 
-    .venv/bin/python benchmarks/conduction.py
+.venv/bin/python benchmarks/conduction.py
 """
 
 from common import print_table, row, run_case

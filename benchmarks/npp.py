@@ -28,18 +28,23 @@ def main() -> None:
     print()
     rows, points = [], []
     for factor in (1, 2, 4, 8, 12):
-        mesh = [f"geometry.mesh.size={4.0 / factor}e-6", f"geometry.mesh.min_size={0.5 / factor}e-6",
-                f"geometry.mesh.refine_distance={6.0 / factor}e-6"]
+        mesh = [
+            f"geometry.mesh.size={4.0 / factor}e-6",
+            f"geometry.mesh.min_size={0.5 / factor}e-6",
+            f"geometry.mesh.refine_distance={6.0 / factor}e-6",
+        ]
         summary = run_case(SCALING, mesh)
         points.append((summary.get("num_dofs", 0), per_newton(summary)))
         rows.append(row(f"peo_mof_100x20 h/{factor}", 1, summary, {"s/newton": f"{points[-1][1]:.4f}"}))
     print_table(rows)
-    dofs, times = (np.array(v, dtype=float) for v in zip(*points))
+    dofs, times = (np.array(v, dtype=float) for v in zip(*points, strict=False))
     if np.all(dofs > 0) and np.all(np.isfinite(times) & (times > 0)):
         slope = np.polyfit(np.log(dofs), np.log(times), 1)[0]
         ends = math.log(times[-1] / times[0]) / math.log(dofs[-1] / dofs[0])
-        print(f"\ntime per Newton iteration ∝ N^{slope:.2f} (least squares over {len(points)} meshes; "
-              f"N^{ends:.2f} end to end) over {dofs[-1] / dofs[0]:.1f}× DOFs")
+        print(
+            f"\ntime per Newton iteration ∝ N^{slope:.2f} (least squares over {len(points)} meshes; "
+            f"N^{ends:.2f} end to end) over {dofs[-1] / dofs[0]:.1f}× DOFs"
+        )
 
 
 if __name__ == "__main__":

@@ -15,9 +15,11 @@ FINE = ["geometry.mesh.min_size=0.05e-6", "geometry.mesh.size=0.25e-6", "physics
 def extra(summary: dict) -> dict[str, str]:
     steps = max(summary.get("num_steps", 1), 1)
     m = summary.get("metrics", {})
-    return {"rejected": str(m.get("rejected_steps", "")),
-            "ksp/step": f"{summary.get('krylov_iterations', 0) / steps:.1f}",
-            "height µm": f"{m.get('dendrite_height_m', float('nan')) * 1e6:.3f}"}
+    return {
+        "rejected": str(m.get("rejected_steps", "")),
+        "ksp/step": f"{summary.get('krylov_iterations', 0) / steps:.1f}",
+        "height µm": f"{m.get('dendrite_height_m', float('nan')) * 1e6:.3f}",
+    }
 
 
 def main() -> None:
@@ -39,8 +41,10 @@ def main() -> None:
             physics[ranks] = summary.get("timings_s", {}).get("physics", float("nan"))
             rows.append(row("dendrite_peo fine, cached mesh", ranks, summary, extra(summary)))
     print_table(rows)
-    print(f"\n2-rank speed-up on the fine mesh: {walls[1] / walls[2]:.2f}x end to end, "
-          f"{physics[1] / physics[2]:.2f}x physics")
+    print(
+        f"\n2-rank speed-up on the fine mesh: {walls[1] / walls[2]:.2f}x end to end, "
+        f"{physics[1] / physics[2]:.2f}x physics"
+    )
 
 
 if __name__ == "__main__":

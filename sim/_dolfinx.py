@@ -5,13 +5,13 @@ The `dolfinx-solver-real` wheel bundles its MPI; `import dolfinx_solver` must ru
 module, hence the guard. Modules that need DOLFINx import it via `from sim._dolfinx import dolfinx`.
 """
 
-try:
-    import dolfinx_solver  # noqa: F401
-except ImportError:  # conda-forge / Spack DOLFINx
-    pass
+import contextlib
 
-import dolfinx  # noqa: E402
-import dolfinx.fem.petsc  # noqa: E402,F401
-import dolfinx.io  # noqa: E402,F401
+with contextlib.suppress(ImportError):  # conda-forge / Spack DOLFINx have no such module
+    import dolfinx_solver  # noqa: F401
+
+import dolfinx
+import dolfinx.fem.petsc
+import dolfinx.io
 
 __all__ = ["dolfinx"]

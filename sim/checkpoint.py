@@ -41,7 +41,7 @@ def dof_keys(V) -> np.ndarray:
         if leaf.element.basix_element.degree != 1:
             raise ValueError("checkpoints support P1 (vertex) dofs only")
         cell_dofs = leaf.dofmap.list
-        keys[cell_dofs.ravel()] = original[nodes[:cell_dofs.shape[0]].ravel()] * len(leaves) + comp
+        keys[cell_dofs.ravel()] = original[nodes[: cell_dofs.shape[0]].ravel()] * len(leaves) + comp
     if (keys < 0).any():
         raise ValueError("could not key every dof")
     return keys
@@ -91,7 +91,8 @@ def load(path: Path, functions: dict[str, Any], comm: MPI.Comm) -> dict[str, Any
         mine = dof_keys(f.function_space)
         pos = np.searchsorted(keys, mine)
         if (pos >= keys.size).any() or (keys[np.minimum(pos, keys.size - 1)] != mine).any():
-            raise ValueError(f"checkpoint {path} does not match this mesh (field {name}); rebuild it "
-                             "from the same config")
+            raise ValueError(
+                f"checkpoint {path} does not match this mesh (field {name}); rebuild it from the same config"
+            )
         f.x.array[:] = values[pos]
     return stored["__meta__"]

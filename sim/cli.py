@@ -37,9 +37,13 @@ def _load(config: str, overrides: tuple[str, ...]) -> LoadedConfig:
         sys.exit(EXIT_INVALID)
 
 
-_set_option = click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
-                           help="Override a config value, e.g. --set physics.temperature=333.15 "
-                                "(repeatable; value parsed as YAML).")
+_set_option = click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY.PATH=VALUE",
+    help="Override a config value, e.g. --set physics.temperature=333.15 (repeatable; value parsed as YAML).",
+)
 _config_arg = click.argument("config", type=click.Path(dir_okay=False))
 
 
@@ -51,19 +55,30 @@ def main() -> None:
 
 @main.command()
 @click.argument("config", type=click.Path(dir_okay=False), required=False)
-@click.option("--out", type=click.Path(file_okay=False), default=None,
-              help="Run directory (default: results/<config name>/).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Run directory (default: results/<config name>/).",
+)
 @_set_option
 @click.option("--quiet", is_flag=True, help="Only write log.txt; print nothing but errors.")
-@click.option("--resume", type=click.Path(file_okay=False, exists=True), default=None,
-              help="Continue the run in this directory from its checkpoint (with its config.yaml).")
-def run(config: str | None, out: str | None, overrides: tuple[str, ...], quiet: bool,
-        resume: str | None) -> None:
+@click.option(
+    "--resume",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="Continue the run in this directory from its checkpoint (with its config.yaml).",
+)
+def run(
+    config: str | None, out: str | None, overrides: tuple[str, ...], quiet: bool, resume: str | None
+) -> None:
     """Run CONFIG and write summary.json, fields, figures and log.txt."""
     if resume is not None:
         if overrides or out or config:
-            _echo("error: --resume DIR continues DIR with its own config.yaml; give no CONFIG, --out "
-                  "or --set", err=True)
+            _echo(
+                "error: --resume DIR continues DIR with its own config.yaml; give no CONFIG, --out or --set",
+                err=True,
+            )
             sys.exit(EXIT_INVALID)
         directory = Path(resume)
         loaded = _load(str(directory / "config.yaml"), ())
@@ -83,8 +98,12 @@ def run(config: str | None, out: str | None, overrides: tuple[str, ...], quiet: 
 @main.command()
 @click.argument("config_a", type=click.Path(dir_okay=False))
 @click.argument("config_b", type=click.Path(dir_okay=False))
-@click.option("--out", type=click.Path(file_okay=False), default=None,
-              help="Directory for both runs and the comparison (default: results/<A>_vs_<B>/).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Directory for both runs and the comparison (default: results/<A>_vs_<B>/).",
+)
 @_set_option
 @click.option("--quiet", is_flag=True, help="Only write log.txt; print nothing but errors.")
 def compare(config_a: str, config_b: str, out: str | None, overrides: tuple[str, ...], quiet: bool) -> None:
@@ -103,17 +122,21 @@ def compare(config_a: str, config_b: str, out: str | None, overrides: tuple[str,
 
 @main.command()
 @_config_arg
-@click.option("--out", type=click.Path(file_okay=False), default="meshes", show_default=True,
-              help="Directory for <name>.msh and <name>.xdmf.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="meshes",
+    show_default=True,
+    help="Directory for <name>.msh and <name>.xdmf.",
+)
 @_set_option
 def mesh(config: str, out: str, overrides: tuple[str, ...]) -> None:
     """Build CONFIG's geometry and write meshes/<name>.msh and .xdmf (with cell/facet tags)."""
     loaded = _load(config, overrides)
     from mpi4py import MPI
 
-    from sim.mesh import build_mesh, mesh_summary, write_mesh
-
     from sim.geometry import GeometryError
+    from sim.mesh import build_mesh, mesh_summary, write_mesh
 
     try:
         bundle = build_mesh(loaded.config.geometry, MPI.COMM_WORLD, keep_model=True)
@@ -122,8 +145,10 @@ def mesh(config: str, out: str, overrides: tuple[str, ...]) -> None:
         sys.exit(EXIT_INVALID)
     paths = write_mesh(bundle, Path(out), loaded.name)
     stats = mesh_summary(bundle)
-    _echo(f"{loaded.name}: {stats['num_cells']} cells, {stats['num_vertices']} vertices; "
-          f"regions {', '.join(bundle.regions)}; boundaries {', '.join(bundle.boundaries)}")
+    _echo(
+        f"{loaded.name}: {stats['num_cells']} cells, {stats['num_vertices']} vertices; "
+        f"regions {', '.join(bundle.regions)}; boundaries {', '.join(bundle.boundaries)}"
+    )
     for path in paths:
         _echo(f"wrote {path}")
 
@@ -137,8 +162,10 @@ def validate(config: str, overrides: tuple[str, ...]) -> None:
     from sim.config import region_names
 
     cfg = loaded.config
-    _echo(f"ok: {loaded.name} ({cfg.physics.kind} on {cfg.geometry.kind} geometry; regions "
-          f"{', '.join(region_names(cfg.geometry))})")
+    _echo(
+        f"ok: {loaded.name} ({cfg.physics.kind} on {cfg.geometry.kind} geometry; regions "
+        f"{', '.join(region_names(cfg.geometry))})"
+    )
 
 
 @main.command()
@@ -163,8 +190,11 @@ def info(materials: bool) -> None:
         except PETSc.Error:
             pass
     _echo(f"{'pc types':10s} {', '.join(solvers)}")
-    factor = [s for s in ("mumps", "superlu_dist", "superlu", "petsc")
-              if PETSc.Sys.hasExternalPackage(s) or s == "petsc"]
+    factor = [
+        s
+        for s in ("mumps", "superlu_dist", "superlu", "petsc")
+        if PETSc.Sys.hasExternalPackage(s) or s == "petsc"
+    ]
     _echo(f"{'lu solvers':10s} {', '.join(factor)}")
     if materials:
         from sim.config import material_library

@@ -2,7 +2,8 @@
 
 Writes <out>/<name A>/ and <out>/<name B>/ (ordinary run directories), and in <out>:
 `comparison.json` (both metric sets and the ratio B/A), `figures/maps_<field>.png` (the two runs'
-maps side by side, or one above the other for wide domains), `figures/central_axis_potential.png` (seed 001 Fig. S27) and
+maps side by side, or one above the other for wide domains),
+`figures/central_axis_potential.png` (seed 001 Fig. S27) and
 `figures/anode_li_flux.png` and `anode_li_flux_normalized.png` (Li⁺ flux along the anode, and
 divided by its mean) for NPP runs; `figures/height_vs_charge.png` and `roughness_vs_charge.png`
 (the comparison at equal passed charge) for phase-field runs.
@@ -19,13 +20,20 @@ from mpi4py import MPI
 from sim.config import LoadedConfig
 from sim.files import atomic_write
 
-MAP_FIELDS = ("concentration_Li_mol_m3", "potential_V", "concentration_anion_mol_m3",
-              "particle_concentration_Li_mol_m3", "phase_field_xi", "von_mises_stress_Pa",
-              "hydrostatic_stress_Pa")
+MAP_FIELDS = (
+    "concentration_Li_mol_m3",
+    "potential_V",
+    "concentration_anion_mol_m3",
+    "particle_concentration_Li_mol_m3",
+    "phase_field_xi",
+    "von_mises_stress_Pa",
+    "hydrostatic_stress_Pa",
+)
 
 
-def compare(a: LoadedConfig, b: LoadedConfig, out: Path, comm: MPI.Comm = MPI.COMM_WORLD,
-            quiet: bool = False) -> int:
+def compare(
+    a: LoadedConfig, b: LoadedConfig, out: Path, comm: MPI.Comm = MPI.COMM_WORLD, quiet: bool = False
+) -> int:
     """Run both configs into `out` and write the comparison; returns the worse exit code."""
     from sim.run import execute
 
@@ -40,10 +48,17 @@ def write_comparison(summaries: list[dict], run_dirs: list[Path], out: Path) -> 
     """comparison.json and the side-by-side figures (rank 0)."""
     names = [s["config_name"] for s in summaries]
     metrics = [s.get("metrics", {}) for s in summaries]
-    ratio = {k: metrics[1][k] / metrics[0][k] for k in metrics[0]
-             if k in metrics[1] and isinstance(metrics[0][k], (int, float)) and metrics[0][k]}
-    report = {"runs": names, "status": [s["status"] for s in summaries],
-              "metrics": dict(zip(names, metrics)), "ratio_b_over_a": ratio}
+    ratio = {
+        k: metrics[1][k] / metrics[0][k]
+        for k in metrics[0]
+        if k in metrics[1] and isinstance(metrics[0][k], (int, float)) and metrics[0][k]
+    }
+    report = {
+        "runs": names,
+        "status": [s["status"] for s in summaries],
+        "metrics": dict(zip(names, metrics, strict=False)),
+        "ratio_b_over_a": ratio,
+    }
     (out / "figures").mkdir(parents=True, exist_ok=True)
     atomic_write(out / "comparison.json", json.dumps(report, indent=2) + "\n")
     import matplotlib
@@ -53,29 +68,54 @@ def write_comparison(summaries: list[dict], run_dirs: list[Path], out: Path) -> 
     for field in MAP_FIELDS:
         images = [d / "figures" / f"{field}.png" for d in run_dirs]
         if all(p.exists() for p in images):
-            _maps(images, [_panel_title(name, m, field) for name, m in zip(names, metrics)],
-                  out / "figures" / f"maps_{field}.png")
+            _maps(
+                images,
+                [_panel_title(name, m, field) for name, m in zip(names, metrics, strict=False)],
+                out / "figures" / f"maps_{field}.png",
+            )
     figures = out / "figures"
     histories = [s.get("history") or {} for s in summaries]
     if all("charge_C_m" in h and "height_m" in h for h in histories):  # phase-field runs
         for key, label in (("height_m", "dendrite height (µm)"), ("roughness_m", "interface roughness (µm)")):
-            _line_plot([(h["charge_C_m"], _um(h[key])) for h in histories], names,
-                       "passed charge (C per m of depth)", label, f"{label.split(' (')[0]} vs passed charge",
-                       figures / f"{key.removesuffix('_m')}_vs_charge.png")
+            _line_plot(
+                [(h["charge_C_m"], _um(h[key])) for h in histories],
+                names,
+                "passed charge (C per m of depth)",
+                label,
+                f"{label.split(' (')[0]} vs passed charge",
+                figures / f"{key.removesuffix('_m')}_vs_charge.png",
+            )
     profiles = [s.get("profiles") for s in summaries]
     if not all(profiles):
         return
     axis = [(_um(p["central_axis"]["y_m"]), p["central_axis"]["potential_V"]) for p in profiles]
-    _line_plot(axis, names, "y (µm; anode plane at y = 0)", "electrolyte potential (V)",
-               "Potential along the central axis", figures / "central_axis_potential.png")
+    _line_plot(
+        axis,
+        names,
+        "y (µm; anode plane at y = 0)",
+        "electrolyte potential (V)",
+        "Potential along the central axis",
+        figures / "central_axis_potential.png",
+    )
     x = [_um(p["anode_flux"]["x_m"]) for p in profiles]
     flux = [p["anode_flux"]["li_flux_mol_m2_s"] for p in profiles]
-    _line_plot(list(zip(x, flux)), names, "x along the anode (µm)", "Li⁺ flux into the anode (mol m⁻² s⁻¹)",
-               "Li⁺ flux along the anode", figures / "anode_li_flux.png")
+    _line_plot(
+        list(zip(x, flux, strict=False)),
+        names,
+        "x along the anode (µm)",
+        "Li⁺ flux into the anode (mol m⁻² s⁻¹)",
+        "Li⁺ flux along the anode",
+        figures / "anode_li_flux.png",
+    )
     means = [m.get("anode_li_flux_mean_mol_m2_s") or 1.0 for m in metrics]
-    _line_plot([(xi, [v / mean for v in f]) for xi, f, mean in zip(x, flux, means)], names,
-               "x along the anode (µm)", "Li⁺ flux / its mean", "Uniformity of the Li⁺ flux along the anode",
-               figures / "anode_li_flux_normalized.png")
+    _line_plot(
+        [(xi, [v / mean for v in f]) for xi, f, mean in zip(x, flux, means, strict=False)],
+        names,
+        "x along the anode (µm)",
+        "Li⁺ flux / its mean",
+        "Uniformity of the Li⁺ flux along the anode",
+        figures / "anode_li_flux_normalized.png",
+    )
 
 
 def _panel_title(name: str, metrics: dict, field: str) -> str:
@@ -94,9 +134,10 @@ def _maps(images: list[Path], names: list[str], path: Path, dpi: int = 150) -> N
     h, w = max(p.shape[0] for p in pictures), max(p.shape[1] for p in pictures)
     rows, cols = (len(pictures), 1) if w > 2 * h else (1, len(pictures))
     title = 0.35  # inches per panel for the run name, and for the note on top
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * w / dpi, rows * (h / dpi + title) + title), dpi=dpi,
-                             squeeze=False)
-    for ax, picture, name in zip(axes.flat, pictures, names):
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(cols * w / dpi, rows * (h / dpi + title) + title), dpi=dpi, squeeze=False
+    )
+    for ax, picture, name in zip(axes.flat, pictures, names, strict=False):
         ax.imshow(picture)
         ax.set_title(name, fontsize=12, fontweight="bold")
         ax.axis("off")
@@ -112,7 +153,7 @@ def _line_plot(curves: list, names: list[str], xlabel: str, ylabel: str, title: 
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for (x, y), name in zip(curves, names):
+    for (x, y), name in zip(curves, names, strict=False):
         ax.plot(x, y, label=name)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.legend()

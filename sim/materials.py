@@ -47,40 +47,48 @@ class Transport:
     relative_permittivity: float | None = None
 
 
-def cation_diffusivity(conductivity: float, transference_number: float, salt_concentration: float,
-                       temperature: float) -> float:
+def cation_diffusivity(
+    conductivity: float, transference_number: float, salt_concentration: float, temperature: float
+) -> float:
     """D⁺ = σ RT t⁺ / (F² c0) (Nernst–Einstein with current-free immobile anions), m²/s."""
     return conductivity * R * temperature * transference_number / (F**2 * salt_concentration)
 
 
-def nernst_einstein_conductivity(d_cation: float, d_anion: float, salt_concentration: float,
-                                 immobile_fraction: float, temperature: float) -> float:
+def nernst_einstein_conductivity(
+    d_cation: float, d_anion: float, salt_concentration: float, immobile_fraction: float, temperature: float
+) -> float:
     """σ = F²/(RT) (D⁺ c0 + D⁻ (1 − f) c0), S/m (the inverse of `transport`)."""
-    return F**2 / (R * temperature) * salt_concentration * (
-        d_cation + d_anion * (1.0 - immobile_fraction))
+    return F**2 / (R * temperature) * salt_concentration * (d_cation + d_anion * (1.0 - immobile_fraction))
 
 
 def immobile_fraction(transference_number: float, mobility_ratio: float) -> float:
     """f = 1 − (1/t⁺ − 1)/r; ValueError unless 0 ≤ f < 1 (t⁺ in [1/(1+r), 1))."""
     t = transference_number
     if not 0.0 < t < 1.0:
-        raise ValueError(f"transference number t+ = {t:g} must be in (0, 1) for the NPP model "
-                         f"(t+ = 1 leaves no free anions: use the conduction model)")
+        raise ValueError(
+            f"transference number t+ = {t:g} must be in (0, 1) for the NPP model "
+            f"(t+ = 1 leaves no free anions: use the conduction model)"
+        )
     f = 1.0 - (1.0 / t - 1.0) / mobility_ratio
     if f < -1e-12:
-        raise ValueError(f"t+ = {t:g} is below the filler-free value 1/(1 + r) = "
-                         f"{1 / (1 + mobility_ratio):.4g} for anion/cation mobility ratio r = "
-                         f"{mobility_ratio:g}: immobile fraction f = {f:.4g} < 0")
+        raise ValueError(
+            f"t+ = {t:g} is below the filler-free value 1/(1 + r) = "
+            f"{1 / (1 + mobility_ratio):.4g} for anion/cation mobility ratio r = "
+            f"{mobility_ratio:g}: immobile fraction f = {f:.4g} < 0"
+        )
     return max(f, 0.0)
 
 
-def transport(card: "MaterialCard", temperature: float) -> Transport:
+def transport(card: MaterialCard, temperature: float) -> Transport:
     """Derive D⁺, D⁻ and the immobile-anion fraction of `card` at `temperature` (K)."""
     sigma = card.conductivity_at(temperature)
     t = card.si("transference_number")
     c0 = card.si("salt_concentration")
-    ratio = (card.si("anion_cation_mobility_ratio") if card.anion_cation_mobility_ratio is not None
-             else (1.0 - t) / t)
+    ratio = (
+        card.si("anion_cation_mobility_ratio")
+        if card.anion_cation_mobility_ratio is not None
+        else (1.0 - t) / t
+    )
     f = immobile_fraction(t, ratio)
     d_plus = cation_diffusivity(sigma, t, c0, temperature)
     eps = card.si("relative_permittivity") if card.relative_permittivity is not None else None
@@ -89,8 +97,9 @@ def transport(card: "MaterialCard", temperature: float) -> Transport:
 
 def fit_arrhenius(temperature: np.ndarray, conductivity: np.ndarray) -> tuple[float, float]:
     """Least-squares fit of ln σ = ln A − Ea/(kT); returns (A in S/m, Ea in eV)."""
-    slope, intercept = np.polyfit(1.0 / np.asarray(temperature, float),
-                                  np.log(np.asarray(conductivity, float)), 1)
+    slope, intercept = np.polyfit(
+        1.0 / np.asarray(temperature, float), np.log(np.asarray(conductivity, float)), 1
+    )
     return math.exp(intercept), -slope * KB / EV
 
 
@@ -124,8 +133,8 @@ def fit_vft(temperature: np.ndarray, conductivity: np.ndarray) -> tuple[float, f
     return math.exp(log_a), b_over_k * KB / EV, t0
 
 
-def debye_length(relative_permittivity: float, ionic_strength_concentration: float,
-                 temperature: float) -> float:
+def debye_length(
+    relative_permittivity: float, ionic_strength_concentration: float, temperature: float
+) -> float:
     """λ_D = sqrt(ε0 εr RT / (F² Σ z² c_mobile)), m (Σ z² c over the mobile ions)."""
-    return math.sqrt(EPS0 * relative_permittivity * R * temperature /
-                     (F**2 * ionic_strength_concentration))
+    return math.sqrt(EPS0 * relative_permittivity * R * temperature / (F**2 * ionic_strength_concentration))

@@ -25,14 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import dolfinx.io.gmsh
 import numpy as np
-from mpi4py import MPI
-
-from sim._dolfinx import dolfinx  # noqa: I001  (must precede any other dolfinx import)
-import dolfinx.io.gmsh  # noqa: E402
 from dolfinx.io import XDMFFile
 from dolfinx.mesh import GhostMode, Mesh, MeshTags, create_cell_partitioner
+from mpi4py import MPI
 
+from sim._dolfinx import dolfinx
 from sim.geometry.common import GeometryError
 
 LENGTH_SCALE = 1e-6
@@ -77,8 +76,14 @@ def _code_hash() -> str:
 
     digest = hashlib.sha256(gmsh.__version__.encode())
     root = Path(__file__).parent
-    for path in sorted([*(root / "geometry").glob("*.py"), *(root / "config" / "geometry").glob("*.py"),
-                        root / "config" / "shapes.py", Path(__file__)]):
+    for path in sorted(
+        [
+            *(root / "geometry").glob("*.py"),
+            *(root / "config" / "geometry").glob("*.py"),
+            root / "config" / "shapes.py",
+            Path(__file__),
+        ]
+    ):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -104,8 +109,7 @@ def _write_cache(directory: Path, key: str, meta: dict) -> None:
     os.replace(tmp, directory / f"{key}.json")
 
 
-def _build_model(geometry_cfg: Any, verbose: bool, keep_model: bool
-                 ) -> tuple[dict, dict, bytes | None, bool]:
+def _build_model(geometry_cfg: Any, verbose: bool, keep_model: bool) -> tuple[dict, dict, bytes | None, bool]:
     """Rank 0: build and mesh the gmsh model, or open the cached one made from the same geometry
     section and code; returns (expected areas, CAD areas, .msh or None, taken from the cache)."""
     import gmsh
@@ -140,9 +144,13 @@ def _model_msh() -> bytes:
         return Path(path).read_bytes()
 
 
-def build_mesh(geometry_cfg: Any, comm: MPI.Comm = MPI.COMM_WORLD,
-               ghost_mode: GhostMode = GhostMode.shared_facet, keep_model: bool = False,
-               verbose: bool = False) -> MeshBundle:
+def build_mesh(
+    geometry_cfg: Any,
+    comm: MPI.Comm = MPI.COMM_WORLD,
+    ghost_mode: GhostMode = GhostMode.shared_facet,
+    keep_model: bool = False,
+    verbose: bool = False,
+) -> MeshBundle:
     """Build the geometry with gmsh on rank 0 and distribute the mesh over `comm` (collective).
 
     keep_model: keep the .msh contents in the bundle so `write_mesh` can write them.
@@ -176,8 +184,13 @@ def build_mesh(geometry_cfg: Any, comm: MPI.Comm = MPI.COMM_WORLD,
             if failure[0] == GeometryError.__name__:
                 raise GeometryError(failure[1])
             raise RuntimeError(f"building the mesh failed on rank 0: {failure[0]}: {failure[1]}")
-        data = dolfinx.io.gmsh.model_to_mesh(gmsh.model if comm.rank == 0 else None, comm, 0, gdim=2,
-                                             partitioner=create_cell_partitioner(ghost_mode, 2))
+        data = dolfinx.io.gmsh.model_to_mesh(
+            gmsh.model if comm.rank == 0 else None,
+            comm,
+            0,
+            gdim=2,
+            partitioner=create_cell_partitioner(ghost_mode, 2),
+        )
     finally:
         if comm.rank == 0:
             if started:
@@ -192,8 +205,18 @@ def build_mesh(geometry_cfg: Any, comm: MPI.Comm = MPI.COMM_WORLD,
     data.cell_tags.name = "cell_tags"
     data.facet_tags.name = "facet_tags"
     mesh.topology.create_connectivity(mesh.topology.dim - 1, mesh.topology.dim)
-    return MeshBundle(mesh, data.cell_tags, data.facet_tags, regions, boundaries, LENGTH_SCALE,
-                      areas, cad, msh, comm.bcast(cached, root=0))
+    return MeshBundle(
+        mesh,
+        data.cell_tags,
+        data.facet_tags,
+        regions,
+        boundaries,
+        LENGTH_SCALE,
+        areas,
+        cad,
+        msh,
+        comm.bcast(cached, root=0),
+    )
 
 
 def write_mesh(bundle: MeshBundle, directory: str | Path, name: str) -> list[Path]:
@@ -219,8 +242,7 @@ def write_mesh(bundle: MeshBundle, directory: str | Path, name: str) -> list[Pat
             tmp.replace(path)
         paths.append(path)
     else:
-        warnings.warn("the .msh file is only written for meshes built with keep_model=True",
-                      stacklevel=2)
+        warnings.warn("the .msh file is only written for meshes built with keep_model=True", stacklevel=2)
     path = directory / f"{name}.xdmf"
     with XDMFFile(comm, path, "w") as xdmf:
         xdmf.write_mesh(bundle.mesh)
@@ -284,8 +306,8 @@ def mesh_summary(bundle: MeshBundle) -> dict[str, Any]:
         "num_vertices": mesh.topology.index_map(0).size_global,
         "hmin_m": hmin * bundle.length_scale,
         "hmax_m": hmax * bundle.length_scale,
-        "regions": {name: _global_count(bundle, tdim, region_cells(bundle, name))
-                    for name in bundle.regions},
-        "boundaries": {name: _global_count(bundle, tdim - 1, boundary_facets(bundle, name))
-                       for name in bundle.boundaries},
+        "regions": {name: _global_count(bundle, tdim, region_cells(bundle, name)) for name in bundle.regions},
+        "boundaries": {
+            name: _global_count(bundle, tdim - 1, boundary_facets(bundle, name)) for name in bundle.boundaries
+        },
     }

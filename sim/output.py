@@ -54,8 +54,7 @@ def versions() -> dict[str, str]:
     import sim
 
     petsc = ".".join(str(v) for v in PETSc.Sys.getVersion())
-    return {"sim": sim.__version__, "dolfinx": dolfinx.__version__, "petsc": petsc,
-            "gmsh": gmsh.__version__}
+    return {"sim": sim.__version__, "dolfinx": dolfinx.__version__, "petsc": petsc, "gmsh": gmsh.__version__}
 
 
 class FieldWriter:
@@ -97,8 +96,11 @@ def _local_triangles(function=None, mesh=None, cell_values=None) -> dict[str, np
     else:
         cells = dolfinx.mesh.entities_to_geometry(mesh, tdim, np.arange(owned, dtype=np.int32))
         x = mesh.geometry.x
-        values = (function.x.array.reshape(-1, space.dofmap.index_map_bs)[:owned] if space is not None
-                  else np.asarray(cell_values)[:owned].reshape(-1, 1))
+        values = (
+            function.x.array.reshape(-1, space.dofmap.index_map_bs)[:owned]
+            if space is not None
+            else np.asarray(cell_values)[:owned].reshape(-1, 1)
+        )
         location = "cell"
     if values.shape[1] > 1:
         values = np.linalg.norm(values, axis=1, keepdims=True)
@@ -111,14 +113,25 @@ def _gather_triangles(comm: MPI.Comm, data: dict) -> dict | None:
     if comm.rank != 0:
         return None
     offsets = np.cumsum([0] + [len(p["x"]) for p in pieces[:-1]])
-    return {"x": np.vstack([p["x"] for p in pieces]),
-            "cells": np.vstack([p["cells"] + o for p, o in zip(pieces, offsets)]),
-            "values": np.concatenate([p["values"] for p in pieces]),
-            "location": pieces[0]["location"]}
+    return {
+        "x": np.vstack([p["x"] for p in pieces]),
+        "cells": np.vstack([p["cells"] + o for p, o in zip(pieces, offsets, strict=False)]),
+        "values": np.concatenate([p["values"] for p in pieces]),
+        "location": pieces[0]["location"],
+    }
 
 
-UNIT_SUFFIXES = {"mol_m3": "mol/m³", "A_m2": "A/m²", "S_m": "S/m", "mol_m2_s": "mol/(m² s)",
-                 "V_m": "V/m", "V": "V", "Pa": "Pa", "m": "m", "1": "1"}
+UNIT_SUFFIXES = {
+    "mol_m3": "mol/m³",
+    "A_m2": "A/m²",
+    "S_m": "S/m",
+    "mol_m2_s": "mol/(m² s)",
+    "V_m": "V/m",
+    "V": "V",
+    "Pa": "Pa",
+    "m": "m",
+    "1": "1",
+}
 
 
 def label(name: str) -> str:
@@ -188,10 +201,21 @@ def plot_regions(bundle, path: Path, width_px: int) -> None:
     tags = sorted(bundle.regions.values())
     index = np.searchsorted(tags, tri["values"])
     colors = [f"C{i % 10}" for i in range(len(tags))]
-    ax.tripcolor(triangulation, facecolors=index.astype(float), cmap=ListedColormap(colors),
-                 vmin=-0.5, vmax=len(tags) - 0.5, edgecolors="k", linewidth=0.05)
+    ax.tripcolor(
+        triangulation,
+        facecolors=index.astype(float),
+        cmap=ListedColormap(colors),
+        vmin=-0.5,
+        vmax=len(tags) - 0.5,
+        edgecolors="k",
+        linewidth=0.05,
+    )
     names = {tag: name for name, tag in bundle.regions.items()}
-    ax.legend(handles=[Patch(color=c, label=names[t]) for t, c in zip(tags, colors)],
-              loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    ax.legend(
+        handles=[Patch(color=c, label=names[t]) for t, c in zip(tags, colors, strict=False)],
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        frameon=False,
+    )
     ax.set_title(f"regions ({len(tri['cells'])} cells)")
     _save(fig, path)

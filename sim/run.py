@@ -12,23 +12,26 @@ import resource
 import signal
 import time
 import traceback
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from mpi4py import MPI
 
 from sim.config import LoadedConfig
+from sim.files import atomic_write
 from sim.geometry import GeometryError
 from sim.mesh import build_mesh, mesh_summary
-from sim.files import atomic_write
-from sim.output import (FieldWriter, plot_function, plot_regions, prepare_run_dir, versions,
-                        write_summary)
+from sim.output import FieldWriter, plot_function, plot_regions, prepare_run_dir, versions, write_summary
 from sim.solve import RunResult, SolverFailed
 
-PHYSICS = {"conduction": "sim.physics.conduction", "npp": "sim.physics.npp",
-           "phasefield": "sim.physics.phasefield"}
+PHYSICS = {
+    "conduction": "sim.physics.conduction",
+    "npp": "sim.physics.npp",
+    "phasefield": "sim.physics.phasefield",
+}
 
 EXIT_OK, EXIT_INVALID, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INTERNAL = 0, 2, 3, 130, 1
 
@@ -61,8 +64,13 @@ class RunContext:
         if self.comm.rank == 0 and not self.quiet:
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-            bar = Progress(TextColumn("{task.description}"), BarColumn(),
-                           TextColumn("{task.percentage:>5.1f}%"), TimeElapsedColumn(), transient=True)
+            bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.percentage:>5.1f}%"),
+                TimeElapsedColumn(),
+                transient=True,
+            )
             bar.start()
             task = bar.add_task(description, total=total)
         next_log = [0.1]
@@ -104,8 +112,13 @@ def _raise_interrupt(signum, frame):  # SIGTERM (e.g. scancel) ends the run like
     raise KeyboardInterrupt
 
 
-def execute(loaded: LoadedConfig, out: Path, comm: MPI.Comm = MPI.COMM_WORLD, quiet: bool = False,
-            resume: bool = False) -> int:
+def execute(
+    loaded: LoadedConfig,
+    out: Path,
+    comm: MPI.Comm = MPI.COMM_WORLD,
+    quiet: bool = False,
+    resume: bool = False,
+) -> int:
     """Run a validated config into `out`; returns the process exit code (DESIGN 4)."""
     start = time.perf_counter()
     config = loaded.config
@@ -113,22 +126,35 @@ def execute(loaded: LoadedConfig, out: Path, comm: MPI.Comm = MPI.COMM_WORLD, qu
     logger = make_logger(out, comm, quiet)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     if comm.rank == 0:
-        atomic_write(out / "config.yaml", f"# resolved config of {loaded.name} (defaults filled in)\n"
-                     + loaded.resolved_yaml)
+        atomic_write(
+            out / "config.yaml",
+            f"# resolved config of {loaded.name} (defaults filled in)\n" + loaded.resolved_yaml,
+        )
     summary: dict[str, Any] = {
-        "config_name": loaded.name, "config_sha256": loaded.sha256,
-        "config_file": str(loaded.file) if loaded.file else None, "overrides": loaded.overrides,
-        "physics": config.physics.kind, "geometry": config.geometry.kind,
-        "description": config.description, "versions": versions(), "mpi_ranks": comm.size,
-        "num_dofs": 0, "num_steps": 0, "newton_iterations": 0, "metrics": {},
+        "config_name": loaded.name,
+        "config_sha256": loaded.sha256,
+        "config_file": str(loaded.file) if loaded.file else None,
+        "overrides": loaded.overrides,
+        "physics": config.physics.kind,
+        "geometry": config.geometry.kind,
+        "description": config.description,
+        "versions": versions(),
+        "mpi_ranks": comm.size,
+        "num_dofs": 0,
+        "num_steps": 0,
+        "newton_iterations": 0,
+        "metrics": {},
     }
-    ctx = RunContext(out, comm, logger, FieldWriter(out / "fields", comm, config.output.fields),
-                     quiet=quiet, resume=resume)
+    ctx = RunContext(
+        out, comm, logger, FieldWriter(out / "fields", comm, config.output.fields), quiet=quiet, resume=resume
+    )
     code, status, message = EXIT_OK, "ok", ""
     timings: dict[str, float] = {}
     try:
-        logger.info(f"run {loaded.name}: {config.physics.kind} on {config.geometry.kind} geometry, "
-                    f"{comm.size} rank(s) → {out}")
+        logger.info(
+            f"run {loaded.name}: {config.physics.kind} on {config.geometry.kind} geometry, "
+            f"{comm.size} rank(s) → {out}"
+        )
         tick = time.perf_counter()
         logger.info("building the mesh (gmsh on rank 0)")
         bundle = build_mesh(config.geometry, comm)
@@ -141,14 +167,16 @@ def execute(loaded: LoadedConfig, out: Path, comm: MPI.Comm = MPI.COMM_WORLD, qu
         tick = time.perf_counter()
         result: RunResult = model.run(config, bundle, ctx)
         timings["physics"] = time.perf_counter() - tick
-        summary |= {"num_dofs": result.num_dofs, "num_steps": result.num_steps,
-                    "newton_iterations": result.newton_iterations,
-                    "krylov_iterations": result.krylov_iterations,
-                    "metrics": result.metrics} | result.extra
+        summary |= {
+            "num_dofs": result.num_dofs,
+            "num_steps": result.num_steps,
+            "newton_iterations": result.newton_iterations,
+            "krylov_iterations": result.krylov_iterations,
+            "metrics": result.metrics,
+        } | result.extra
         if config.output.figures:
             for name, function in result.plots.items():
-                plot_function(function, out / "figures" / f"{name}.png", name,
-                              config.output.figure_width_px)
+                plot_function(function, out / "figures" / f"{name}.png", name, config.output.figure_width_px)
         for key, value in result.metrics.items():
             logger.info(f"  {key} = {value:.6g}")
     except GeometryError as exc:
@@ -160,7 +188,7 @@ def execute(loaded: LoadedConfig, out: Path, comm: MPI.Comm = MPI.COMM_WORLD, qu
     except KeyboardInterrupt:
         code, status, message = EXIT_INTERRUPTED, "interrupted", "interrupted by signal"
         logger.warning("interrupted")
-    except Exception as exc:  # noqa: BLE001 - an unexpected error still gets a summary
+    except Exception as exc:
         code, status, message = EXIT_INTERNAL, "failed", f"internal error: {exc!r}"
         logger.error(traceback.format_exc())
     finally:
@@ -170,7 +198,8 @@ def execute(loaded: LoadedConfig, out: Path, comm: MPI.Comm = MPI.COMM_WORLD, qu
     summary["wall_time_s"] = time.perf_counter() - start
     summary["timings_s"] = timings
     summary["peak_memory_mb"] = comm.allreduce(
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, op=MPI.MAX)
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, op=MPI.MAX
+    )
     summary["status"] = status
     if message:
         summary["message"] = message

@@ -22,18 +22,25 @@ class SolverFailed(RuntimeError):
 def petsc_options(solver: SolverConfig, *, symmetric: bool = True, nonlinear: bool = False) -> dict[str, Any]:
     """PETSc options for a preset, with the user's `petsc_options` applied last."""
     if solver.preset == "direct":
-        opts: dict[str, Any] = {"ksp_type": "preonly", "pc_type": "lu",
-                                "pc_factor_mat_solver_type": "mumps"}
+        opts: dict[str, Any] = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
     else:
-        opts = {"ksp_type": "cg" if symmetric else "gmres", "pc_type": "gamg",
-                "ksp_rtol": solver.rtol if not nonlinear else 1e-8,
-                "ksp_atol": solver.atol * 1e-2, "ksp_max_it": 1000}
+        opts = {
+            "ksp_type": "cg" if symmetric else "gmres",
+            "pc_type": "gamg",
+            "ksp_rtol": solver.rtol if not nonlinear else 1e-8,
+            "ksp_atol": solver.atol * 1e-2,
+            "ksp_max_it": 1000,
+        }
         if not symmetric:
             opts["ksp_gmres_restart"] = 100
     if nonlinear:
-        opts |= {"snes_type": "newtonls", "snes_linesearch_type": "bt",
-                 "snes_rtol": solver.rtol, "snes_atol": solver.atol,
-                 "snes_max_it": solver.max_iterations}
+        opts |= {
+            "snes_type": "newtonls",
+            "snes_linesearch_type": "bt",
+            "snes_rtol": solver.rtol,
+            "snes_atol": solver.atol,
+            "snes_max_it": solver.max_iterations,
+        }
     opts |= {k: ("" if v is None else v) for k, v in solver.petsc_options.items()}
     return opts
 
@@ -58,7 +65,7 @@ def solve_interruptible(problem) -> None:
         raise KeyboardInterrupt
 
 
-def newton_solve(problem, functions: list) -> "StepOutcome":
+def newton_solve(problem, functions: list) -> StepOutcome:
     """One interruptible SNES solve; converged only if PETSc says so and `functions` are finite
     on every rank (so all ranks take the same accept/reject decision)."""
     from mpi4py import MPI

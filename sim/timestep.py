@@ -7,8 +7,9 @@ steps, reports progress, and calls back for output and checkpoints.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 from pydantic import Field, model_validator
 
@@ -43,7 +44,7 @@ class TimeConfig(Strict):
     """write a checkpoint every N accepted steps (0: only on interrupt and at the end)"""
 
     @model_validator(mode="after")
-    def _check(self) -> "TimeConfig":
+    def _check(self) -> TimeConfig:
         if self.dt_initial > self.t_end:
             raise ValueError(f"dt_initial = {self.dt_initial} exceeds t_end = {self.t_end}")
         if self.dt_min > self.dt_initial:
@@ -88,16 +89,26 @@ class TimeStats:
     """the step to try next (set after every accepted or rejected step; used to resume)"""
 
     def as_dict(self) -> dict[str, float]:
-        return {"t_s": self.t, "dt_s": self.dt, "num_steps": self.steps,
-                "rejected_steps": self.rejected_steps, "newton_iterations": self.newton_iterations,
-                "krylov_iterations": self.krylov_iterations}
+        return {
+            "t_s": self.t,
+            "dt_s": self.dt,
+            "num_steps": self.steps,
+            "rejected_steps": self.rejected_steps,
+            "newton_iterations": self.newton_iterations,
+            "krylov_iterations": self.krylov_iterations,
+        }
 
 
-def integrate(stepper: Stepper, cfg: TimeConfig, *, stats: TimeStats | None = None,
-              on_step: Callable[[TimeStats], None] | None = None,
-              on_output: Callable[[float], None] | None = None,
-              on_checkpoint: Callable[[TimeStats], None] | None = None,
-              progress: Callable[[float], None] | None = None) -> TimeStats:
+def integrate(
+    stepper: Stepper,
+    cfg: TimeConfig,
+    *,
+    stats: TimeStats | None = None,
+    on_step: Callable[[TimeStats], None] | None = None,
+    on_output: Callable[[float], None] | None = None,
+    on_checkpoint: Callable[[TimeStats], None] | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> TimeStats:
     """Advance from stats.t (0 by default) to cfg.t_end; raises SolverFailed when Δt < dt_min.
 
     `stats` lets a resumed run continue with its step count and Δt. `on_step` runs after every
@@ -121,10 +132,14 @@ def integrate(stepper: Stepper, cfg: TimeConfig, *, stats: TimeStats | None = No
             dt *= cfg.shrink
             stats.next_dt = dt
             if dt < cfg.dt_min:
-                why = outcome.reason or ("Newton did not converge" if not outcome.converged
-                                         else f"change {outcome.change:.3g} > max_change")
-                raise SolverFailed(f"time step fell below dt_min = {cfg.dt_min:g} s at "
-                                   f"t = {stats.t:.6g} s ({why})")
+                why = outcome.reason or (
+                    "Newton did not converge"
+                    if not outcome.converged
+                    else f"change {outcome.change:.3g} > max_change"
+                )
+                raise SolverFailed(
+                    f"time step fell below dt_min = {cfg.dt_min:g} s at t = {stats.t:.6g} s ({why})"
+                )
             continue
         stepper.accept()
         stats.t += dt

@@ -66,7 +66,8 @@ def bruce_vincent(delta_v: float, i0: float, i_ss: float, r0: float, r_ss: float
     return i_ss * (delta_v - i0 * r0) / (i0 * (delta_v - i_ss * r_ss))
 
 
-def warburg_diffusivity(warburg_coefficient: float, area: float, concentration: float,
-                        temperature: float, n: int = 1) -> float:
+def warburg_diffusivity(
+    warburg_coefficient: float, area: float, concentration: float, temperature: float, n: int = 1
+) -> float:
     """D = (RT)² / (2 (A n² F² C σ_w)²) (seed 003 eqs. 2–3), SI: σ_w in Ω s^-1/2, A in m², C in mol/m³."""
     return (R * temperature) ** 2 / (2.0 * (area * n**2 * F**2 * concentration * warburg_coefficient) ** 2)

@@ -1,6 +1,6 @@
 """Run configs: YAML → typed, validated models (SI units), with file:line error messages.
 
-    cfg = load_config("configs/seed002_bilayer.yaml", overrides=["physics.temperature=313"])
+cfg = load_config("configs/seed002_bilayer.yaml", overrides=["physics.temperature=313"])
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import hashlib
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Union
+from typing import Annotated, Any
 
 import yaml
 from pydantic import Field, ValidationError
@@ -22,9 +22,9 @@ from sim.config.npp import NppPhysics
 from sim.config.phasefield import PhaseFieldPhysics
 from sim.config.physics import ConductionPhysics, OutputConfig, SolverConfig
 
-PhysicsConfig = Annotated[Union[ConductionPhysics, NppPhysics, PhaseFieldPhysics], Field(discriminator="kind")]
+PhysicsConfig = Annotated[ConductionPhysics | NppPhysics | PhaseFieldPhysics, Field(discriminator="kind")]
 
-__all__ = ["ConfigError", "RunConfig", "LoadedConfig", "load_config", "material_library", "schema"]
+__all__ = ["ConfigError", "LoadedConfig", "RunConfig", "load_config", "material_library", "schema"]
 
 
 @cache
@@ -75,17 +75,21 @@ class RunConfig(Strict):
         library = material_library()
         for region, card in self.materials.items():
             if isinstance(card, str) and card not in library:
-                return ("materials", region), (f"unknown material card '{card}'; "
-                                               f"known: {', '.join(sorted(library))}")
+                return ("materials", region), (
+                    f"unknown material card '{card}'; known: {', '.join(sorted(library))}"
+                )
         regions = region_names(self.geometry)
         missing = [r for r in regions if r not in self.materials]
         if missing:
-            return ("materials",), (f"no material for region(s) {', '.join(missing)} "
-                                    f"(regions of this geometry: {', '.join(regions)})")
+            return ("materials",), (
+                f"no material for region(s) {', '.join(missing)} "
+                f"(regions of this geometry: {', '.join(regions)})"
+            )
         extra = [r for r in self.materials if r not in regions]
         if extra:
-            return ("materials", extra[0]), (f"region '{extra[0]}' does not exist in this geometry "
-                                             f"(regions: {', '.join(regions)})")
+            return ("materials", extra[0]), (
+                f"region '{extra[0]}' does not exist in this geometry (regions: {', '.join(regions)})"
+            )
         return None
 
     def material(self, region: str) -> MaterialCard:
@@ -117,8 +121,11 @@ def _first_error(exc: ValidationError, data: Any, lines: dict, file: str) -> Con
         message = "unknown key"
     elif err["type"] == "missing":
         message = "required key is missing"
-    elif "input" in err and err["type"] not in ("model_type", "dict_type") and \
-            not isinstance(err["input"], (dict, list)):
+    elif (
+        "input" in err
+        and err["type"] not in ("model_type", "dict_type")
+        and not isinstance(err["input"], (dict, list))
+    ):
         message += f" (got {err['input']!r})"
     if len(errors) > 1:
         message += f" (+{len(errors) - 1} more error{'s' if len(errors) > 2 else ''})"
@@ -130,8 +137,9 @@ def load_config(file: str | Path, overrides: list[str] | None = None) -> LoadedC
     file = Path(file)
     data, lines = load_yaml(read_text(file), str(file))
     if not isinstance(data, dict):
-        raise ConfigError("a config must be a mapping of sections (geometry, materials, physics, ...)",
-                          str(file), 1)
+        raise ConfigError(
+            "a config must be a mapping of sections (geometry, materials, physics, ...)", str(file), 1
+        )
     for assignment in overrides or []:
         apply_override(data, lines, assignment)
     try:

@@ -18,8 +18,9 @@ Path_ = tuple[str | int, ...]
 class ConfigError(Exception):
     """An invalid config: carries file, line and key path for a one-line message."""
 
-    def __init__(self, message: str, file: str | None = None, line: int | str | None = None,
-                 key: str | None = None) -> None:
+    def __init__(
+        self, message: str, file: str | None = None, line: int | str | None = None, key: str | None = None
+    ) -> None:
         self.message, self.file, self.line, self.key = message, file, line, key
         super().__init__(str(self))
 
@@ -40,8 +41,7 @@ _Loader.add_implicit_resolver(
 )
 
 
-def _to_python(node: yaml.Node, loader: _Loader, path: Path_, lines: dict[Path_, int],
-               file: str) -> Any:
+def _to_python(node: yaml.Node, loader: _Loader, path: Path_, lines: dict[Path_, int], file: str) -> Any:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
@@ -51,8 +51,9 @@ def _to_python(node: yaml.Node, loader: _Loader, path: Path_, lines: dict[Path_,
                 raise ConfigError("keys must be strings", file, key_node.start_mark.line + 1)
             key = str(key)
             if key in out:
-                raise ConfigError(f"duplicate key '{key}'", file, key_node.start_mark.line + 1,
-                                  format_path((*path, key)))
+                raise ConfigError(
+                    f"duplicate key '{key}'", file, key_node.start_mark.line + 1, format_path((*path, key))
+                )
             out[key] = _to_python(value_node, loader, (*path, key), lines, file)
             lines[(*path, key)] = key_node.start_mark.line + 1  # report a key where it is written
         return out
@@ -149,8 +150,9 @@ def _match(node: Any, parts: tuple, absent_ok: bool) -> tuple[bool, list]:
     return max(options, key=lambda o: (o[0], len(o[1])))
 
 
-def locate(loc: tuple, data: Any, lines: dict[Path_, int],
-           absent_ok: bool = False) -> tuple[Path_, int | None]:
+def locate(
+    loc: tuple, data: Any, lines: dict[Path_, int], absent_ok: bool = False
+) -> tuple[Path_, int | None]:
     """Map a pydantic error location to the raw-data key path and its line.
 
     pydantic inserts discriminator tags and union member names into `loc`; those are skipped

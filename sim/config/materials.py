@@ -6,7 +6,7 @@ table/figure, or "assumed"). Values are converted to SI when the card is resolve
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -38,9 +38,12 @@ class Arrhenius(Strict):
 
     def sigma(self, temperature: float) -> float:
         """σ at `temperature` (K), S/m."""
-        return arrhenius(to_si(self.sigma_ref.value, self.sigma_ref.unit, "conductivity"), self.t_ref,
-                         to_si(self.activation_energy.value, self.activation_energy.unit, "energy"),
-                         temperature)
+        return arrhenius(
+            to_si(self.sigma_ref.value, self.sigma_ref.unit, "conductivity"),
+            self.t_ref,
+            to_si(self.activation_energy.value, self.activation_energy.unit, "energy"),
+            temperature,
+        )
 
 
 class VFT(Strict):
@@ -56,12 +59,15 @@ class VFT(Strict):
 
     def sigma(self, temperature: float) -> float:
         """σ at `temperature` (K), S/m."""
-        return vft(to_si(self.prefactor.value, self.prefactor.unit, "conductivity"),
-                   to_si(self.pseudo_activation_energy.value, self.pseudo_activation_energy.unit, "energy"),
-                   self.t0, temperature)
+        return vft(
+            to_si(self.prefactor.value, self.prefactor.unit, "conductivity"),
+            to_si(self.pseudo_activation_energy.value, self.pseudo_activation_energy.unit, "energy"),
+            self.t0,
+            temperature,
+        )
 
 
-ConductivityModel = Annotated[Union[Arrhenius, VFT], Field(discriminator="kind")]
+ConductivityModel = Annotated[Arrhenius | VFT, Field(discriminator="kind")]
 
 # property name -> (unit kind, lower bound, lower inclusive, upper bound, upper inclusive)
 _BOUNDS: dict[str, tuple[str, float, bool, float, bool]] = {
@@ -111,12 +117,14 @@ class MaterialCard(Strict):
         ok_hi = value <= hi if hi_in else value < hi
         if not (ok_lo and ok_hi):
             lo_b, hi_b = ("[" if lo_in else "("), ("]" if hi_in else ")")
-            raise ValueError(f"{info.field_name} = {prop.value} {prop.unit} is non-physical: must be in "
-                             f"{lo_b}{lo}, {hi}{hi_b} (SI)")
+            raise ValueError(
+                f"{info.field_name} = {prop.value} {prop.unit} is non-physical: must be in "
+                f"{lo_b}{lo}, {hi}{hi_b} (SI)"
+            )
         return prop
 
     @model_validator(mode="after")
-    def _check_model(self) -> "MaterialCard":
+    def _check_model(self) -> MaterialCard:
         if self.conductivity_model is not None:
             model = self.conductivity_model
             try:

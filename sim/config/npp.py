@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -43,7 +43,7 @@ class Reservoir(Strict):
     kind: Literal["reservoir"]
 
 
-Reaction = Annotated[Union[FixedFlux, ButlerVolmer, Blocking, Reservoir], Field(discriminator="kind")]
+Reaction = Annotated[FixedFlux | ButlerVolmer | Blocking | Reservoir, Field(discriminator="kind")]
 
 
 class ParticleInterface(Strict):
@@ -95,18 +95,22 @@ class NppPhysics(Strict):
     Sand's time (transient), estimated for the salt next to the anode when it has no immobile anions"""
 
     @model_validator(mode="after")
-    def _check_bcs(self) -> "NppPhysics":
+    def _check_bcs(self) -> NppPhysics:
         bv = self.reaction.kind == "butler_volmer"
         if bv and self.mode == "poisson":
-            raise ValueError("butler_volmer needs mode electroneutral: in poisson mode the electrode "
-                             "potentials are Dirichlet values of φ and the resolved double layer "
-                             "replaces the kinetics")
+            raise ValueError(
+                "butler_volmer needs mode electroneutral: in poisson mode the electrode "
+                "potentials are Dirichlet values of φ and the resolved double layer "
+                "replaces the kinetics"
+            )
         if bv and self.potential_difference is None:
             raise ValueError("butler_volmer needs potential_difference (the applied cell voltage, V)")
         if self.interface is not None and (self.mode, self.reaction.kind) != ("electroneutral", "reservoir"):
             raise ValueError("a particle interface needs mode electroneutral and reaction kind reservoir")
         if not bv and self.mode == "electroneutral" and self.potential_difference is not None:
-            raise ValueError(f"with reaction kind {self.reaction.kind} in electroneutral mode the "
-                             "potential is defined up to a constant: potential_difference must be "
-                             "null (the potential drop is reported), or use reaction kind butler_volmer")
+            raise ValueError(
+                f"with reaction kind {self.reaction.kind} in electroneutral mode the "
+                "potential is defined up to a constant: potential_difference must be "
+                "null (the potential drop is reported), or use reaction kind butler_volmer"
+            )
         return self

@@ -61,8 +61,9 @@ def _si(name: str, prop: Property) -> float:
 def _check_card(card: dict[str, Property], complete: bool) -> None:
     unknown = sorted(set(card) - set(PARAMETERS))
     if unknown:
-        raise ValueError(f"unknown phase-field parameter(s) {', '.join(unknown)}; "
-                         f"known: {', '.join(PARAMETERS)}")
+        raise ValueError(
+            f"unknown phase-field parameter(s) {', '.join(unknown)}; known: {', '.join(PARAMETERS)}"
+        )
     missing = sorted(set(PARAMETERS) - set(card)) if complete else []
     if missing:
         raise ValueError(f"parameter card lacks {', '.join(missing)}")
@@ -147,11 +148,12 @@ class PhaseFieldPhysics(Strict):
     """time window and adaptive stepping, s; `max_change` bounds the change of ξ per step"""
 
     @model_validator(mode="after")
-    def _check(self) -> "PhaseFieldPhysics":
+    def _check(self) -> PhaseFieldPhysics:
         if isinstance(self.parameters, str):
             if self.parameters not in parameter_cards():
-                raise ValueError(f"unknown parameter card '{self.parameters}'; "
-                                 f"known: {', '.join(parameter_cards())}")
+                raise ValueError(
+                    f"unknown parameter card '{self.parameters}'; known: {', '.join(parameter_cards())}"
+                )
         else:
             _check_card(self.parameters, complete=True)
         _check_card(self.deviations, complete=False)
@@ -162,11 +164,14 @@ class PhaseFieldPhysics(Strict):
         if values["omega"] != round(values["omega"]) or values["omega"] < 0:
             raise ValueError("omega must be a non-negative integer")
         if values["delta"] * (values["omega"] ** 2 - 1) >= 1:
-            raise ValueError(f"anisotropy δ = {values['delta']} with ω = {values['omega']:g} makes the "
-                             f"interface stiffness negative (need δ(ω²−1) < 1)")
+            raise ValueError(
+                f"anisotropy δ = {values['delta']} with ω = {values['omega']:g} makes the "
+                f"interface stiffness negative (need δ(ω²−1) < 1)"
+            )
         if self.stress_coupling != "none" and self.mechanics == "none":
-            raise ValueError(f"stress_coupling '{self.stress_coupling}' needs mechanics "
-                             "(monolithic or staggered)")
+            raise ValueError(
+                f"stress_coupling '{self.stress_coupling}' needs mechanics (monolithic or staggered)"
+            )
         return self
 
     def card(self) -> dict[str, Property]:

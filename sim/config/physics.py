@@ -25,7 +25,7 @@ class ConductionPhysics(Strict):
     """Lagrange degree of the potential"""
 
     @model_validator(mode="after")
-    def _check_drop(self) -> "ConductionPhysics":
+    def _check_drop(self) -> ConductionPhysics:
         if self.anode_potential == self.cathode_potential:
             raise ValueError("anode_potential equals cathode_potential: no current would flow")
         return self

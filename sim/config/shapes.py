@@ -19,6 +19,7 @@ import numpy as np
 SAMPLES = 360
 """boundary samples per ellipse in the overlap test"""
 
+
 def fmt_length(value: float) -> str:
     return f"{value * 1e6:.4g} µm"
 
@@ -45,15 +46,17 @@ class Ellipse:
     def extents(self) -> tuple[float, float]:
         """Half-widths of the axis-aligned bounding box."""
         c, s = math.cos(self.angle), math.sin(self.angle)
-        return (math.sqrt((self.a * c) ** 2 + (self.b * s) ** 2),
-                math.sqrt((self.a * s) ** 2 + (self.b * c) ** 2))
+        return (
+            math.sqrt((self.a * c) ** 2 + (self.b * s) ** 2),
+            math.sqrt((self.a * s) ** 2 + (self.b * c) ** 2),
+        )
 
     @property
     def min_curvature_radius(self) -> float:
         """Smallest radius of curvature of the boundary (b²/a at the ends of the major axis)."""
         return min(self.a, self.b) ** 2 / max(self.a, self.b)
 
-    def scaled(self, factor: float) -> "Ellipse":
+    def scaled(self, factor: float) -> Ellipse:
         """All lengths (centre and semi-axes) multiplied by factor."""
         return Ellipse(self.x * factor, self.y * factor, self.a * factor, self.b * factor, self.angle)
 
@@ -74,8 +77,12 @@ class Ellipse:
     def box_clearance(self, width: float, height: float) -> dict[str, float]:
         """Distance from the ellipse to each side of the box [0, width] × [0, height]."""
         hx, hy = self.extents
-        return {"anode": self.y - hy, "cathode": height - self.y - hy,
-                "left wall": self.x - hx, "right wall": width - self.x - hx}
+        return {
+            "anode": self.y - hy,
+            "cathode": height - self.y - hy,
+            "left wall": self.x - hx,
+            "right wall": width - self.x - hx,
+        }
 
     def distance(self, points: np.ndarray, iterations: int = 48) -> np.ndarray:
         """Exact distance from points outside (or on) the ellipse to its boundary.
@@ -102,7 +109,7 @@ class Ellipse:
         out = np.hypot(x0 - u, x1 - v)
         return np.where(z0**2 + z1**2 <= 1.0, 0.0, out)
 
-    def clearance(self, other: "Ellipse", need: float = math.inf, n: int = SAMPLES) -> float:
+    def clearance(self, other: Ellipse, need: float = math.inf, n: int = SAMPLES) -> float:
         """A lower bound of the gap between two ellipses; negative if they overlap.
 
         Returns early with a cheaper (smaller) bound as soon as one exceeds `need`. See the module
@@ -121,8 +128,11 @@ class Ellipse:
         half_step_p = math.pi * max(self.a, self.b) / n
         half_step_q = math.pi * max(other.a, other.b) / n
         # outside an ellipse, (r - 1) × its smaller semi-axis bounds the distance from below
-        cheap = max((rp.min() - 1) * min(other.a, other.b) - half_step_p,
-                    (rq.min() - 1) * min(self.a, self.b) - half_step_q, far)
+        cheap = max(
+            (rp.min() - 1) * min(other.a, other.b) - half_step_p,
+            (rq.min() - 1) * min(self.a, self.b) - half_step_q,
+            far,
+        )
         if cheap > need:
             return float(cheap)
         return float(max(other.distance(p).min() - half_step_p, self.distance(q).min() - half_step_q))

@@ -23,7 +23,7 @@ from sim.geometry.common import GeometryError, region_cad_areas
 
 KINDS = ("slab", "layers", "particles", "dendrite")
 
-__all__ = ["build", "GeometryError", "region_cad_areas", "KINDS"]
+__all__ = ["KINDS", "GeometryError", "build", "region_cad_areas"]
 
 
 def build(cfg, length_scale: float = 1e-6) -> dict[str, float]:

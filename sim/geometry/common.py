@@ -60,13 +60,15 @@ def fragment(box: int, shapes: list[Shape], matrix: str | None) -> dict[int, str
     _, children = occ.fragment([(2, box)], [(2, sh.tag) for sh in shapes])
     inside = {tag for _, tag in children[0]}
     region: dict[int, str | None] = {}
-    for sh, pieces in zip(shapes, children[1:]):
+    for sh, pieces in zip(shapes, children[1:], strict=False):
         for _, tag in pieces:
             if tag in inside:
                 region[tag] = sh.region
     for tag in inside:
         region.setdefault(tag, matrix)
-    drop = {tag for _, pieces in zip(shapes, children[1:]) for _, tag in pieces if tag not in inside}
+    drop = {
+        tag for _, pieces in zip(shapes, children[1:], strict=False) for _, tag in pieces if tag not in inside
+    }
     drop |= {tag for tag, name in region.items() if name is None}
     if drop:
         occ.remove([(2, t) for t in sorted(drop)], recursive=True)
@@ -74,8 +76,9 @@ def fragment(box: int, shapes: list[Shape], matrix: str | None) -> dict[int, str
     return {tag: name for tag, name in region.items() if name is not None}
 
 
-def boundary_groups(width: float, height: float, s: float, regions: dict[int, str],
-                    interfaces: dict[tuple[str, ...], str]) -> dict[str, list[int]]:
+def boundary_groups(
+    width: float, height: float, s: float, regions: dict[int, str], interfaces: dict[tuple[str, ...], str]
+) -> dict[str, list[int]]:
     """Name the boundary curves of the kept surfaces.
 
     Curves on the box sides (by bounding box) are `anode` (y = 0), `cathode` (y = height) and
@@ -86,8 +89,9 @@ def boundary_groups(width: float, height: float, s: float, regions: dict[int, st
     w, h = width / s, height / s
     tol = 1e-6 * max(w, h)
     groups: dict[str, list[int]] = {}
-    curves = sorted({c for _, c in gmsh.model.getBoundary([(2, t) for t in regions], combined=False,
-                                                          oriented=False)})
+    curves = sorted(
+        {c for _, c in gmsh.model.getBoundary([(2, t) for t in regions], combined=False, oriented=False)}
+    )
     for c in curves:
         xmin, ymin, _, xmax, ymax, _ = gmsh.model.getBoundingBox(1, c)
         if ymax < tol:
@@ -108,8 +112,9 @@ def boundary_groups(width: float, height: float, s: float, regions: dict[int, st
     return groups
 
 
-def add_physical_groups(regions: dict[int, str], groups: dict[str, list[int]],
-                        region_order: list[str]) -> None:
+def add_physical_groups(
+    regions: dict[int, str], groups: dict[str, list[int]], region_order: list[str]
+) -> None:
     """Physical groups by name: regions (dim 2, tags 1, 2, ...) in region_order, boundaries
     (dim 1, tags 101, 102, ...) with anode, cathode, walls first."""
     names = [r for r in region_order if r in regions.values()]
@@ -130,8 +135,9 @@ class Refinement:
     band: float = 0.0
 
 
-def standard_refinements(opts: MeshOptions, groups: dict[str, list[int]], anode_band: float = 0.0
-                         ) -> list[Refinement]:
+def standard_refinements(
+    opts: MeshOptions, groups: dict[str, list[int]], anode_band: float = 0.0
+) -> list[Refinement]:
     """min_size at the anode (and in a band of anode_band above it), the cathode and every
     internal interface or hole surface."""
     out = [Refinement(groups["anode"], opts.min_size, anode_band)]
@@ -171,8 +177,14 @@ def set_mesh_sizes(opts: MeshOptions, s: float, refinements: list[Refinement]) -
     gmsh.option.setNumber("Mesh.MeshSizeMax", opts.size / s)
 
 
-def finish(opts: MeshOptions, s: float, regions: dict[int, str], groups: dict[str, list[int]],
-           region_order: list[str], refinements: list[Refinement]) -> None:
+def finish(
+    opts: MeshOptions,
+    s: float,
+    regions: dict[int, str],
+    groups: dict[str, list[int]],
+    region_order: list[str],
+    refinements: list[Refinement],
+) -> None:
     """Physical groups, size fields and the 2D mesh (of the mesh's order)."""
     add_physical_groups(regions, groups, region_order)
     set_mesh_sizes(opts, s, refinements)
@@ -189,4 +201,3 @@ def region_cad_areas(s: float) -> dict[str, float]:
         entities = gmsh.model.getEntitiesForPhysicalGroup(dim, tag)
         out[name] = sum(gmsh.model.occ.getMass(2, int(e)) for e in entities) * s**2
     return out
-

@@ -6,8 +6,15 @@ import math
 
 from sim.config.geometry import DendriteGeometry
 from sim.config.shapes import Ellipse
-from sim.geometry.common import (Shape, add_ellipse, add_rectangle, boundary_groups, finish,
-                                 fragment, standard_refinements)
+from sim.geometry.common import (
+    Shape,
+    add_ellipse,
+    add_rectangle,
+    boundary_groups,
+    finish,
+    fragment,
+    standard_refinements,
+)
 
 
 def build(cfg: DendriteGeometry, length_scale: float) -> dict[str, float]:
@@ -20,12 +27,15 @@ def build(cfg: DendriteGeometry, length_scale: float) -> dict[str, float]:
         tag = add_rectangle(x0, cfg.filaments.gap, x1 - x0, cfg.filaments.height - cfg.filaments.gap, s)
         shapes.append(Shape(tag, "filament"))
     regions = fragment(box, shapes, "electrolyte")
-    groups = boundary_groups(cfg.width, cfg.height, s, regions,
-                             {("electrolyte", "nucleus"): "nucleus_surface",
-                              ("electrolyte", "filament"): "filament_surface"})
+    groups = boundary_groups(
+        cfg.width,
+        cfg.height,
+        s,
+        regions,
+        {("electrolyte", "nucleus"): "nucleus_surface", ("electrolyte", "filament"): "filament_surface"},
+    )
     refinements = standard_refinements(opts, groups, anode_band=cfg.refine_height)
-    finish(opts, s, regions, groups, ["electrolyte", "nucleus", "filament"],
-           refinements)
+    finish(opts, s, regions, groups, ["electrolyte", "nucleus", "filament"], refinements)
     nucleus = sum(math.pi * d.a**2 / 2 for d in discs)
     filament = sum((x1 - x0) * (cfg.filaments.height - cfg.filaments.gap) for x0, x1 in strips)
     areas = {"electrolyte": cfg.width * cfg.height - nucleus - filament}

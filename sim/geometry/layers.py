@@ -3,9 +3,18 @@ and an optional Li bump on the anode cut out of the first layer."""
 
 from __future__ import annotations
 
+import itertools
+
 from sim.config.geometry import LayersGeometry
-from sim.geometry.common import (Shape, add_ellipse, add_rectangle, boundary_groups, finish, fragment,
-                                 standard_refinements)
+from sim.geometry.common import (
+    Shape,
+    add_ellipse,
+    add_rectangle,
+    boundary_groups,
+    finish,
+    fragment,
+    standard_refinements,
+)
 
 
 def build(cfg: LayersGeometry, length_scale: float) -> dict[str, float]:
@@ -16,7 +25,7 @@ def build(cfg: LayersGeometry, length_scale: float) -> dict[str, float]:
         shapes.append(Shape(add_rectangle(0.0, y, cfg.width, layer.thickness, s), layer.name))
         y += layer.thickness
     names = [layer.name for layer in cfg.layers]
-    interfaces = {tuple(sorted((lo, hi))): f"{lo}__{hi}" for lo, hi in zip(names, names[1:])}
+    interfaces = {tuple(sorted((lo, hi))): f"{lo}__{hi}" for lo, hi in itertools.pairwise(names)}
     areas = {layer.name: cfg.width * layer.thickness for layer in cfg.layers}
     if cfg.protrusion is not None:
         bump = cfg.protrusion.ellipse()

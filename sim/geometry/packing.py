@@ -33,8 +33,16 @@ def _sizes(p: Packing, target_area: float, rng: np.random.Generator) -> list[tup
     return sorted(((a * factor, b * factor) for a, b in sizes), key=lambda ab: -ab[0] * ab[1])
 
 
-def _place(candidates, placed: list[Ellipse], width: float, height: float, gap: float,
-           attempts: int, rng: np.random.Generator, what: str) -> Ellipse:
+def _place(
+    candidates,
+    placed: list[Ellipse],
+    width: float,
+    height: float,
+    gap: float,
+    attempts: int,
+    rng: np.random.Generator,
+    what: str,
+) -> Ellipse:
     """Try random positions for one ellipse until it is `gap` clear of the box and of `placed`."""
     centres = np.array([(e.x, e.y) for e in placed]).reshape(-1, 2)
     reach = np.array([max(e.a, e.b) for e in placed])
@@ -42,8 +50,9 @@ def _place(candidates, placed: list[Ellipse], width: float, height: float, gap: 
         e = candidates()
         hx, hy = e.extents
         if 2 * (hx + gap) >= width or 2 * (hy + gap) >= height:
-            raise GeometryError(f"{what} (extent {2 * hx * 1e6:.3g} × {2 * hy * 1e6:.3g} µm plus gap) "
-                                "does not fit in the box")
+            raise GeometryError(
+                f"{what} (extent {2 * hx * 1e6:.3g} × {2 * hy * 1e6:.3g} µm plus gap) does not fit in the box"
+            )
         x = rng.uniform(hx + gap, width - hx - gap)
         y = rng.uniform(hy + gap, height - hy - gap)
         e = Ellipse(x, y, e.a, e.b, e.angle)
@@ -59,16 +68,29 @@ def pack_ellipses(p: Packing, width: float, height: float) -> list[Ellipse]:
     sizes = _sizes(p, p.volume_fraction * width * height, rng)
     placed: list[Ellipse] = []
     for i, (a, b) in enumerate(sizes):
+
         def candidate(a=a, b=b) -> Ellipse:
             angle = rng.uniform(0, math.pi) if p.angle_deg is None else math.radians(p.angle_deg)
             return Ellipse(0.0, 0.0, a, b, angle)
+
         try:
-            placed.append(_place(candidate, placed, width, height, p.min_gap, p.max_attempts, rng,
-                                 f"particle {i + 1} of {len(sizes)}"))
+            placed.append(
+                _place(
+                    candidate,
+                    placed,
+                    width,
+                    height,
+                    p.min_gap,
+                    p.max_attempts,
+                    rng,
+                    f"particle {i + 1} of {len(sizes)}",
+                )
+            )
         except GeometryError as exc:
             raise GeometryError(
                 f"geometry.packing: cannot reach volume_fraction {p.volume_fraction:g}: {exc}; "
-                "lower volume_fraction or min_gap, or use smaller particles") from None
+                "lower volume_fraction or min_gap, or use smaller particles"
+            ) from None
     return placed
 
 
@@ -79,9 +101,20 @@ def place_pores(r: RandomPores, particles: list[Ellipse], width: float, height: 
     placed = list(particles)
     for i in range(r.count):
         try:
-            placed.append(_place(lambda: Ellipse(0.0, 0.0, r.radius, r.radius), placed, width, height,
-                                 r.min_gap, r.max_attempts, rng, f"pore {i + 1} of {r.count}"))
+            placed.append(
+                _place(
+                    lambda: Ellipse(0.0, 0.0, r.radius, r.radius),
+                    placed,
+                    width,
+                    height,
+                    r.min_gap,
+                    r.max_attempts,
+                    rng,
+                    f"pore {i + 1} of {r.count}",
+                )
+            )
         except GeometryError as exc:
-            raise GeometryError(f"geometry.pores: {exc}; use fewer or smaller pores, or a smaller "
-                                "min_gap") from None
-    return placed[len(particles):]
+            raise GeometryError(
+                f"geometry.pores: {exc}; use fewer or smaller pores, or a smaller min_gap"
+            ) from None
+    return placed[len(particles) :]

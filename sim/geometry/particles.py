@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from sim.config.geometry import ParticlesGeometry
 from sim.config.shapes import Ellipse
-from sim.geometry.common import (Shape, add_ellipse, add_rectangle, boundary_groups, finish,
-                                 fragment, standard_refinements)
+from sim.geometry.common import (
+    Shape,
+    add_ellipse,
+    add_rectangle,
+    boundary_groups,
+    finish,
+    fragment,
+    standard_refinements,
+)
 from sim.geometry.packing import pack_ellipses, place_pores
 
 
@@ -31,10 +38,16 @@ def build(cfg: ParticlesGeometry, length_scale: float) -> dict[str, float]:
     shapes = [Shape(add_ellipse(e, s), "particle") for e in particles]
     shapes += [Shape(add_ellipse(e, s), None) for e in pores]
     regions = fragment(box, shapes, "binder")
-    groups = boundary_groups(cfg.width, cfg.height, s, regions,
-                             {("binder", "particle"): "particle_surface", ("binder",): "pore_surface"})
-    finish(opts, s, regions, groups, ["binder", "particle"],
-           standard_refinements(opts, groups))
+    groups = boundary_groups(
+        cfg.width,
+        cfg.height,
+        s,
+        regions,
+        {("binder", "particle"): "particle_surface", ("binder",): "pore_surface"},
+    )
+    finish(opts, s, regions, groups, ["binder", "particle"], standard_refinements(opts, groups))
     particle_area = sum(e.area for e in particles)
-    return {"binder": cfg.width * cfg.height - particle_area - sum(e.area for e in pores),
-            "particle": particle_area}
+    return {
+        "binder": cfg.width * cfg.height - particle_area - sum(e.area for e in pores),
+        "particle": particle_area,
+    }

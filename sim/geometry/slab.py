@@ -5,8 +5,15 @@ from __future__ import annotations
 import math
 
 from sim.config.geometry import SlabGeometry
-from sim.geometry.common import (Shape, add_ellipse, add_rectangle, boundary_groups, finish,
-                                 fragment, standard_refinements)
+from sim.geometry.common import (
+    Shape,
+    add_ellipse,
+    add_rectangle,
+    boundary_groups,
+    finish,
+    fragment,
+    standard_refinements,
+)
 
 
 def build(cfg: SlabGeometry, length_scale: float) -> dict[str, float]:
@@ -18,10 +25,14 @@ def build(cfg: SlabGeometry, length_scale: float) -> dict[str, float]:
         bump = cfg.protrusion.ellipse()
         shapes.append(Shape(add_ellipse(bump, s), None))
     regions = fragment(box, shapes, "electrolyte")
-    groups = boundary_groups(cfg.width, cfg.height, s, regions,
-                             {("electrolyte",): "anode", ("electrolyte", "filler"): "filler_surface"})
-    finish(opts, s, regions, groups, ["electrolyte", "filler"],
-           standard_refinements(opts, groups))
+    groups = boundary_groups(
+        cfg.width,
+        cfg.height,
+        s,
+        regions,
+        {("electrolyte",): "anode", ("electrolyte", "filler"): "filler_surface"},
+    )
+    finish(opts, s, regions, groups, ["electrolyte", "filler"], standard_refinements(opts, groups))
     filler = sum(e.area for e in ellipses)
     bump_area = math.pi * cfg.protrusion.width / 2 * cfg.protrusion.height / 2 if cfg.protrusion else 0.0
     areas = {"electrolyte": cfg.width * cfg.height - filler - bump_area}

@@ -7,6 +7,8 @@ that is exact for the discrete solution and conserves current between the electr
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import ufl
 from mpi4py import MPI
@@ -67,10 +69,10 @@ def layer_resistances(phi: fem.Function, bundle, config, j: float) -> dict[str, 
     """Potential drop and resistance of each layer of a `layers` stack (anode → cathode)."""
     phys, layers = config.physics, [layer.name for layer in config.geometry.layers]
     levels = [phys.anode_potential]
-    levels += [mean_on_interface(phi, bundle, f"{a}__{b}") for a, b in zip(layers, layers[1:])]
+    levels += [mean_on_interface(phi, bundle, f"{a}__{b}") for a, b in itertools.pairwise(layers)]
     levels += [phys.cathode_potential]
     out = {}
-    for name, lo, hi in zip(layers, levels, levels[1:]):
+    for name, lo, hi in zip(layers, levels, levels[1:], strict=False):
         out[name] = {"potential_drop_V": hi - lo, "area_specific_resistance_ohm_m2": (hi - lo) / j}
         if phys.electrode_area is not None:
             out[name]["resistance_ohm"] = (hi - lo) / (j * phys.electrode_area)
@@ -94,12 +96,15 @@ def run(config, bundle, ctx) -> RunResult:
     fdim = mesh.topology.dim - 1
     anode = bundle.facet_tags.find(bundle.boundaries["anode"])
     cathode = bundle.facet_tags.find(bundle.boundaries["cathode"])
-    bcs = [fem.dirichletbc(value, fem.locate_dofs_topological(V, fdim, facets), V)
-           for value, facets in ((phys.anode_potential, anode), (phys.cathode_potential, cathode))]
+    bcs = [
+        fem.dirichletbc(value, fem.locate_dofs_topological(V, fdim, facets), V)
+        for value, facets in ((phys.anode_potential, anode), (phys.cathode_potential, cathode))
+    ]
     a, L = conduction_forms(V, sigma)
     phi = fem.Function(V, name="potential_V")
-    problem = fem.petsc.LinearProblem(a, L, bcs=bcs, u=phi, petsc_options_prefix="conduction_",
-                                      petsc_options=petsc_options(config.solver))
+    problem = fem.petsc.LinearProblem(
+        a, L, bcs=bcs, u=phi, petsc_options_prefix="conduction_", petsc_options=petsc_options(config.solver)
+    )
     ctx.log(f"solving conduction: {V.dofmap.index_map.size_global} dofs, preset {config.solver.preset}")
     problem.solve()
     reason = problem.solver.getConvergedReason()
@@ -133,12 +138,20 @@ def run(config, bundle, ctx) -> RunResult:
     ctx.write_fields([phi], t=0.0)
     ctx.write_fields([current], t=0.0)
     ctx.write_fields([sigma], t=0.0)
-    regions = {name: {"conductivity_S_m": config.material(name).conductivity_at(phys.temperature),
-                      "area_m2": region_area(bundle, name) * scale**2}
-               for name in bundle.regions}
+    regions = {
+        name: {
+            "conductivity_S_m": config.material(name).conductivity_at(phys.temperature),
+            "area_m2": region_area(bundle, name) * scale**2,
+        }
+        for name in bundle.regions
+    }
     extra = {"regions": regions}
     if config.geometry.kind == "layers":
         extra["layers"] = layer_resistances(phi, bundle, config, j)
-    return RunResult(metrics=metrics, num_dofs=V.dofmap.index_map.size_global * V.dofmap.index_map_bs,
-                     krylov_iterations=its,
-                     plots={"potential_V": phi, "current_density_A_m2": current}, extra=extra)
+    return RunResult(
+        metrics=metrics,
+        num_dofs=V.dofmap.index_map.size_global * V.dofmap.index_map_bs,
+        krylov_iterations=its,
+        plots={"potential_V": phi, "current_density_A_m2": current},
+        extra=extra,
+    )

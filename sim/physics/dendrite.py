@@ -49,12 +49,14 @@ def check_interface(phys, geometry, bundle) -> dict[str, float]:
             f"{elements:.2g} elements (longest element edge {h * ell * um:.3g} µm in the growth zone "
             f"y ≤ {zone * um:.3g} µm); need ≥ {phys.min_elements_per_width:g}, i.e. edges ≤ "
             f"{width / phys.min_elements_per_width * um:.3g} µm: lower geometry.mesh.min_size (gmsh's "
-            f"longest edges exceed it by up to ~40 %), lower physics.growth_zone, or raise κ0/W")
+            f"longest edges exceed it by up to ~40 %), lower physics.growth_zone, or raise κ0/W"
+        )
     if width > phys.max_width_fraction * side:
         raise SolverFailed(
             f"refused: the interface width √(2κ0/W) = {width * um:.3g} µm is not small compared with "
             f"the domain ({side * um:.3g} µm; limit {phys.max_width_fraction:g} × that): lower κ0/W "
-            f"(physics.deviations) or enlarge the domain")
+            f"(physics.deviations) or enlarge the domain"
+        )
     return {"interface_width_m": width, "interface_elements": elements}
 
 
@@ -80,9 +82,17 @@ class DendriteModel:
         rt = R * v["T"]
         self.scale = {"ell": ell, "W": v["W"], "rt_f": rt / F, "c0": v["c0"]}
         self.p = pf.Coefficients(
-            mobility=v["L_sigma"] * v["W"], kappa=v["kappa0"] / (v["W"] * ell**2), reaction=v["L_eta"],
-            alpha=v["alpha"], beta=v["beta"], n=v["n"], anisotropy=v["delta"], modes=int(v["omega"]),
-            theta0=math.pi / 2, stress_scale=v["Omega_li"] * v["W"] / rt)
+            mobility=v["L_sigma"] * v["W"],
+            kappa=v["kappa0"] / (v["W"] * ell**2),
+            reaction=v["L_eta"],
+            alpha=v["alpha"],
+            beta=v["beta"],
+            n=v["n"],
+            anisotropy=v["delta"],
+            modes=int(v["omega"]),
+            theta0=math.pi / 2,
+            stress_scale=v["Omega_li"] * v["W"] / rt,
+        )
         self.c_ratio = v["c_s"] / v["c0"]
         sigma_scale = rt / (v["n"] * F**2 * v["c_s"] * ell**2)
         self.mechanics = phys.mechanics
@@ -115,8 +125,9 @@ class DendriteModel:
         tf = phys.filament.transport_factor
         self.mask = _cell_field(bundle, Q, {"filament": 0.0}, 1.0)
         D_host = _cell_field(bundle, Q, {"filament": tf * v["D_l"] / ell**2}, v["D_l"] / ell**2)
-        S_host = _cell_field(bundle, Q, {"filament": tf * v["sigma_l"] * sigma_scale},
-                             v["sigma_l"] * sigma_scale)
+        S_host = _cell_field(
+            bundle, Q, {"filament": tf * v["sigma_l"] * sigma_scale}, v["sigma_l"] * sigma_scale
+        )
         E_f = phys.filament.young_modulus
         E_host = _cell_field(bundle, Q, {"filament": _pa(E_f) / v["W"]}, v["E_e"] / v["W"])
         nu_host = _cell_field(bundle, Q, {"filament": phys.filament.poisson_ratio.value}, v["nu_e"])
@@ -158,24 +169,31 @@ class DendriteModel:
         self.forms = {
             "xi": pf.allen_cahn_residual(xi, xi_n, self.dt, tests[0], energy, drive, self.p, self.mask, dx),
             "c": pf.ion_residual(c, c_n, xi, xi_n, psi, self.dt, tests[1], D, self.p.n, self.c_ratio, dx),
-            "psi": pf.charge_residual(psi, xi, xi_n, self.dt, tests[2], sigma, dx)}
+            "psi": pf.charge_residual(psi, xi, xi_n, self.dt, tests[2], sigma, dx),
+        }
         residual = sum(self.forms.values())
         if self.mechanics == "monolithic":
             residual += self._equilibrium(xi, u, tests[3])
         bcs = self._bcs(mesh, electro=True)
         opts = petsc_options(config.solver, symmetric=False, nonlinear=True)
-        self.problem = fem.petsc.NonlinearProblem(residual, self.U, bcs=bcs, petsc_options_prefix=prefix,
-                                                  petsc_options=opts)
+        self.problem = fem.petsc.NonlinearProblem(
+            residual, self.U, bcs=bcs, petsc_options_prefix=prefix, petsc_options=opts
+        )
         if self.mechanics == "staggered":
             w = ufl.TestFunction(self.Vu)
             xi_c = ufl.split(self.U)[0]
             lin = petsc_options(config.solver, symmetric=True, nonlinear=True) | {"snes_type": "ksponly"}
             lin.pop("snes_linesearch_type", None)
             self.mech_problem = fem.petsc.NonlinearProblem(
-                self._equilibrium(xi_c, self.u, w), self.u, bcs=self._bcs(mesh, electro=False),
-                petsc_options_prefix=prefix + "u_", petsc_options=lin)
+                self._equilibrium(xi_c, self.u, w),
+                self.u,
+                bcs=self._bcs(mesh, electro=False),
+                petsc_options_prefix=prefix + "u_",
+                petsc_options=lin,
+            )
         self.num_dofs = self.W.dofmap.index_map.size_global * self.W.dofmap.index_map_bs + (
-            self.Vu.dofmap.index_map.size_global * gdim if self.mechanics == "staggered" else 0)
+            self.Vu.dofmap.index_map.size_global * gdim if self.mechanics == "staggered" else 0
+        )
 
     def _apply_coatings(self, Q, D_host, S_host, E_host) -> None:
         if not self.phys.coatings:
@@ -206,8 +224,11 @@ class DendriteModel:
 
         def add(space, facets, value):
             dofs = fem.locate_dofs_topological(space, fdim, facets)
-            bcs.append(fem.dirichletbc(value, dofs, space) if not isinstance(value, fem.Function)
-                       else fem.dirichletbc(value, dofs))
+            bcs.append(
+                fem.dirichletbc(value, dofs, space)
+                if not isinstance(value, fem.Function)
+                else fem.dirichletbc(value, dofs)
+            )
 
         if electro:
             psi_a = self.phys.applied_voltage / self.scale["rt_f"]

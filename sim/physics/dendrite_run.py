@@ -8,11 +8,11 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
+from sim import checkpoint
 from sim._dolfinx import dolfinx
 from sim.mesh import boundary_facets
 from sim.physics import mechanics as mech
 from sim.physics.dendrite import DendriteModel, check_interface
-from sim import checkpoint
 from sim.solve import RunResult, SolverFailed
 from sim.timestep import TimeStats, integrate
 from sim.units import F
@@ -76,11 +76,23 @@ class Observer:
             for sub in (1, 2):
                 dofs = fem.locate_dofs_topological(W.sub(sub), 1, boundary_facets(m.bundle, name))
                 w.x.array[dofs] = 1.0
-            self.flux[name] = {key: fem.form(ufl.replace(m.forms[key], {m.forms[key].arguments()[0]: w,
-                                                                       m.U_n: self.prev}))
-                               for key in ("c", "psi")}
-        self.history: dict[str, list[float]] = {k: [] for k in (
-            "t_s", "height_m", "li_area_m2", "charge_C_m", "anode_charge_C_m", "li_inflow", "content", "roughness_m")}
+            self.flux[name] = {
+                key: fem.form(ufl.replace(m.forms[key], {m.forms[key].arguments()[0]: w, m.U_n: self.prev}))
+                for key in ("c", "psi")
+            }
+        self.history: dict[str, list[float]] = {
+            k: []
+            for k in (
+                "t_s",
+                "height_m",
+                "li_area_m2",
+                "charge_C_m",
+                "anode_charge_C_m",
+                "li_inflow",
+                "content",
+                "roughness_m",
+            )
+        }
         self.record(0.0, 0.0)
 
     def sync(self) -> None:
@@ -110,9 +122,16 @@ class Observer:
             charge += dt * current * v["n"] * F * v["c_s"] * ell**2
             anode += dt * _sum(self.comm, self.flux["anode"]["psi"]) * v["n"] * F * v["c_s"] * ell**2
             inflow += dt * _sum(self.comm, self.flux["cathode"]["c"])
-        values = {"t_s": t, "height_m": height * ell, "li_area_m2": _sum(self.comm, self.area) * ell**2,
-                  "charge_C_m": charge, "anode_charge_C_m": anode, "li_inflow": inflow, "content": _sum(self.comm, self.content),
-                  "roughness_m": rough * ell}
+        values = {
+            "t_s": t,
+            "height_m": height * ell,
+            "li_area_m2": _sum(self.comm, self.area) * ell**2,
+            "charge_C_m": charge,
+            "anode_charge_C_m": anode,
+            "li_inflow": inflow,
+            "content": _sum(self.comm, self.content),
+            "roughness_m": rough * ell,
+        }
         for key, value in values.items():  # all at once: an interrupt leaves the history consistent
             h[key].append(value)
         self.sync()
@@ -128,29 +147,42 @@ class Observer:
         passed = h["charge_C_m"][-1] / (v["n"] * F)
         balance = abs(h["content"][-1] - h["content"][0] - h["li_inflow"][-1]) / h["content"][0]
         out = {
-            "dendrite_height_m": height[-1], "dendrite_growth_m": height[-1] - height[0],
-            "li_area_m2": h["li_area_m2"][-1], "tip_velocity_m_s": float(tip),
-            "interface_roughness_m": h["roughness_m"][-1], "passed_charge_C_m": h["charge_C_m"][-1],
-            "deposited_li_mol_m": deposited, "anode_charge_C_m": h["anode_charge_C_m"][-1],
+            "dendrite_height_m": height[-1],
+            "dendrite_growth_m": height[-1] - height[0],
+            "li_area_m2": h["li_area_m2"][-1],
+            "tip_velocity_m_s": float(tip),
+            "interface_roughness_m": h["roughness_m"][-1],
+            "passed_charge_C_m": h["charge_C_m"][-1],
+            "deposited_li_mol_m": deposited,
+            "anode_charge_C_m": h["anode_charge_C_m"][-1],
             "faraday_rel_error": abs(deposited - passed) / max(abs(passed), 1e-300),
             "charge_balance_rel_error": abs(deposited - passed - h["anode_charge_C_m"][-1] / (v["n"] * F))
             / max(abs(deposited), 1e-300),
-            "li_balance_rel_error": balance, "time_s": stats.t, "num_steps": stats.steps,
-            "rejected_steps": stats.rejected_steps, "newton_iterations": stats.newton_iterations,
-            "newton_per_step": stats.newton_iterations / max(stats.steps, 1)}
-        # Li⁺ in the electrolyte (ξ < ½, filaments excluded); c̃ on the metal side is bookkeeping of the model (it goes
-        # negative there: the Allen–Cahn relaxation converts Li⁺ where D ≈ D_e cannot resupply it)
+            "li_balance_rel_error": balance,
+            "time_s": stats.t,
+            "num_steps": stats.steps,
+            "rejected_steps": stats.rejected_steps,
+            "newton_iterations": stats.newton_iterations,
+            "newton_per_step": stats.newton_iterations / max(stats.steps, 1),
+        }
+        # Li⁺ in the electrolyte (ξ < ½, filaments excluded); c̃ on the metal side is bookkeeping
+        # of the model (it goes negative there: the Allen–Cahn relaxation converts Li⁺ where
+        # D ≈ D_e cannot resupply it)
         electrolyte = (m.U.x.array[m.xi_dofs] < 0.5) & ~m.in_filament
         c = (m.U.x.array[m.sub_dofs[1]] * v["c0"])[electrolyte]
         out["min_electrolyte_concentration_mol_m3"] = self.comm.allreduce(
-            float(c.min()) if c.size else np.inf, op=MPI.MIN)
+            float(c.min()) if c.size else np.inf, op=MPI.MIN
+        )
         out["max_electrolyte_concentration_mol_m3"] = self.comm.allreduce(
-            float(c.max()) if c.size else -np.inf, op=MPI.MAX)
+            float(c.max()) if c.size else -np.inf, op=MPI.MAX
+        )
         sigma = m.stress()
         if sigma is not None:
             Q = fem.functionspace(m.bundle.mesh, ("DG", 0))
-            for key, expr in (("max_hydrostatic_stress_Pa", abs(mech.hydrostatic(sigma))),
-                              ("max_von_mises_stress_Pa", mech.von_mises(sigma))):
+            for key, expr in (
+                ("max_hydrostatic_stress_Pa", abs(mech.hydrostatic(sigma))),
+                ("max_von_mises_stress_Pa", mech.von_mises(sigma)),
+            ):
                 f = fem.Function(Q)
                 f.interpolate(fem.Expression(expr, Q.element.interpolation_points))
                 local = f.x.array.max() if f.x.array.size else 0.0
@@ -165,25 +197,29 @@ class FieldOutput:
         m = self.model = model
         mesh = m.bundle.mesh
         self.maps = m.sub_dofs
-        self.scalars = [fem.Function(m.V0, name=n) for n in
-                        ("phase_field_xi", "concentration_Li_mol_m3", "potential_V")]
+        self.scalars = [
+            fem.Function(m.V0, name=n) for n in ("phase_field_xi", "concentration_Li_mol_m3", "potential_V")
+        ]
         self.factors = [1.0, m.scale["c0"], m.scale["rt_f"]]
         self.vector, self.stresses = None, []
         if m.mechanics != "none":
             Vu = fem.functionspace(mesh, ("Lagrange", 1, (mesh.geometry.dim,)))
             self.vector = fem.Function(Vu, name="displacement_m")
-            self.u_expr = fem.Expression(m.displacement() * m.bundle.length_scale,
-                                         Vu.element.interpolation_points)
+            self.u_expr = fem.Expression(
+                m.displacement() * m.bundle.length_scale, Vu.element.interpolation_points
+            )
             Q = fem.functionspace(mesh, ("DG", 0))
             sigma = m.stress()
-            for name, expr in (("hydrostatic_stress_Pa", mech.hydrostatic(sigma)),
-                               ("von_mises_stress_Pa", mech.von_mises(sigma))):
+            for name, expr in (
+                ("hydrostatic_stress_Pa", mech.hydrostatic(sigma)),
+                ("von_mises_stress_Pa", mech.von_mises(sigma)),
+            ):
                 f = fem.Function(Q, name=name)
                 self.stresses.append((f, fem.Expression(expr, Q.element.interpolation_points)))
 
     def update(self) -> None:
         U = self.model.U.x.array
-        for f, dofs, k in zip(self.scalars, self.maps, self.factors):
+        for f, dofs, k in zip(self.scalars, self.maps, self.factors, strict=False):
             f.x.array[:] = U[dofs] * k
         if self.vector is not None:
             self.vector.interpolate(self.u_expr)
@@ -225,13 +261,17 @@ def run_dendrite(config, bundle, ctx) -> RunResult:
 
     phys = config.physics
     checks = check_interface(phys, config.geometry, bundle)
-    ctx.log(f"interface width √(2κ0/W) = {checks['interface_width_m'] * 1e6:.3g} µm, "
-            f"{checks['interface_elements']:.3g} elements across it")
+    ctx.log(
+        f"interface width √(2κ0/W) = {checks['interface_width_m'] * 1e6:.3g} µm, "
+        f"{checks['interface_elements']:.3g} elements across it"
+    )
     model = DendriteModel(config, bundle)
     model.initial_state()
     observer, fields = Observer(model), FieldOutput(model)
-    ctx.log(f"phase field: {model.num_dofs} dofs, mechanics {phys.mechanics}, "
-            f"stress coupling {phys.stress_coupling}")
+    ctx.log(
+        f"phase field: {model.num_dofs} dofs, mechanics {phys.mechanics}, "
+        f"stress coupling {phys.stress_coupling}"
+    )
     stats = TimeStats(dt=phys.time.dt_initial)
     state = {"U": model.U_n, "xi0": model.xi0} | ({"u": model.u_n} if phys.mechanics == "staggered" else {})
     path = ctx.out / CHECKPOINT
@@ -256,28 +296,50 @@ def run_dendrite(config, bundle, ctx) -> RunResult:
             ctx.write_fields(group, t)
         if config.output.figures and snap_times and t >= snap_times[0] * (1 - 1e-9):
             snap_times.pop(0)
-            plot_function(fields.scalars[0], figures / f"xi_t{t:.4g}s.png",
-                          f"ξ at t = {t:.3g} s", config.output.figure_width_px)
+            plot_function(
+                fields.scalars[0],
+                figures / f"xi_t{t:.4g}s.png",
+                f"ξ at t = {t:.3g} s",
+                config.output.figure_width_px,
+            )
 
     if not ctx.resume:
         output(0.0)
     with ctx.progress("phase field", phys.time.t_end) as progress:
         try:
-            stats = integrate(model, phys.time, stats=stats, progress=progress, on_output=output,
-                              on_step=lambda s: observer.record(s.t, s.dt), on_checkpoint=save)
+            stats = integrate(
+                model,
+                phys.time,
+                stats=stats,
+                progress=progress,
+                on_output=output,
+                on_step=lambda s: observer.record(s.t, s.dt),
+                on_checkpoint=save,
+            )
         except BaseException:  # SolverFailed, KeyboardInterrupt: keep the last good state
             model.reject()
             save(stats)
             output(stats.t)
-            ctx.state["summary"] = {"metrics": observer.metrics(stats), "time_stepping": stats.as_dict(),
-                                    "checkpoint": str(path)}
+            ctx.state["summary"] = {
+                "metrics": observer.metrics(stats),
+                "time_stepping": stats.as_dict(),
+                "checkpoint": str(path),
+            }
             raise
     save(stats)
     metrics = observer.metrics(stats) | {k: float(v) for k, v in checks.items()}
     if config.output.figures and ctx.comm.rank == 0:
         growth_plot(observer.history, figures / "dendrite_growth.png")
-    return RunResult(metrics=metrics, num_dofs=model.num_dofs, num_steps=stats.steps,
-                     newton_iterations=stats.newton_iterations, krylov_iterations=stats.krylov_iterations,
-                     plots=fields.plots(),
-                     extra={"history": observer.history, "time_stepping": stats.as_dict(),
-                            "parameters": {k: p.model_dump() for k, p in phys.card().items()}})
+    return RunResult(
+        metrics=metrics,
+        num_dofs=model.num_dofs,
+        num_steps=stats.steps,
+        newton_iterations=stats.newton_iterations,
+        krylov_iterations=stats.krylov_iterations,
+        plots=fields.plots(),
+        extra={
+            "history": observer.history,
+            "time_stepping": stats.as_dict(),
+            "parameters": {k: p.model_dump() for k, p in phys.card().items()},
+        },
+    )

@@ -44,8 +44,9 @@ def mixed_space(mesh, degree: int, n: int) -> fem.FunctionSpace:
 
 def newton_options(rtol: float, atol: float, max_it: int) -> dict:
     """SNES newtonls + backtracking line search with MUMPS LU (the direct preset)."""
-    return petsc_options(SolverConfig(rtol=rtol, atol=atol, max_iterations=max_it),
-                         symmetric=False, nonlinear=True)
+    return petsc_options(
+        SolverConfig(rtol=rtol, atol=atol, max_iterations=max_it), symmetric=False, nonlinear=True
+    )
 
 
 def region_transport(config) -> dict[str, Transport]:
@@ -90,8 +91,10 @@ class NppProblem:
         props = self.props
         self.d_p = cell_field(bundle, {r: p.d_cation / s.diffusivity for r, p in props.items()})
         self.d_m = cell_field(bundle, {r: p.d_anion / s.diffusivity for r, p in props.items()})
-        self.fixed = cell_field(bundle, {r: p.immobile_fraction * p.salt_concentration / s.concentration
-                                         for r, p in props.items()})
+        self.fixed = cell_field(
+            bundle,
+            {r: p.immobile_fraction * p.salt_concentration / s.concentration for r, p in props.items()},
+        )
         self.c0 = cell_field(bundle, {r: p.salt_concentration / s.concentration for r, p in props.items()})
         self.dx = ufl.Measure("dx", domain=mesh, subdomain_data=bundle.cell_tags, metadata=QUADRATURE)
         self.ds = ufl.Measure("ds", domain=mesh, subdomain_data=bundle.facet_tags, metadata=QUADRATURE)
@@ -104,8 +107,9 @@ class NppProblem:
         self.lengths = {name: boundary_length(bundle, name) for name in ("anode", "cathode")}
         """anode and cathode lengths in mesh units"""
         self.influx = self._influx()
-        F_ = (nernst_planck(self.c_p, c_p_old, self.d_p, u[0], v[0], self.dt, self.dx)
-              + nernst_planck(self.c_m, c_m_old, self.d_m, u[1], v[1], self.dt, self.dx))
+        F_ = nernst_planck(self.c_p, c_p_old, self.d_p, u[0], v[0], self.dt, self.dx) + nernst_planck(
+            self.c_m, c_m_old, self.d_m, u[1], v[1], self.dt, self.dx
+        )
         for name, j in self.influx.items():
             F_ -= j * v[0] * self.ds(bundle.boundaries[name])
         if self.poisson_mode:
@@ -114,8 +118,12 @@ class NppProblem:
         self._initial_state()
         solver = self.config.solver
         self.problem = fem.petsc.NonlinearProblem(
-            F_, self.w, bcs=self._bcs(), petsc_options_prefix="npp_",
-            petsc_options=petsc_options(solver, symmetric=False, nonlinear=True))
+            F_,
+            self.w,
+            bcs=self._bcs(),
+            petsc_options_prefix="npp_",
+            petsc_options=petsc_options(solver, symmetric=False, nonlinear=True),
+        )
 
     # -- set-up ---------------------------------------------------------------------------------
     def _eps_r(self, region: str) -> float:
@@ -138,10 +146,14 @@ class NppProblem:
             return {"anode": -self.flux_out, "cathode": self.flux_in}
         rate = fem.Constant(mesh, reaction.exchange_current_density / F / s.flux)
         alpha = fem.Constant(mesh, reaction.alpha)
-        self.electrode_psi = {"anode": fem.Constant(mesh, 0.0),
-                              "cathode": fem.Constant(mesh, phys.potential_difference / s.potential)}
-        return {name: butler_volmer(self.c_p / self.c0, value - self.psi, rate, alpha)
-                for name, value in self.electrode_psi.items()}
+        self.electrode_psi = {
+            "anode": fem.Constant(mesh, 0.0),
+            "cathode": fem.Constant(mesh, phys.potential_difference / s.potential),
+        }
+        return {
+            name: butler_volmer(self.c_p / self.c0, value - self.psi, rate, alpha)
+            for name, value in self.electrode_psi.items()
+        }
 
     def _initial_state(self) -> None:
         """Uniform salt c0 per region, no potential: μ⁺ = ln ĉ0, μ⁻ = ln((1 − f) ĉ0), as P1
@@ -175,8 +187,9 @@ class NppProblem:
             if phys.potential_difference is not None:
                 values["cathode"] = phys.potential_difference / self.scales.potential
             for name, value in values.items():
-                dofs = fem.locate_dofs_topological(self.W.sub(2), fdim,
-                                                   bundle.facet_tags.find(bundle.boundaries[name]))
+                dofs = fem.locate_dofs_topological(
+                    self.W.sub(2), fdim, bundle.facet_tags.find(bundle.boundaries[name])
+                )
                 bcs.append(fem.dirichletbc(value, dofs, self.W.sub(2)))
         if phys.reaction.kind == "reservoir":
             anode = bundle.facet_tags.find(bundle.boundaries["anode"])
@@ -188,8 +201,9 @@ class NppProblem:
                 bcs.append(fem.dirichletbc(value, dofs, self.W.sub(i)))
         elif not self.poisson_mode and phys.reaction.kind != "butler_volmer":
             V1, _ = self.W.sub(1).collapse()
-            dofs = fem.locate_dofs_topological((self.W.sub(1), V1), fdim,
-                                               bundle.facet_tags.find(bundle.boundaries["anode"]))
+            dofs = fem.locate_dofs_topological(
+                (self.W.sub(1), V1), fdim, bundle.facet_tags.find(bundle.boundaries["anode"])
+            )
             pin = fem.Function(V1)
             pin.interpolate(self.w.sub(1))
             bcs.append(fem.dirichletbc(pin, self._one_global_dof(dofs), self.W.sub(1)))
@@ -233,8 +247,11 @@ class NppProblem:
 
     def totals(self) -> dict[str, float]:
         """Scaled amounts of Li⁺ and free anions and the net charge."""
-        return {"li": self.integral(self.c_p, self.dx), "anion": self.integral(self.c_m, self.dx),
-                "charge": self.integral(self.c_p - self.c_m - self.fixed, self.dx)}
+        return {
+            "li": self.integral(self.c_p, self.dx),
+            "anion": self.integral(self.c_m, self.dx),
+            "charge": self.integral(self.c_p - self.c_m - self.fixed, self.dx),
+        }
 
 
 def _refuse(problem: NppProblem, ctx, message: str) -> None:
@@ -262,12 +279,20 @@ def check_debye(problem: NppProblem, ctx) -> None:
     cells = electrode_cells(bundle, ("anode", "cathode"))
     h_local = float(mesh.h(mesh.topology.dim, cells).max()) if cells.size else 0.0
     h = mesh.comm.allreduce(h_local, op=MPI.MAX)
-    debye = min(s.debye_length(problem._eps_r(r), (p.salt_concentration * (2.0 - p.immobile_fraction))
-                               / s.concentration) for r, p in problem.props.items())
+    debye = min(
+        s.debye_length(
+            problem._eps_r(r), (p.salt_concentration * (2.0 - p.immobile_fraction)) / s.concentration
+        )
+        for r, p in problem.props.items()
+    )
     if h > debye:
-        _refuse(problem, ctx, f"the mesh does not resolve the Debye length at the electrodes: cells "
-                f"of {h * s.length:.3g} m vs λ_D = {debye * s.length:.3g} m; grade the mesh to "
-                f"~λ_D/2 at the electrodes or use mode: electroneutral")
+        _refuse(
+            problem,
+            ctx,
+            f"the mesh does not resolve the Debye length at the electrodes: cells "
+            f"of {h * s.length:.3g} m vs λ_D = {debye * s.length:.3g} m; grade the mesh to "
+            f"~λ_D/2 at the electrodes or use mode: electroneutral",
+        )
 
 
 def depletion_estimate(problem: NppProblem, height: float) -> tuple[float, float] | None:
@@ -284,7 +309,7 @@ def depletion_estimate(problem: NppProblem, height: float) -> tuple[float, float
     phys = problem.config.physics
     n = phys.reaction.li_flux * phys.flux_scale if phys.reaction.kind == "flux" else math.nan
     d_amb = 2.0 * p.d_cation * p.d_anion / (p.d_cation + p.d_anion)
-    sand = math.pi * d_amb * p.salt_concentration**2 / (4.0 * (n * (1.0 - p.transference_number))**2)
+    sand = math.pi * d_amb * p.salt_concentration**2 / (4.0 * (n * (1.0 - p.transference_number)) ** 2)
     return 4.0 * p.d_cation * p.salt_concentration / height, sand
 
 
@@ -299,16 +324,26 @@ def check_depletion(problem: NppProblem, height: float, ctx) -> str:
     if phys.reaction.kind != "flux":
         return hint
     n = phys.reaction.li_flux * phys.flux_scale
-    hint += (f"; imposed {n:.3g} mol m⁻² s⁻¹ = {n / n_lim:.3g} × limiting; Sand time "
-             f"πD_amb c0²/(4(N(1 − t⁺))²) ≈ {sand:.3g} s")
+    hint += (
+        f"; imposed {n:.3g} mol m⁻² s⁻¹ = {n / n_lim:.3g} × limiting; Sand time "
+        f"πD_amb c0²/(4(N(1 − t⁺))²) ≈ {sand:.3g} s"
+    )
     advice = "lower flux_scale, raise the temperature, or shorten the window"
     if phys.time is None and n >= n_lim:
-        _refuse(problem, ctx, f"no steady state: the imposed Li⁺ flux exceeds the limiting flux, Li⁺ "
-                f"depletes at the anode ({hint}); {advice}")
+        _refuse(
+            problem,
+            ctx,
+            f"no steady state: the imposed Li⁺ flux exceeds the limiting flux, Li⁺ "
+            f"depletes at the anode ({hint}); {advice}",
+        )
     elif phys.time is not None and phys.time.t_end >= sand:
-        _refuse(problem, ctx, f"Li⁺ depletes at the anode at t ≈ {sand:.3g} s < t_end = "
-                f"{phys.time.t_end:.3g} s ({hint}); beyond it the electrolyte cannot carry the "
-                f"imposed current; {advice}")
+        _refuse(
+            problem,
+            ctx,
+            f"Li⁺ depletes at the anode at t ≈ {sand:.3g} s < t_end = "
+            f"{phys.time.t_end:.3g} s ({hint}); beyond it the electrolyte cannot carry the "
+            f"imposed current; {advice}",
+        )
     return hint
 
 
@@ -331,8 +366,16 @@ class Monitor:
         self.problem.reject()
 
 
-def advance(problem: NppProblem, time_cfg: TimeConfig | None, height: float, *,
-            tolerance: float = 1e-9, on_step=None, on_output=None, progress=None) -> TimeStats:
+def advance(
+    problem: NppProblem,
+    time_cfg: TimeConfig | None,
+    height: float,
+    *,
+    tolerance: float = 1e-9,
+    on_step=None,
+    on_output=None,
+    progress=None,
+) -> TimeStats:
     """Integrate over `time_cfg`, or (None) to the steady state by pseudo-transient continuation:
     implicit Euler from 1e-4 to 1e4 of the slowest diffusion time L²/D⁺ over the film, until a step
     of at least that time changes no unknown by more than `tolerance`."""
@@ -340,8 +383,14 @@ def advance(problem: NppProblem, time_cfg: TimeConfig | None, height: float, *,
     if time_cfg is not None:
         return integrate(monitor, time_cfg, on_step=on_step, on_output=on_output, progress=progress)
     tau = height**2 / min(p.d_cation for p in problem.props.values())
-    cfg = TimeConfig(t_end=1e8 * tau, dt_initial=1e-4 * tau, dt_max=1e4 * tau, growth=2.0,
-                     target_newton_iterations=8, max_steps=400)
+    cfg = TimeConfig(
+        t_end=1e8 * tau,
+        dt_initial=1e-4 * tau,
+        dt_max=1e4 * tau,
+        growth=2.0,
+        target_newton_iterations=8,
+        max_steps=400,
+    )
 
     def steady(stats: TimeStats) -> bool:
         if on_step is not None:
@@ -350,8 +399,9 @@ def advance(problem: NppProblem, time_cfg: TimeConfig | None, height: float, *,
 
     stats = integrate(monitor, cfg, on_step=steady)
     if not monitor.last_change < tolerance:
-        raise SolverFailed(f"no steady state after {stats.steps} pseudo-time steps (last change "
-                           f"{monitor.last_change:.3g})")
+        raise SolverFailed(
+            f"no steady state after {stats.steps} pseudo-time steps (last change {monitor.last_change:.3g})"
+        )
     return stats
 
 
@@ -363,12 +413,18 @@ def run(config, bundle, ctx) -> RunResult:
         return run_cathode(config, bundle, ctx)
     phys = config.physics
     props = region_transport(config)
-    scales = Scales(bundle.length_scale, max(p.salt_concentration for p in props.values()),
-                    max(p.d_cation for p in props.values()), phys.temperature)
+    scales = Scales(
+        bundle.length_scale,
+        max(p.salt_concentration for p in props.values()),
+        max(p.d_cation for p in props.values()),
+        phys.temperature,
+    )
     for region, p in props.items():
-        ctx.log(f"{region}: σ = {p.conductivity:.4g} S/m, t⁺ = {p.transference_number:.3g}, "
-                f"D⁺ = {p.d_cation:.4g}, D⁻ = {p.d_anion:.4g} m²/s, immobile anion fraction "
-                f"{p.immobile_fraction:.3g}")
+        ctx.log(
+            f"{region}: σ = {p.conductivity:.4g} S/m, t⁺ = {p.transference_number:.3g}, "
+            f"D⁺ = {p.d_cation:.4g}, D⁻ = {p.d_anion:.4g} m²/s, immobile anion fraction "
+            f"{p.immobile_fraction:.3g}"
+        )
     problem = NppProblem(config, bundle, scales, props)
     if problem.poisson_mode:
         check_debye(problem, ctx)
@@ -390,8 +446,15 @@ def run(config, bundle, ctx) -> RunResult:
     start = time.perf_counter()
     try:
         with ctx.progress("npp", phys.time.t_end if phys.time else 1.0) as update:
-            stats = advance(problem, phys.time, height, tolerance=phys.steady_tolerance, on_step=on_step,
-                            on_output=out.write, progress=None if steady else update)
+            stats = advance(
+                problem,
+                phys.time,
+                height,
+                tolerance=phys.steady_tolerance,
+                on_step=on_step,
+                on_output=out.write,
+                progress=None if steady else update,
+            )
     except SolverFailed as exc:
         ctx.state["summary"] = {"metrics": out.metrics(balance)}
         raise SolverFailed(f"{exc}; {out.depletion_state()}; {hint}") from None
@@ -399,8 +462,17 @@ def run(config, bundle, ctx) -> RunResult:
     if steady:
         out.write(0.0)
     metrics = out.metrics(balance) | {"time_s": 0.0 if steady else stats.t}
-    return RunResult(metrics=metrics, num_dofs=ndofs, num_steps=stats.steps,
-                     newton_iterations=stats.newton_iterations, krylov_iterations=stats.krylov_iterations,
-                     plots=out.plots(), extra={"profiles": out.profiles(), "steady": steady,
-                                               "rejected_steps": stats.rejected_steps,
-                                               "solve_time_s": solve_time})
+    return RunResult(
+        metrics=metrics,
+        num_dofs=ndofs,
+        num_steps=stats.steps,
+        newton_iterations=stats.newton_iterations,
+        krylov_iterations=stats.krylov_iterations,
+        plots=out.plots(),
+        extra={
+            "profiles": out.profiles(),
+            "steady": steady,
+            "rejected_steps": stats.rejected_steps,
+            "solve_time_s": solve_time,
+        },
+    )

@@ -34,8 +34,9 @@ def interface_data(bundle, binder: int, particle: int) -> np.ndarray:
     mesh.topology.create_connectivity(fdim, tdim)
     mesh.topology.create_connectivity(tdim, fdim)
     f2c, c2f = mesh.topology.connectivity(fdim, tdim), mesh.topology.connectivity(tdim, fdim)
-    cell_tag = np.zeros(mesh.topology.index_map(tdim).size_local + mesh.topology.index_map(tdim).num_ghosts,
-                        dtype=np.int32)
+    cell_tag = np.zeros(
+        mesh.topology.index_map(tdim).size_local + mesh.topology.index_map(tdim).num_ghosts, dtype=np.int32
+    )
     cell_tag[bundle.cell_tags.indices] = bundle.cell_tags.values
     facets = bundle.facet_tags.find(bundle.boundaries["particle_surface"])
     facets = facets[facets < mesh.topology.index_map(fdim).size_local]
@@ -44,7 +45,7 @@ def interface_data(bundle, binder: int, particle: int) -> np.ndarray:
         cells = f2c.links(f)
         if len(cells) != 2:
             continue
-        a, b = (cells if cell_tag[cells[0]] == binder else cells[::-1])
+        a, b = cells if cell_tag[cells[0]] == binder else cells[::-1]
         if cell_tag[a] != binder or cell_tag[b] != particle:
             continue
         rows.append([a, np.flatnonzero(c2f.links(a) == f)[0], b, np.flatnonzero(c2f.links(b) == f)[0]])
@@ -60,32 +61,50 @@ class CathodeProblem:
         binder = transport(config.material("binder"), phys.temperature)
         d_particle = config.material("particle").si("diffusivity")
         self.binder, self.bundle, self.config = binder, bundle, config
-        s = self.scales = Scales(bundle.length_scale, binder.salt_concentration, binder.d_cation,
-                                 phys.temperature)
+        s = self.scales = Scales(
+            bundle.length_scale, binder.salt_concentration, binder.d_cation, phys.temperature
+        )
         tags = bundle.regions
-        subs = {name: dolfinx.mesh.create_submesh(mesh, tdim, bundle.cell_tags.find(tags[name]))
-                for name in ("binder", "particle")}
+        subs = {
+            name: dolfinx.mesh.create_submesh(mesh, tdim, bundle.cell_tags.find(tags[name]))
+            for name in ("binder", "particle")
+        }
         self.meshes = {name: sub[0] for name, sub in subs.items()}
         entity_maps = [sub[1] for sub in subs.values()]
-        spaces = [fem.functionspace(self.meshes[name], ("Lagrange", phys.element_degree))
-                  for name in ("binder", "binder", "particle")]  # one space per block (BCs find theirs)
-        self.u = [fem.Function(V, name=name) for V, name in zip(spaces, ("mu_Li", "mu_anion", "particle_c"))]
+        spaces = [
+            fem.functionspace(self.meshes[name], ("Lagrange", phys.element_degree))
+            for name in ("binder", "binder", "particle")
+        ]  # one space per block (BCs find theirs)
+        self.u = [
+            fem.Function(V, name=name)
+            for V, name in zip(spaces, ("mu_Li", "mu_anion", "particle_c"), strict=False)
+        ]
         self.u_old = [fem.Function(f.function_space) for f in self.u]
         f = binder.immobile_fraction
         init = [np.log(1.0), np.log(1.0 - f), phys.interface.particle_initial_concentration / s.concentration]
-        for fn, old, value in zip(self.u, self.u_old, init):
+        for fn, old, value in zip(self.u, self.u_old, init, strict=False):
             fn.x.array[:] = value
             old.x.array[:] = value
         self.fixed = fem.Constant(mesh, f)
         self.dt = fem.Constant(mesh, 1.0)
-        dx = ufl.Measure("dx", domain=mesh, subdomain_data=bundle.cell_tags, metadata={"quadrature_degree": 6})
+        dx = ufl.Measure(
+            "dx", domain=mesh, subdomain_data=bundle.cell_tags, metadata={"quadrature_degree": 6}
+        )
         self.dx_b, self.dx_p = dx(tags["binder"]), dx(tags["particle"])
         # lumped particle mass (vertex rule): keeps the linear particle concentration non-negative
         # where its thin diffusion layer (√(D t) ≈ 0.1 µm in 10 s) is not resolved by the mesh
-        self.dx_lumped = ufl.Measure("dx", domain=mesh, subdomain_data=bundle.cell_tags,
-                                     metadata={"quadrature_rule": "vertex", "quadrature_degree": 1})(tags["particle"])
-        self.dS = ufl.Measure("dS", domain=mesh, metadata={"quadrature_degree": 6},
-                              subdomain_data=[(INTERFACE, interface_data(bundle, tags["binder"], tags["particle"]))])
+        self.dx_lumped = ufl.Measure(
+            "dx",
+            domain=mesh,
+            subdomain_data=bundle.cell_tags,
+            metadata={"quadrature_rule": "vertex", "quadrature_degree": 1},
+        )(tags["particle"])
+        self.dS = ufl.Measure(
+            "dS",
+            domain=mesh,
+            metadata={"quadrature_degree": 6},
+            subdomain_data=[(INTERFACE, interface_data(bundle, tags["binder"], tags["particle"]))],
+        )
         self.c, c_m, self.psi = concentrations(self.u[0], self.u[1], self.fixed)
         c_old, c_m_old, _ = concentrations(self.u_old[0], self.u_old[1], self.fixed)
         k = fem.Constant(mesh, phys.interface.transfer_coefficient * s.length / s.diffusivity)
@@ -94,19 +113,29 @@ class CathodeProblem:
         self.j = k * (self.c("+") - cp("-") / partition)
         v = [ufl.TestFunction(fn.function_space) for fn in self.u]
         d_plus, d_m, d_p = 1.0, binder.d_anion / s.diffusivity, d_particle / s.diffusivity  # D_ref = D⁺
-        self.li_residual = lambda w: ((self.c - c_old) / self.dt * w * self.dx_b
-                                      + d_plus * self.c * ufl.inner(ufl.grad(self.u[0]), ufl.grad(w)) * self.dx_b
-                                      + self.j * w("+") * self.dS(INTERFACE))
-        forms = [self.li_residual(v[0]),
-                 (c_m - c_m_old) / self.dt * v[1] * self.dx_b
-                 + d_m * c_m * ufl.inner(ufl.grad(self.u[1]), ufl.grad(v[1])) * self.dx_b,
-                 (cp - cp_old) / self.dt * v[2] * self.dx_lumped
-                 + d_p * ufl.inner(ufl.grad(cp), ufl.grad(v[2])) * self.dx_p - self.j * v[2]("-") * self.dS(INTERFACE)]
+        self.li_residual = lambda w: (
+            (self.c - c_old) / self.dt * w * self.dx_b
+            + d_plus * self.c * ufl.inner(ufl.grad(self.u[0]), ufl.grad(w)) * self.dx_b
+            + self.j * w("+") * self.dS(INTERFACE)
+        )
+        forms = [
+            self.li_residual(v[0]),
+            (c_m - c_m_old) / self.dt * v[1] * self.dx_b
+            + d_m * c_m * ufl.inner(ufl.grad(self.u[1]), ufl.grad(v[1])) * self.dx_b,
+            (cp - cp_old) / self.dt * v[2] * self.dx_lumped
+            + d_p * ufl.inner(ufl.grad(cp), ufl.grad(v[2])) * self.dx_p
+            - self.j * v[2]("-") * self.dS(INTERFACE),
+        ]
         self.entity_maps = entity_maps
         self.problem = fem.petsc.NonlinearProblem(
-            forms, self.u, bcs=self._reservoir(spaces[:2], init[:2]), entity_maps=entity_maps, kind="mpi",
+            forms,
+            self.u,
+            bcs=self._reservoir(spaces[:2], init[:2]),
+            entity_maps=entity_maps,
+            kind="mpi",
             petsc_options_prefix="npp_cathode_",
-            petsc_options=petsc_options(config.solver, symmetric=False, nonlinear=True))
+            petsc_options=petsc_options(config.solver, symmetric=False, nonlinear=True),
+        )
         self.entered_total, self.pending = 0.0, 0.0
         """scaled Li⁺ that entered from the reservoir over the accepted steps"""
         self.indicator = fem.Function(spaces[0])
@@ -120,7 +149,7 @@ class CathodeProblem:
         y0 = self.bundle.mesh.comm.allreduce(float(self.bundle.mesh.geometry.x[:, 1].min()), op=MPI.MIN)
         facets = dolfinx.mesh.locate_entities_boundary(sub, fdim, lambda x: np.isclose(x[1], y0))
         self._anode_dofs = fem.locate_dofs_topological(spaces[0], fdim, facets)
-        return [fem.dirichletbc(value, self._anode_dofs, V) for V, value in zip(spaces, values)]
+        return [fem.dirichletbc(value, self._anode_dofs, V) for V, value in zip(spaces, values, strict=False)]
 
     # -- Stepper ---------------------------------------------------------------------------------
     def step(self, t: float, dt: float) -> StepOutcome:
@@ -131,17 +160,19 @@ class CathodeProblem:
         its, kits = outcome.newton_iterations, outcome.krylov_iterations
         arrays = [fn.x.array for fn in self.u]
         comm = self.bundle.mesh.comm
-        change = max((np.abs(a - o.x.array).max() if a.size else 0.0) for a, o in zip(arrays, self.u_old))
+        change = max(
+            (np.abs(a - o.x.array).max() if a.size else 0.0) for a, o in zip(arrays, self.u_old, strict=False)
+        )
         self.pending = self.dt.value * self.entered()
         return StepOutcome(True, its, kits, comm.allreduce(float(change), op=MPI.MAX))
 
     def accept(self) -> None:
         self.entered_total += self.pending
-        for fn, old in zip(self.u, self.u_old):
+        for fn, old in zip(self.u, self.u_old, strict=False):
             old.x.array[:] = fn.x.array
 
     def reject(self) -> None:
-        for fn, old in zip(self.u, self.u_old):
+        for fn, old in zip(self.u, self.u_old, strict=False):
             fn.x.array[:] = old.x.array
 
     # -- reports -----------------------------------------------------------------------------
@@ -150,7 +181,10 @@ class CathodeProblem:
         return self.bundle.mesh.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
 
     def totals(self) -> dict[str, float]:
-        return {"binder": self.integral(self.c * self.dx_b), "particle": self.integral(self.u[2] * self.dx_lumped)}
+        return {
+            "binder": self.integral(self.c * self.dx_b),
+            "particle": self.integral(self.u[2] * self.dx_lumped),
+        }
 
     def entered(self) -> float:
         """Scaled Li⁺ per scaled time entering from the reservoir in the last solved step: the
@@ -162,15 +196,21 @@ def run_cathode(config, bundle, ctx) -> RunResult:
     """10 s discharge-type transfer of Li⁺ from the binder into the particles (seed 003)."""
     phys = config.physics
     if phys.interface is None or phys.time is None:
-        raise SolverFailed("a composite electrode (particles geometry) needs physics.interface and physics.time")
+        raise SolverFailed(
+            "a composite electrode (particles geometry) needs physics.interface and physics.time"
+        )
     p = CathodeProblem(config, bundle)
     s = p.scales
-    ctx.log(f"binder: D⁺ = {p.binder.d_cation:.4g}, D⁻ = {p.binder.d_anion:.4g} m²/s; particle D = "
-            f"{config.material('particle').si('diffusivity'):.3g} m²/s")
+    ctx.log(
+        f"binder: D⁺ = {p.binder.d_cation:.4g}, D⁻ = {p.binder.d_anion:.4g} m²/s; particle D = "
+        f"{config.material('particle').si('diffusivity'):.3g} m²/s"
+    )
     deg = phys.element_degree
-    out = {"concentration_Li_mol_m3": (p.meshes["binder"], p.c * s.concentration),
-           "potential_V": (p.meshes["binder"], p.psi * s.potential),
-           "particle_concentration_Li_mol_m3": (p.meshes["particle"], p.u[2] * s.concentration)}
+    out = {
+        "concentration_Li_mol_m3": (p.meshes["binder"], p.c * s.concentration),
+        "potential_V": (p.meshes["binder"], p.psi * s.potential),
+        "particle_concentration_Li_mol_m3": (p.meshes["particle"], p.u[2] * s.concentration),
+    }
     fields = {}
     for name, (mesh, expr) in out.items():
         fn = fem.Function(fem.functionspace(mesh, ("DG", deg)), name=name)
@@ -200,14 +240,22 @@ def run_cathode(config, bundle, ctx) -> RunResult:
         "li_from_separator_mol_m": p.entered_total * amount,
         "min_concentration_Li_mol_m3": comm.allreduce(float(c_b.min()) if c_b.size else np.inf, op=MPI.MIN),
         "max_concentration_Li_mol_m3": comm.allreduce(float(c_b.max()) if c_b.size else -np.inf, op=MPI.MAX),
-        "min_particle_concentration_mol_m3": comm.allreduce(float(c_p.min()) if c_p.size else np.inf,
-                                                            op=MPI.MIN),
-        "mass_balance_rel_error": abs(totals["binder"] + totals["particle"] - initial["binder"]
-                                      - initial["particle"] - p.entered_total) / initial["binder"],
+        "min_particle_concentration_mol_m3": comm.allreduce(
+            float(c_p.min()) if c_p.size else np.inf, op=MPI.MIN
+        ),
+        "mass_balance_rel_error": abs(
+            totals["binder"] + totals["particle"] - initial["binder"] - initial["particle"] - p.entered_total
+        )
+        / initial["binder"],
         "time_s": stats.t,
     }
     ndofs = sum(fn.function_space.dofmap.index_map.size_global for fn in p.u)
-    return RunResult(metrics=metrics, num_dofs=ndofs, num_steps=stats.steps,
-                     newton_iterations=stats.newton_iterations, krylov_iterations=stats.krylov_iterations,
-                     plots={name: fn for name, (fn, _) in fields.items()},
-                     extra={"solve_time_s": solve_time})
+    return RunResult(
+        metrics=metrics,
+        num_dofs=ndofs,
+        num_steps=stats.steps,
+        newton_iterations=stats.newton_iterations,
+        krylov_iterations=stats.krylov_iterations,
+        plots={name: fn for name, (fn, _) in fields.items()},
+        extra={"solve_time_s": solve_time},
+    )

@@ -36,7 +36,8 @@ def sample(functions: list, points: np.ndarray) -> np.ndarray:
     n_owned = mesh.topology.index_map(tdim).size_local
     tree = dolfinx.geometry.bb_tree(mesh, tdim, entities=np.arange(n_owned, dtype=np.int32))
     hits = dolfinx.geometry.compute_colliding_cells(
-        mesh, dolfinx.geometry.compute_collisions_points(tree, points), points)
+        mesh, dolfinx.geometry.compute_collisions_points(tree, points), points
+    )
     values = np.full((points.shape[0], len(functions)), np.nan)
     found = [i for i in range(points.shape[0]) if len(hits.links(i)) > 0]
     if found:
@@ -60,17 +61,23 @@ class NppOutput:
         V = fem.functionspace(mesh, ("DG", problem.config.physics.element_degree))
         self.shift = fem.Constant(mesh, 0.0)
         self.gauge = not problem.poisson_mode and problem.config.physics.reaction.kind in ("flux", "blocking")
-        exprs = {"concentration_Li_mol_m3": problem.c_p * s.concentration,
-                 "concentration_anion_mol_m3": problem.c_m * s.concentration,
-                 "concentration_immobile_anion_mol_m3": problem.fixed * s.concentration,
-                 "potential_V": (problem.psi - self.shift) * s.potential,
-                 "li_flux_into_electrolyte_mol_m2_s": None}
+        exprs = {
+            "concentration_Li_mol_m3": problem.c_p * s.concentration,
+            "concentration_anion_mol_m3": problem.c_m * s.concentration,
+            "concentration_immobile_anion_mol_m3": problem.fixed * s.concentration,
+            "potential_V": (problem.psi - self.shift) * s.potential,
+            "li_flux_into_electrolyte_mol_m2_s": None,
+        }
         self.functions = {name: fem.Function(V, name=name) for name in exprs}
-        self._expressions = {name: fem.Expression(e, V.element.interpolation_points)
-                             for name, e in exprs.items() if e is not None}
+        self._expressions = {
+            name: fem.Expression(e, V.element.interpolation_points)
+            for name, e in exprs.items()
+            if e is not None
+        }
         y = mesh.geometry.x[:, mesh.topology.dim - 1]
-        self.electrode_distance = (self.comm.allreduce(float(y.max()), op=MPI.MAX)
-                                   - self.comm.allreduce(float(y.min()), op=MPI.MIN))
+        self.electrode_distance = self.comm.allreduce(float(y.max()), op=MPI.MAX) - self.comm.allreduce(
+            float(y.min()), op=MPI.MIN
+        )
 
     # -- state -------------------------------------------------------------------------------
     def boundary_mean(self, expr, name: str) -> float:
@@ -103,15 +110,19 @@ class NppOutput:
         for species in ("Li", "anion"):
             low = self._extreme(f"concentration_{species}_mol_m3", MPI.MIN)
             if low < threshold:
-                raise SolverFailed(f"{'Li⁺' if species == 'Li' else 'free anion'} depleted at "
-                                   f"t = {t:.4g} s: min concentration {low:.3g} mol/m³ < "
-                                   f"depletion_threshold × c0 = {threshold:.3g} mol/m³ (no steady "
-                                   f"state or transient beyond this point carries the imposed current)")
+                raise SolverFailed(
+                    f"{'Li⁺' if species == 'Li' else 'free anion'} depleted at "
+                    f"t = {t:.4g} s: min concentration {low:.3g} mol/m³ < "
+                    f"depletion_threshold × c0 = {threshold:.3g} mol/m³ (no steady "
+                    f"state or transient beyond this point carries the imposed current)"
+                )
 
     def depletion_state(self) -> str:
         self.update()
-        return (f"last accepted state: min Li⁺ {self._extreme('concentration_Li_mol_m3', MPI.MIN):.3g} "
-                f"mol/m³, min free anion {self._extreme('concentration_anion_mol_m3', MPI.MIN):.3g} mol/m³")
+        return (
+            f"last accepted state: min Li⁺ {self._extreme('concentration_Li_mol_m3', MPI.MIN):.3g} "
+            f"mol/m³, min free anion {self._extreme('concentration_anion_mol_m3', MPI.MIN):.3g} mol/m³"
+        )
 
     # -- reports -----------------------------------------------------------------------------
     def metrics(self, balance: Balance) -> dict[str, float]:
@@ -128,21 +139,26 @@ class NppOutput:
             "anode_li_flux_mean_mol_m2_s": mean * s.flux,
             "anode_li_flux_cv": float(np.sqrt(max(var, 0.0)) / abs(mean)) if mean else 0.0,
             "anode_li_flux_peak_to_mean": float(np.nanmax(self.anode_flux()[2]) / (mean * s.flux))
-            if mean else 1.0,
+            if mean
+            else 1.0,
             "anode_li_depletion": 1.0 - c_anode / self.boundary_mean(p.c0, "anode"),
             "anode_concentration_Li_mol_m3": c_anode * s.concentration,
             "cathode_concentration_Li_mol_m3": self.boundary_mean(p.c_p, "cathode") * s.concentration,
             "potential_drop_V": (self.boundary_mean(p.psi, "cathode") - self.boundary_mean(p.psi, "anode"))
             * s.potential,
             "mass_balance_rel_error": abs(totals["li"] - li0 - balance.entered) / li0,
-            "anion_balance_rel_error": abs(totals["anion"] - balance.initial["anion"]) / balance.initial["anion"],
-            "charge_balance_rel_error": abs(totals["charge"] - balance.initial["charge"] - balance.entered) / li0,
+            "anion_balance_rel_error": abs(totals["anion"] - balance.initial["anion"])
+            / balance.initial["anion"],
+            "charge_balance_rel_error": abs(totals["charge"] - balance.initial["charge"] - balance.entered)
+            / li0,
         }
         for species in ("Li", "anion"):
             name = f"concentration_{species}_mol_m3"
             m[f"min_{name}"] = self._extreme(name, MPI.MIN)
             m[f"max_{name}"] = self._extreme(name, MPI.MAX)
-        m["min_concentration_mol_m3"] = min(m["min_concentration_Li_mol_m3"], m["min_concentration_anion_mol_m3"])
+        m["min_concentration_mol_m3"] = min(
+            m["min_concentration_Li_mol_m3"], m["min_concentration_anion_mol_m3"]
+        )
         if m["current_density_A_m2"]:
             m["electrolyte_asr_ohm_m2"] = m["potential_drop_V"] / m["current_density_A_m2"]
         return m
@@ -153,8 +169,11 @@ class NppOutput:
         mesh = p.bundle.mesh
         fdim = mesh.topology.dim - 1
         flux = self.functions["li_flux_into_electrolyte_mol_m2_s"]
-        flux.interpolate(fem.Expression(-p.influx["anode"] * p.scales.flux,
-                                        flux.function_space.element.interpolation_points))
+        flux.interpolate(
+            fem.Expression(
+                -p.influx["anode"] * p.scales.flux, flux.function_space.element.interpolation_points
+            )
+        )
         facets = p.bundle.facet_tags.find(p.bundle.boundaries["anode"])
         facets = facets[facets < mesh.topology.index_map(fdim).size_local]
         mesh.topology.create_connectivity(fdim, fdim + 1)
@@ -183,10 +202,14 @@ class NppOutput:
         axis = {"y_m": (y[keep] * p.scales.length).tolist()}
         axis |= {n: values[keep, k].tolist() for k, n in enumerate(names)}
         x_a, y_a, flux = self.anode_flux()
-        return {"central_axis": axis,
-                "anode_flux": {"x_m": x_a.tolist(), "y_m": y_a.tolist(), "li_flux_mol_m2_s": flux.tolist()}}
+        return {
+            "central_axis": axis,
+            "anode_flux": {"x_m": x_a.tolist(), "y_m": y_a.tolist(), "li_flux_mol_m2_s": flux.tolist()},
+        }
 
     def plots(self) -> dict:
         self.update()
-        return {n: self.functions[n] for n in ("concentration_Li_mol_m3", "concentration_anion_mol_m3",
-                                               "potential_V")}
+        return {
+            n: self.functions[n]
+            for n in ("concentration_Li_mol_m3", "concentration_anion_mol_m3", "potential_V")
+        }

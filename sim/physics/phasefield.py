@@ -20,8 +20,9 @@ with S = exp[(1−β) Ω σ_h/RT] the stress factor (1 without stress coupling).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import ufl
 
@@ -100,8 +101,17 @@ def stress_factor(sigma_h: Expr, p: Coefficients) -> Expr:
 EnergyFn = Callable[[Expr, Expr], Expr]
 
 
-def allen_cahn_residual(xi: Expr, xi_n: Expr, dt: Expr, v: Expr, energy: EnergyFn, drive: Expr,
-                        p: Coefficients, mask: Expr = 1.0, dx: ufl.Measure = ufl.dx) -> ufl.Form:
+def allen_cahn_residual(
+    xi: Expr,
+    xi_n: Expr,
+    dt: Expr,
+    v: Expr,
+    energy: EnergyFn,
+    drive: Expr,
+    p: Coefficients,
+    mask: Expr = 1.0,
+    dx: ufl.Measure = ufl.dx,
+) -> ufl.Form:
     """∫ (ξ−ξn)/Δt v + M [∂f/∂ξ v + ∂f/∂∇ξ·∇v] + L_η h′(ξ) drive v.
 
     `energy(ξ, ∇ξ)` is the free energy density (scaled by W); `drive` the reaction rate R (times
@@ -110,20 +120,34 @@ def allen_cahn_residual(xi: Expr, xi_n: Expr, dt: Expr, v: Expr, energy: EnergyF
     xv, gv = ufl.variable(xi), ufl.variable(ufl.grad(xi))
     f = energy(xv, gv)
     dh = ufl.diff(interpolation(xv), xv)
-    return ((xi - xi_n) / dt * v
-            + mask * p.mobility * (ufl.diff(f, xv) * v + ufl.inner(ufl.diff(f, gv), ufl.grad(v)))
-            + mask * p.reaction * dh * drive * v) * dx
+    return (
+        (xi - xi_n) / dt * v
+        + mask * p.mobility * (ufl.diff(f, xv) * v + ufl.inner(ufl.diff(f, gv), ufl.grad(v)))
+        + mask * p.reaction * dh * drive * v
+    ) * dx
 
 
-def ion_residual(c: Expr, c_n: Expr, xi: Expr, xi_n: Expr, psi: Expr, dt: Expr, q: Expr,
-                 diffusivity: Expr, n: Expr, c_ratio: Expr, dx: ufl.Measure = ufl.dx) -> ufl.Form:
+def ion_residual(
+    c: Expr,
+    c_n: Expr,
+    xi: Expr,
+    xi_n: Expr,
+    psi: Expr,
+    dt: Expr,
+    q: Expr,
+    diffusivity: Expr,
+    n: Expr,
+    c_ratio: Expr,
+    dx: ufl.Measure = ufl.dx,
+) -> ufl.Form:
     """∫ (c̃−c̃n)/Δt q + D̂(∇c̃ + n c̃ ∇ψ)·∇q + (c_s/c0)(ξ−ξn)/Δt q (zero flux where natural)."""
     flux = diffusivity * (ufl.grad(c) + n * c * ufl.grad(psi))
     return ((c - c_n) / dt * q + ufl.inner(flux, ufl.grad(q)) + c_ratio * (xi - xi_n) / dt * q) * dx
 
 
-def charge_residual(psi: Expr, xi: Expr, xi_n: Expr, dt: Expr, r: Expr, conductivity: Expr,
-                    dx: ufl.Measure = ufl.dx) -> ufl.Form:
+def charge_residual(
+    psi: Expr, xi: Expr, xi_n: Expr, dt: Expr, r: Expr, conductivity: Expr, dx: ufl.Measure = ufl.dx
+) -> ufl.Form:
     """∫ σ̂∇ψ·∇r + (ξ−ξn)/Δt r: charge conservation with the deposition source."""
     return (conductivity * ufl.inner(ufl.grad(psi), ufl.grad(r)) + (xi - xi_n) / dt * r) * dx
 

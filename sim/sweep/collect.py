@@ -56,15 +56,16 @@ def write_table(path: Path, columns: list[str], table: list[dict[str, Any]]) -> 
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed-type parameter columns: store as text
         arrow = pa.table({c: [None if v is None else str(v) for v in values] for c, values in data.items()})
     pq.write_table(arrow, path / "sweep.parquet")
-    return written + [path / "sweep.parquet"]
+    return [*written, path / "sweep.parquet"]
 
 
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def plot_metrics(path: Path, params: list[str], metrics: list[str], table: list[dict[str, Any]],
-                 log_scale: list[str]) -> list[Path]:
+def plot_metrics(
+    path: Path, params: list[str], metrics: list[str], table: list[dict[str, Any]], log_scale: list[str]
+) -> list[Path]:
     """figures/<metric>__vs__<axis>.png for the ok points; returns the written paths."""
     import matplotlib
 
@@ -88,7 +89,7 @@ def plot_metrics(path: Path, params: list[str], metrics: list[str], table: list[
             for key, members in groups.items():
                 members.sort(key=lambda r: r[param] if numeric else str(r[param]))
                 x = [r[param] if numeric else str(r[param]) for r in members]
-                label = ", ".join(f"{o}={v}" for o, v in zip(others, key)) or None
+                label = ", ".join(f"{o}={v}" for o, v in zip(others, key, strict=False)) or None
                 ax.plot(x, [r[metric] for r in members], "o-", label=label)
             if param in log_scale:
                 ax.set_xscale("log")
@@ -113,6 +114,7 @@ def collect(store: SweepDir, points: list[tuple[dict[str, Any], PointState]]) ->
     columns, table = rows(points)
     index = store.index()
     params = index["axes"]
-    metrics = columns[columns.index(RUN_STATS[-1]) + 1:]
+    metrics = columns[columns.index(RUN_STATS[-1]) + 1 :]
     return write_table(store.path, columns, table) + plot_metrics(
-        store.path, params, metrics, table, index.get("log_scale", []))
+        store.path, params, metrics, table, index.get("log_scale", [])
+    )

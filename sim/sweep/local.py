@@ -6,6 +6,7 @@ summaries say `interrupted`), skips the rest and leaves finished points intact.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -38,8 +39,15 @@ def mpiexec() -> str:
 def point_command(store: SweepDir, point_id: str, ranks: int) -> list[str]:
     """The command line that runs one point into its run directory."""
     launch = [mpiexec(), "-n", str(ranks)] if ranks > 1 else []
-    return [*launch, *sim_command(), "run", str(store.config(point_id)),
-            "--out", str(store.run_dir(point_id)), "--quiet"]
+    return [
+        *launch,
+        *sim_command(),
+        "run",
+        str(store.config(point_id)),
+        "--out",
+        str(store.run_dir(point_id)),
+        "--quiet",
+    ]
 
 
 class _Pool:
@@ -56,9 +64,13 @@ class _Pool:
                 return None
             with open(store.log(point_id), "w") as log:
                 try:
-                    process = subprocess.Popen(point_command(store, point_id, ranks), stdout=log,
-                                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                               start_new_session=True)
+                    process = subprocess.Popen(
+                        point_command(store, point_id, ranks),
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        stdin=subprocess.DEVNULL,
+                        start_new_session=True,
+                    )
                 except OSError as exc:  # e.g. no mpiexec: the log says why
                     log.write(f"cannot start the point: {exc}\n")
                     return None
@@ -85,26 +97,33 @@ class _Pool:
 
 
 def _signal_group(process: subprocess.Popen, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, sig)  # the point's own session: its mpiexec and ranks
-    except ProcessLookupError:
-        pass
 
 
-def run_local(store: SweepDir, points: list[dict[str, Any]], jobs: int, ranks: int,
-              console: Console | None = None) -> int:
+def run_local(
+    store: SweepDir, points: list[dict[str, Any]], jobs: int, ranks: int, console: Console | None = None
+) -> int:
     """Run `points` with `jobs` at a time and `ranks` MPI ranks each; returns the exit code
     (0 all ok, 3 some failed, 130 interrupted)."""
     console = console or Console()
     pool = _Pool()
     failed = 0
-    columns = (TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
-               TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress, \
-            ThreadPoolExecutor(max_workers=jobs) as executor:
+    columns = (
+        TextColumn("sweep"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[info]}"),
+        TimeElapsedColumn(),
+    )
+    with (
+        Progress(*columns, console=console, transient=True) as progress,
+        ThreadPoolExecutor(max_workers=jobs) as executor,
+    ):
         task = progress.add_task("sweep", total=len(points), info="")
         futures: dict[Future, dict[str, Any]] = {
-            executor.submit(pool.run, store, p["id"], ranks): p for p in points}
+            executor.submit(pool.run, store, p["id"], ranks): p for p in points
+        }
         pending = set(futures)
         previous = signal.signal(signal.SIGTERM, _raise_interrupt)  # `kill` stops the points too
         try:
@@ -118,8 +137,10 @@ def run_local(store: SweepDir, points: list[dict[str, Any]], jobs: int, ranks: i
                     wall = (state.summary or {}).get("wall_time_s")
                     detail = f" ({wall:.1f} s)" if wall is not None else ""
                     reason = "" if ok else f": {state.reason}"
-                    progress.console.print(f"{'[green]ok' if ok else '[red]' + state.status}[/] "
-                                           f"{point['id']}{detail}{reason}", highlight=False)
+                    progress.console.print(
+                        f"{'[green]ok' if ok else '[red]' + state.status}[/] {point['id']}{detail}{reason}",
+                        highlight=False,
+                    )
                     progress.update(task, advance=1, info=f"{failed} failed" if failed else "")
         except KeyboardInterrupt:
             progress.console.print("[yellow]interrupted: stopping running points…")

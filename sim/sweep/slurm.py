@@ -19,10 +19,24 @@ from sim.sweep.local import mpiexec, sim_command
 from sim.sweep.spec import SlurmOptions
 from sim.sweep.store import PointState, SweepDir
 
-ACTIVE = {"PENDING": "pending", "CONFIGURING": "pending", "REQUEUED": "pending",
-          "RUNNING": "running", "COMPLETING": "running", "SUSPENDED": "running"}
-FAILED = ("FAILED", "TIMEOUT", "OUT_OF_MEMORY", "CANCELLED", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL",
-          "DEADLINE")
+ACTIVE = {
+    "PENDING": "pending",
+    "CONFIGURING": "pending",
+    "REQUEUED": "pending",
+    "RUNNING": "running",
+    "COMPLETING": "running",
+    "SUSPENDED": "running",
+}
+FAILED = (
+    "FAILED",
+    "TIMEOUT",
+    "OUT_OF_MEMORY",
+    "CANCELLED",
+    "NODE_FAIL",
+    "PREEMPTED",
+    "BOOT_FAIL",
+    "DEADLINE",
+)
 
 
 def array_spec(indices: list[int]) -> str:
@@ -41,12 +55,22 @@ def script_text(store: SweepDir, name: str, opts: SlurmOptions, indices: list[in
     ids = [p["id"] for p in store.points()]
     root = store.path.resolve()
     array = array_spec(indices) + (f"%{opts.max_parallel}" if opts.max_parallel else "")
-    sbatch = {"job-name": opts.job_name or f"sweep-{name}", "array": array, "nodes": opts.nodes,
-              "ntasks": opts.ntasks, "cpus-per-task": opts.cpus_per_task, "partition": opts.partition,
-              "time": opts.time, "mem": opts.mem, "account": opts.account,
-              "output": root / "slurm" / "%A_%a.out"}
-    lines = ["#!/bin/bash",
-             f"# sweep {name}: one array task per point (written by `sim sweep`; submit with sbatch)"]
+    sbatch = {
+        "job-name": opts.job_name or f"sweep-{name}",
+        "array": array,
+        "nodes": opts.nodes,
+        "ntasks": opts.ntasks,
+        "cpus-per-task": opts.cpus_per_task,
+        "partition": opts.partition,
+        "time": opts.time,
+        "mem": opts.mem,
+        "account": opts.account,
+        "output": root / "slurm" / "%A_%a.out",
+    }
+    lines = [
+        "#!/bin/bash",
+        f"# sweep {name}: one array task per point (written by `sim sweep`; submit with sbatch)",
+    ]
     lines += [f"#SBATCH --{key}={value}" for key, value in sbatch.items() if value is not None]
     lines += [f"#SBATCH {option}" for option in opts.sbatch]
     lines += opts.setup
@@ -56,13 +80,14 @@ def script_text(store: SweepDir, name: str, opts: SlurmOptions, indices: list[in
         launch = f'srun{mpi} --ntasks="$SLURM_NTASKS"'
     else:
         launch = f'{shlex.quote(mpiexec())} -n "$SLURM_NTASKS"'
-    lines += ["set -euo pipefail",
-              f"cd {shlex.quote(str(root))}",
-              f"POINTS=({' '.join(shlex.quote(i) for i in ids)})",
-              'ID="${POINTS[$SLURM_ARRAY_TASK_ID]}"',
-              'echo "sweep point $ID (array task $SLURM_ARRAY_TASK_ID)'
-              ' on $(hostname), $SLURM_NTASKS rank(s)"',
-              f'exec {launch} {command} run "configs/$ID.yaml" --out "$ID" --quiet']
+    lines += [
+        "set -euo pipefail",
+        f"cd {shlex.quote(str(root))}",
+        f"POINTS=({' '.join(shlex.quote(i) for i in ids)})",
+        'ID="${POINTS[$SLURM_ARRAY_TASK_ID]}"',
+        'echo "sweep point $ID (array task $SLURM_ARRAY_TASK_ID) on $(hostname), $SLURM_NTASKS rank(s)"',
+        f'exec {launch} {command} run "configs/$ID.yaml" --out "$ID" --quiet',
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -118,14 +143,14 @@ def task_states(store: SweepDir) -> dict[int, tuple[str, str]]:
     sacct = _run(["sacct", "-n", "-P", "-X", "-j", ids, "--format=JobID,State,ExitCode"])
     if sacct is not None and sacct.returncode == 0:
         for line in sacct.stdout.splitlines():
-            task, state, code = (line.split("|") + ["", ""])[:3]
+            task, state, code = ([*line.split("|"), "", ""])[:3]
             state = state.split()[0] if state else ""
             if state in FAILED:
                 record(task, "failed", f"slurm: {state} (exit {code})")
     squeue = _run(["squeue", "--me", "-h", "-r", "-o", "%i|%T|%r"])  # -j fails on forgotten jobs
     if squeue is not None and squeue.returncode == 0:
         for line in squeue.stdout.splitlines():
-            task, state, reason = (line.split("|") + ["", ""])[:3]
+            task, state, reason = ([*line.split("|"), "", ""])[:3]
             if state in ACTIVE:
                 record(task, ACTIVE[state], f"slurm: {state}" + (f" ({reason})" if reason != "None" else ""))
     return {index: (state, reason) for index, (_, state, reason) in found.items()}

@@ -18,11 +18,11 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import os
 import re
 from dataclasses import dataclass
+from os.path import commonpath
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Discriminator, Field, Tag, ValidationError, field_validator, model_validator
@@ -48,7 +48,7 @@ class Range(Strict):
     """space the values evenly in log10 (start and stop must be positive)"""
 
     @model_validator(mode="after")
-    def _check_log(self) -> "Range":
+    def _check_log(self) -> Range:
         if self.log and (self.start <= 0 or self.stop <= 0):
             raise ValueError("a log range needs positive start and stop")
         return self
@@ -62,8 +62,7 @@ def _kind(value: Any) -> str:
     return "range" if isinstance(value, (dict, Range)) else "list"
 
 
-Values = Annotated[Union[Annotated[list[Any], Tag("list")], Annotated[Range, Tag("range")]],
-                   Discriminator(_kind)]
+Values = Annotated[Annotated[list[Any], Tag("list")] | Annotated[Range, Tag("range")], Discriminator(_kind)]
 """a list of values, or a range {start, stop, num, log}"""
 
 
@@ -198,7 +197,7 @@ def combinations(spec: SweepSpec) -> list[dict[str, Any]]:
     axes = [[{key: v} for v in _values(values)] for key, values in spec.grid.items()]
     if spec.zip:
         columns = [_values(v) for v in spec.zip.values()]
-        axes.append([dict(zip(spec.zip, row)) for row in zip(*columns)])
+        axes.append([dict(zip(spec.zip, row, strict=False)) for row in zip(*columns, strict=False)])
     return [{k: v for part in combo for k, v in part.items()} for combo in itertools.product(*axes)]
 
 
@@ -216,40 +215,52 @@ def _check(spec: SweepSpec, data: dict, lines: dict, file: str) -> None:
                 raise ConfigError(f"key path also given in '{seen[path]}'", file, where, f"{section}.{key}")
             seen[path] = section
             if section != "set" and not _values(values):
-                raise ConfigError("no values (give a non-empty list or a range)", file, where,
-                                  f"{section}.{key}")
+                raise ConfigError(
+                    "no values (give a non-empty list or a range)", file, where, f"{section}.{key}"
+                )
     lengths = {key: len(_values(v)) for key, v in spec.zip.items()}
     if len(set(lengths.values())) > 1:
         first = next(iter(lengths))
         bad = next(k for k in lengths if lengths[k] != lengths[first])
-        raise ConfigError(f"zipped value lists differ in length: {first} has {lengths[first]}, "
-                          f"{bad} has {lengths[bad]}", file, lines.get(("zip", bad)), f"zip.{bad}")
+        raise ConfigError(
+            f"zipped value lists differ in length: {first} has {lengths[first]}, {bad} has {lengths[bad]}",
+            file,
+            lines.get(("zip", bad)),
+            f"zip.{bad}",
+        )
     if not spec.grid and not spec.zip:
         raise ConfigError("nothing to sweep: give 'grid' and/or 'zip' parameters", file, 1)
 
 
-def _resolve(sweep_file: str, lines: dict, spec: SweepSpec, base: Path, parameters: dict[str, Any],
-             name: str) -> LoadedConfig:
+def _resolve(
+    sweep_file: str, lines: dict, spec: SweepSpec, base: Path, parameters: dict[str, Any], name: str
+) -> LoadedConfig:
     """Load one point's config; errors caused by a sweep key are reported at the sweep file's line."""
     values = spec.set | parameters
     overrides = [f"{k}={json.dumps(v)}" for k, v in values.items()]  # JSON is YAML: types survive
     try:
-        return load_config(base, overrides + [f"name={json.dumps(name)}"])
+        return load_config(base, [*overrides, f"name={json.dumps(name)}"])
     except ConfigError as exc:
         if "--set" not in (exc.file, exc.line) or exc.key is None:
             point = ", ".join(f"{k}={v!r}" for k, v in parameters.items())
-            raise ConfigError(f"{exc.message} (base config {base}, sweep point {point})", exc.file,
-                              exc.line, exc.key) from None
+            raise ConfigError(
+                f"{exc.message} (base config {base}, sweep point {point})", exc.file, exc.line, exc.key
+            ) from None
         target = parse_path(exc.key)
-        key = max(values, key=lambda k: len(os.path.commonprefix([parse_path(k), target])))
+        key = max(values, key=lambda k: len(commonpath([parse_path(k), target])))
         section = next(s for s in ("set", "grid", "zip") if key in getattr(spec, s))
         message = exc.message if parse_path(key) == target else f"{exc.key}: {exc.message}"
-        raise ConfigError(f"{message} (value {values[key]!r}, base config {base})", sweep_file,
-                          lines.get((section, key)), f"{section}.{key}") from None
+        raise ConfigError(
+            f"{message} (value {values[key]!r}, base config {base})",
+            sweep_file,
+            lines.get((section, key)),
+            f"{section}.{key}",
+        ) from None
 
 
-def load_sweep(file: str | Path, slurm: dict[str, Any] | None = None,
-               local: dict[str, Any] | None = None) -> Sweep:
+def load_sweep(
+    file: str | Path, slurm: dict[str, Any] | None = None, local: dict[str, Any] | None = None
+) -> Sweep:
     """Read and validate a sweep file and every point's config; raises ConfigError (file:line:key).
 
     `slurm`/`local` are options from the command line: they replace the file's, except lists
@@ -273,14 +284,15 @@ def load_sweep(file: str | Path, slurm: dict[str, Any] | None = None,
         loc = tuple(part for part in err["loc"] if part not in ("list", "range"))  # union tags
         path, line = locate(loc, data, lines)
         message = {"extra_forbidden": "unknown key", "missing": "required key is missing"}.get(
-            err["type"], err["msg"].removeprefix("Value error, "))
+            err["type"], err["msg"].removeprefix("Value error, ")
+        )
         if line is not None and str(line).startswith("--"):
             file_, line = "command line", line
         else:
             file_ = str(file)
         raise ConfigError(message, file_, line, format_path(path)) from None
     _check(spec, data, lines, str(file))
-    base = (file.parent / spec.base)
+    base = file.parent / spec.base
     if not base.is_file():
         raise ConfigError(f"base config {base} not found", str(file), lines.get(("base",)), "base")
     name = spec.name or file.stem
@@ -289,8 +301,12 @@ def load_sweep(file: str | Path, slurm: dict[str, Any] | None = None,
     for index, parameters in enumerate(combinations(spec)):
         pid = point_id(parameters)
         if pid in seen:
-            raise ConfigError(f"points {seen[pid]} and {index} have the same parameters {parameters}",
-                              str(file), None, "grid" if spec.grid else "zip")
+            raise ConfigError(
+                f"points {seen[pid]} and {index} have the same parameters {parameters}",
+                str(file),
+                None,
+                "grid" if spec.grid else "zip",
+            )
         seen[pid] = index
         loaded = _resolve(str(file), lines, spec, base, parameters, f"{name}-{pid}")
         points.append(Point(index, pid, parameters, loaded))

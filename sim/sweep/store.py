@@ -68,8 +68,10 @@ class SweepDir:
             except BlockingIOError:
                 f.seek(0)
                 holder = f.read().strip() or "another process"
-                raise ConfigError(f"{self.path} is in use by another `sim sweep run` ({holder}); wait for "
-                                  "it to finish or choose another --out") from None
+                raise ConfigError(
+                    f"{self.path} is in use by another `sim sweep run` ({holder}); wait for "
+                    "it to finish or choose another --out"
+                ) from None
             f.truncate(0)
             f.write(f"pid {os.getpid()} on {os.uname().nodename}")
             f.flush()
@@ -82,13 +84,22 @@ class SweepDir:
         atomic_write(self.path / "sweep.yaml", sweep.text)
         for point in sweep.points:
             atomic_write(self.config(point.id), point_config_text(point))
-        log_keys = [k for k, v in (sweep.spec.grid | sweep.spec.zip).items()
-                    if isinstance(v, Range) and v.log]
+        log_keys = [
+            k for k, v in (sweep.spec.grid | sweep.spec.zip).items() if isinstance(v, Range) and v.log
+        ]
         axes = [*sweep.spec.grid, *list(sweep.spec.zip)[:1]]  # a zip group is one axis
-        index = {"name": sweep.name, "sweep_file": str(sweep.file), "base": str(sweep.base),
-                 "swept": sweep.swept, "axes": axes, "log_scale": log_keys,
-                 "points": [{"index": p.index, "id": p.id, "parameters": p.parameters,
-                             "config_sha256": p.loaded.sha256} for p in sweep.points]}
+        index = {
+            "name": sweep.name,
+            "sweep_file": str(sweep.file),
+            "base": str(sweep.base),
+            "swept": sweep.swept,
+            "axes": axes,
+            "log_scale": log_keys,
+            "points": [
+                {"index": p.index, "id": p.id, "parameters": p.parameters, "config_sha256": p.loaded.sha256}
+                for p in sweep.points
+            ],
+        }
         atomic_write(self.path / POINTS, json.dumps(index, indent=2) + "\n")
 
     def index(self) -> dict[str, Any]:
@@ -96,8 +107,9 @@ class SweepDir:
         try:
             return json.loads((self.path / POINTS).read_text())
         except FileNotFoundError:
-            raise ConfigError(f"not a sweep directory (no {POINTS}); run `sim sweep run` first",
-                              str(self.path)) from None
+            raise ConfigError(
+                f"not a sweep directory (no {POINTS}); run `sim sweep run` first", str(self.path)
+            ) from None
 
     def points(self) -> list[dict[str, Any]]:
         return self.index()["points"]

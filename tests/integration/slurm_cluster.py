@@ -103,37 +103,48 @@ SlurmdParameters=config_overrides
 SchedulerType=sched/backfill
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
-StateSaveLocation={r / 'state'}
-SlurmdSpoolDir={r / 'spool'}
-SlurmctldPidFile={r / 'slurmctld.pid'}
-SlurmdPidFile={r / 'slurmd.pid'}
-SlurmctldLogFile={r / 'slurmctld.log'}
-SlurmdLogFile={r / 'slurmd.log'}
+StateSaveLocation={r / "state"}
+SlurmdSpoolDir={r / "spool"}
+SlurmctldPidFile={r / "slurmctld.pid"}
+SlurmdPidFile={r / "slurmd.pid"}
+SlurmctldLogFile={r / "slurmctld.log"}
+SlurmdLogFile={r / "slurmd.log"}
 NodeName={self.host} NodeAddr=127.0.0.1 CPUs={self.cpus} RealMemory={_real_memory_mb()} State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 """)
 
     def _start(self, args: list[str], **kwargs) -> None:
-        log = open(self.root / f"{Path(args[0]).name}.out", "w")
-        self.processes.append(subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
-                                               env=self.env, **kwargs))
+        log = open(self.root / f"{Path(args[0]).name}.out", "w")  # noqa: SIM115 - owned by the Popen
+        self.processes.append(
+            subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=self.env, **kwargs)
+        )
 
     def start(self, timeout: float = 60) -> None:
         """Start the daemons and wait until the node accepts jobs (raises on timeout)."""
         folder = self._write_munge_key()
         munge_socket = folder / "munge.socket.2"
         self._write_conf(munge_socket)
-        self._start(["munged", "-F", f"--socket={munge_socket}", f"--key-file={folder / 'munge.key'}",
-                     f"--pid-file={folder / 'munged.pid'}", f"--log-file={folder / 'munged.log'}",
-                     f"--seed-file={folder / 'munged.seed'}"], user="munge")
+        self._start(
+            [
+                "munged",
+                "-F",
+                f"--socket={munge_socket}",
+                f"--key-file={folder / 'munge.key'}",
+                f"--pid-file={folder / 'munged.pid'}",
+                f"--log-file={folder / 'munged.log'}",
+                f"--seed-file={folder / 'munged.seed'}",
+            ],
+            user="munge",
+        )
         self._wait(lambda: munge_socket.exists(), timeout, "munged socket")
         self._start(["slurmctld", "-D", "-f", str(self.conf)])
         self._start(["slurmd", "-D", "-f", str(self.conf)])
         self._wait(self._node_idle, timeout, "node idle in sinfo")
 
     def _node_idle(self) -> bool:
-        result = subprocess.run(["sinfo", "-h", "-N", "-o", "%T"], env=self.env,
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            ["sinfo", "-h", "-N", "-o", "%T"], env=self.env, capture_output=True, text=True
+        )
         return result.returncode == 0 and result.stdout.strip().startswith("idle")
 
     def _wait(self, ready, timeout: float, what: str) -> None:

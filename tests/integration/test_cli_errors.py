@@ -30,35 +30,80 @@ physics:
 # (name, text transformation, expected key path in the message, expected line)
 CASES = [
     ("unknown top-level key", lambda s: s + "colour: red\n", "colour", 15),
-    ("unknown nested key", lambda s: s.replace("  width: 10.0e-6\n", "  width: 10.0e-6\n  widht: 3\n"),
-     "geometry.widht", 5),
+    (
+        "unknown nested key",
+        lambda s: s.replace("  width: 10.0e-6\n", "  width: 10.0e-6\n  widht: 3\n"),
+        "geometry.widht",
+        5,
+    ),
     ("wrong type", lambda s: s.replace("width: 10.0e-6", "width: wide"), "geometry.width", 4),
     ("missing section", lambda s: s.split("physics:")[0], "physics", None),
-    ("negative conductivity", lambda s: s.replace("1.0e-3, unit: S/m", "-1.0e-3, unit: S/m"),
-     "materials.b.conductivity", 11),
-    ("zero thickness", lambda s: s.replace("{name: b, thickness: 5.0e-6}", "{name: b, thickness: 0}"),
-     "geometry.layers[1].thickness", 7),
-    ("transference number above 1", lambda s: s.replace(
-        "source: assumed}\n", "source: assumed}\n    transference_number: {value: 1.5}\n"), "materials.b.transference_number", 12),
-    ("transference number zero", lambda s: s.replace(
-        "source: assumed}\n", "source: assumed}\n    transference_number: {value: 0.0}\n"), "materials.b.transference_number", 12),
+    (
+        "negative conductivity",
+        lambda s: s.replace("1.0e-3, unit: S/m", "-1.0e-3, unit: S/m"),
+        "materials.b.conductivity",
+        11,
+    ),
+    (
+        "zero thickness",
+        lambda s: s.replace("{name: b, thickness: 5.0e-6}", "{name: b, thickness: 0}"),
+        "geometry.layers[1].thickness",
+        7,
+    ),
+    (
+        "transference number above 1",
+        lambda s: s.replace(
+            "source: assumed}\n", "source: assumed}\n    transference_number: {value: 1.5}\n"
+        ),
+        "materials.b.transference_number",
+        12,
+    ),
+    (
+        "transference number zero",
+        lambda s: s.replace(
+            "source: assumed}\n", "source: assumed}\n    transference_number: {value: 0.0}\n"
+        ),
+        "materials.b.transference_number",
+        12,
+    ),
     ("unknown unit", lambda s: s.replace("unit: S/m", "unit: S/furlong"), "materials.b.conductivity", 11),
     ("unknown material card", lambda s: s.replace("a: peo_litfsi", "a: unobtainium"), "materials.a", 9),
     ("region without material", lambda s: s.replace("  a: peo_litfsi\n", ""), "materials", 8),
-    ("material for a region that does not exist", lambda s: s.replace("  a: peo_litfsi\n",
-     "  a: peo_litfsi\n  c: peo_litfsi\n"), "materials.c", 10),
+    (
+        "material for a region that does not exist",
+        lambda s: s.replace("  a: peo_litfsi\n", "  a: peo_litfsi\n  c: peo_litfsi\n"),
+        "materials.c",
+        10,
+    ),
     ("repeated layer names", lambda s: s.replace("{name: b,", "{name: a,"), "geometry.layers", None),
     ("unknown physics kind", lambda s: s.replace("kind: conduction", "kind: magic"), "physics", 12),
-    ("no potential difference", lambda s: s.replace("cathode_potential: 0.01", "cathode_potential: 0.0"),
-     "physics", 12),
-    ("negative temperature", lambda s: s.replace("kind: conduction", "kind: conduction\n  temperature: -5"),
-     "physics.temperature", 14),
+    (
+        "no potential difference",
+        lambda s: s.replace("cathode_potential: 0.01", "cathode_potential: 0.0"),
+        "physics",
+        12,
+    ),
+    (
+        "negative temperature",
+        lambda s: s.replace("kind: conduction", "kind: conduction\n  temperature: -5"),
+        "physics.temperature",
+        14,
+    ),
     ("YAML syntax error", lambda s: s.replace("  kind: layers", "  kind: [layers"), None, None),
-    ("duplicate key", lambda s: s.replace("  width: 10.0e-6\n", "  width: 10.0e-6\n  width: 2.0e-6\n"),
-     "geometry.width", 5),
-    ("mesh size below min size", lambda s: s.replace(
-        "  width: 10.0e-6\n", "  width: 10.0e-6\n  mesh: {size: 1.0e-7, min_size: 1.0e-6}\n"),
-     "geometry.mesh", 5),
+    (
+        "duplicate key",
+        lambda s: s.replace("  width: 10.0e-6\n", "  width: 10.0e-6\n  width: 2.0e-6\n"),
+        "geometry.width",
+        5,
+    ),
+    (
+        "mesh size below min size",
+        lambda s: s.replace(
+            "  width: 10.0e-6\n", "  width: 10.0e-6\n  mesh: {size: 1.0e-7, min_size: 1.0e-6}\n"
+        ),
+        "geometry.mesh",
+        5,
+    ),
 ]
 
 

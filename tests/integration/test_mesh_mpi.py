@@ -21,8 +21,12 @@ def mpiexec() -> str:
 
 
 def run(ranks: int, argument: str) -> str:
-    result = subprocess.run([mpiexec(), "-n", str(ranks), sys.executable, str(SCRIPT), argument],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [mpiexec(), "-n", str(ranks), sys.executable, str(SCRIPT), argument],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -49,10 +53,10 @@ def test_two_ranks_match_one(tmp_path):
         assert all((tmp_path / directory / Path(f).name).stat().st_size > 0 for f in files)
         assert (tmp_path / directory / "slab.h5").exists()
 
+    from dolfinx.io import XDMFFile
     from mpi4py import MPI
 
     from sim._dolfinx import dolfinx  # noqa: F401
-    from dolfinx.io import XDMFFile
 
     with XDMFFile(MPI.COMM_SELF, str(tmp_path / "n2" / "slab.xdmf"), "r") as xdmf:
         mesh = xdmf.read_mesh(name="mesh")
@@ -68,8 +72,10 @@ def test_two_ranks_match_one(tmp_path):
 def test_build_error_reaches_every_rank():
     output = run(2, "fail")
     # the two ranks print concurrently, so their lines may interleave: split at each "rank N:"
-    reports = {int(m.group(1)): m.group(2) for m in re.finditer(r"rank (\d): (.*?)(?=rank \d:|$)",
-                                                                    output, flags=re.S)}
+    reports = {
+        int(m.group(1)): m.group(2)
+        for m in re.finditer(r"rank (\d): (.*?)(?=rank \d:|$)", output, flags=re.S)
+    }
     assert sorted(reports) == [0, 1], output
     for text in reports.values():
         assert "GeometryError" in text and "cannot reach volume_fraction 0.7" in text

@@ -37,8 +37,11 @@ def summary(path: Path) -> dict:
 def runs(tmp_path_factory) -> dict[str, dict]:
     out = tmp_path_factory.mktemp("npp")
     results = {}
-    for a, b in (("peo_100x20", "peo_mof_100x20"), ("peo_20x5p6", "plm_20x5p6"),
-                 ("pl_lfp_cathode", "pll_lfp_cathode")):
+    for a, b in (
+        ("peo_100x20", "peo_mof_100x20"),
+        ("peo_20x5p6", "plm_20x5p6"),
+        ("pl_lfp_cathode", "pll_lfp_cathode"),
+    ):
         extra = [] if a == "peo_100x20" else ["output.figures=false"]
         assert compare(load(a, extra), load(b, extra), out / a, quiet=True) == 0
         results |= {n: summary(out / a / n) for n in (a, b)}
@@ -67,8 +70,13 @@ def test_peo_mof_vs_peo_100x20(runs):
     assert mof["anode_li_flux_peak_to_mean"] < peo["anode_li_flux_peak_to_mean"]
     assert abs(mof["anode_li_depletion"]) < 0.5 * abs(peo["anode_li_depletion"])
     figures = runs["peo_100x20_dir"] / "figures"
-    for name in ("maps_concentration_Li_mol_m3", "maps_potential_V", "maps_concentration_anion_mol_m3",
-                 "central_axis_potential", "anode_li_flux"):
+    for name in (
+        "maps_concentration_Li_mol_m3",
+        "maps_potential_V",
+        "maps_concentration_anion_mol_m3",
+        "central_axis_potential",
+        "anode_li_flux",
+    ):
         assert (figures / f"{name}.png").stat().st_size > 1000, name
 
 
@@ -81,8 +89,14 @@ def test_plm_vs_peo_20x5p6(runs, tmp_path):
     assert plm["current_density_A_m2"] > peo["current_density_A_m2"]
     # polarization against the zero-current state: in the layer stack, anions already redistribute
     # between layers of different fixed charge at ΔV = 0, so c(anode) ≠ c0 of the MOF layer there
-    assert execute(load("plm_20x5p6", ["output.figures=false", "physics.potential_difference=0.0"]),
-                   tmp_path / "rest", quiet=True) == 0
+    assert (
+        execute(
+            load("plm_20x5p6", ["output.figures=false", "physics.potential_difference=0.0"]),
+            tmp_path / "rest",
+            quiet=True,
+        )
+        == 0
+    )
     rest = summary(tmp_path / "rest")["metrics"]["anode_concentration_Li_mol_m3"]
     plm_polarization = 1 - plm["anode_concentration_Li_mol_m3"] / rest
     assert 0 < plm_polarization < 0.5 * peo["anode_li_depletion"]  # PEO: one layer, rest state = c0
@@ -102,16 +116,19 @@ def test_seed_flux_scaled_is_steady_and_unscaled_is_refused(runs, tmp_path):
     assert m["anode_li_flux_mean_mol_m2_s"] == pytest.approx(2.07e-6)
     # 43 % of the limiting flux: c(anode) = c0 (1 − N/N_lim)
     assert m["anode_concentration_Li_mol_m3"] == pytest.approx(1000 * (1 - 2.07e-6 / 4.857e-6), rel=0.01)
-    seed = load("examples/peo_100x20_seed_flux",
-                ["physics.flux_scale=1.0", "physics.time={t_end: 0.01, dt_initial: 1.0e-6}"])
+    seed = load(
+        "examples/peo_100x20_seed_flux",
+        ["physics.flux_scale=1.0", "physics.time={t_end: 0.01, dt_initial: 1.0e-6}"],
+    )
     assert execute(seed, tmp_path / "seed", quiet=True) == 3
     message = summary(tmp_path / "seed")["message"]
     assert "depletes" in message and "Sand" in message
 
 
 def test_poisson_mode_refuses_an_unresolved_debye_layer(tmp_path):
-    poisson = load("peo_20x5p6", ["physics.mode=poisson", "physics.reaction={kind: flux}",
-                                  "physics.flux_scale=1.0e-4"])
+    poisson = load(
+        "peo_20x5p6", ["physics.mode=poisson", "physics.reaction={kind: flux}", "physics.flux_scale=1.0e-4"]
+    )
     assert execute(poisson, tmp_path / "poisson", quiet=True) == 3
     message = summary(tmp_path / "poisson")["message"]
     assert "Debye length" in message and "electroneutral" in message

@@ -8,22 +8,38 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from test_mesh_mpi import mpiexec
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = {
     "peo_100x20": ["geometry.mesh.size=8.0e-6", "geometry.mesh.min_size=1.0e-6"],
     "plm_20x5p6": ["geometry.mesh.size=2.0e-6", "geometry.mesh.min_size=0.2e-6"],
-    "pl_lfp_cathode": ["geometry.mesh.size=4.0e-6", "geometry.mesh.min_size=1.0e-6",
-                       "physics.time.t_end=2.0"],
+    "pl_lfp_cathode": [
+        "geometry.mesh.size=4.0e-6",
+        "geometry.mesh.min_size=1.0e-6",
+        "physics.time.t_end=2.0",
+    ],
 }
 
 
 def run(ranks: int, name: str, out: Path) -> dict:
-    sets = [arg for s in CASES[name] + ["output.figures=false", "output.fields=false"] for arg in ("--set", s)]
-    cmd = [mpiexec(), "-n", str(ranks), sys.executable, "-m", "sim.cli", "run",
-           str(ROOT / "configs" / f"{name}.yaml"), "--out", str(out), "--quiet", *sets]
+    sets = [
+        arg for s in CASES[name] + ["output.figures=false", "output.fields=false"] for arg in ("--set", s)
+    ]
+    cmd = [
+        mpiexec(),
+        "-n",
+        str(ranks),
+        sys.executable,
+        "-m",
+        "sim.cli",
+        "run",
+        str(ROOT / "configs" / f"{name}.yaml"),
+        "--out",
+        str(out),
+        "--quiet",
+        *sets,
+    ]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads((out / "summary.json").read_text())

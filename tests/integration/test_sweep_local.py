@@ -16,7 +16,9 @@ import pytest
 SIM = [sys.executable, "-m", "sim.cli"]
 
 # CG (not LU), so that a point can be made to fail with ksp_max_it
-BASE = (Path(__file__).resolve().parents[1] / "data" / "tiny_layers.yaml").read_text() + "solver: {preset: iterative}\n"
+BASE = (
+    Path(__file__).resolve().parents[1] / "data" / "tiny_layers.yaml"
+).read_text() + "solver: {preset: iterative}\n"
 
 
 # point 1 fails at run time: one CG iteration cannot converge (exit 3, "did not converge")
@@ -85,10 +87,18 @@ def test_failing_point_resume_and_collect(sweep_dir):
         if row["status"] != "ok":
             continue
         alone = sweep_dir / "alone" / row["id"]
-        result = sim("run", "base.yaml", "--out", str(alone), "--quiet",
-                     "--set", f"geometry.layers[0].thickness={row['geometry.layers[0].thickness']}",
-                     "--set", f"solver.petsc_options.ksp_max_it={row['solver.petsc_options.ksp_max_it']}",
-                     cwd=sweep_dir)
+        result = sim(
+            "run",
+            "base.yaml",
+            "--out",
+            str(alone),
+            "--quiet",
+            "--set",
+            f"geometry.layers[0].thickness={row['geometry.layers[0].thickness']}",
+            "--set",
+            f"solver.petsc_options.ksp_max_it={row['solver.petsc_options.ksp_max_it']}",
+            cwd=sweep_dir,
+        )
         assert result.returncode == 0, result.stderr
         metrics = json.loads((alone / "summary.json").read_text())["metrics"]
         assert metrics and all(float(row[k]) == pytest.approx(v, rel=1e-12) for k, v in metrics.items())
@@ -97,7 +107,8 @@ def test_failing_point_resume_and_collect(sweep_dir):
 @pytest.mark.mpi
 def test_ranks_per_point(sweep_dir):
     (sweep_dir / "sweep.yaml").write_text(
-        "base: base.yaml\ngrid:\n  physics.cathode_potential: [0.01, 0.02]\n")
+        "base: base.yaml\ngrid:\n  physics.cathode_potential: [0.01, 0.02]\n"
+    )
     result = sim("sweep", "sweep.yaml", "--jobs", "1", "--ranks", "2", "--out", "out", cwd=sweep_dir)
     assert result.returncode == 0, result.stdout + result.stderr
     found = summaries(sweep_dir / "out")
@@ -111,9 +122,15 @@ def test_ctrl_c_keeps_finished_points(sweep_dir):
     it was interrupted, the others never started; meanwhile a second `sim sweep` on the same
     directory is refused (exit 2)."""
     (sweep_dir / "sweep.yaml").write_text(
-        "base: base.yaml\nzip:\n  geometry.mesh.size: [2.5e-6, 0.06e-6, 2.4e-6, 2.3e-6]\n")
-    process = subprocess.Popen([*SIM, "sweep", "sweep.yaml", "--jobs", "1", "--out", "out"], cwd=sweep_dir,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        "base: base.yaml\nzip:\n  geometry.mesh.size: [2.5e-6, 0.06e-6, 2.4e-6, 2.3e-6]\n"
+    )
+    process = subprocess.Popen(
+        [*SIM, "sweep", "sweep.yaml", "--jobs", "1", "--out", "out"],
+        cwd=sweep_dir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     out = sweep_dir / "out"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

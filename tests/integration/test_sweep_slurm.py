@@ -66,8 +66,17 @@ def test_job_array_sweep(cluster, tmp_path):
     (tmp_path / "base.yaml").write_text(BASE)
     (tmp_path / "sweep.yaml").write_text(SWEEP)
     start = time.monotonic()
-    result = sim("sweep", "sweep.yaml", "--backend", "slurm", "--out", "out", "--sbatch=--hold",
-                 cwd=tmp_path, env=cluster.env)
+    result = sim(
+        "sweep",
+        "sweep.yaml",
+        "--backend",
+        "slurm",
+        "--out",
+        "out",
+        "--sbatch=--hold",
+        cwd=tmp_path,
+        env=cluster.env,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "submitted job array" in result.stdout, result.stdout
     out = tmp_path / "out"
@@ -101,7 +110,7 @@ def test_job_array_sweep(cluster, tmp_path):
     assert [row["status"] for row in table] == ["ok"] * 3
     j = [float(row["current_density_A_m2"]) for row in table]
     assert j[1] == pytest.approx(2 * j[0], rel=1e-9) and j[2] == pytest.approx(3 * j[0], rel=1e-9)
-    for row, s in zip(table, summaries):
+    for row, s in zip(table, summaries, strict=False):
         assert float(row["effective_conductivity_S_m"]) == s["metrics"]["effective_conductivity_S_m"]
     # the series resistance of the two layers: sigma_eff = L / (l_a/sigma_a + l_b/sigma_b)
     sigma_a = float(summaries[0]["regions"]["a"]["conductivity_S_m"])
@@ -119,7 +128,8 @@ def test_mpiexec_launcher(cluster, tmp_path):
     """The venv's mpiexec (MPICH hydra) inside an array task starts real 2-rank runs too."""
     (tmp_path / "base.yaml").write_text(BASE)
     (tmp_path / "sweep.yaml").write_text(
-        SWEEP.replace("[0.01, 0.02, 0.03]", "[0.05]") + "  launcher: mpiexec\n")
+        SWEEP.replace("[0.01, 0.02, 0.03]", "[0.05]") + "  launcher: mpiexec\n"
+    )
     result = sim("sweep", "sweep.yaml", "--backend", "slurm", "--out", "out", cwd=tmp_path, env=cluster.env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "mpiexec" in (tmp_path / "out" / "slurm" / "sweep.sbatch").read_text()

@@ -9,9 +9,16 @@ from sim.compare import write_comparison
 
 def _summary(name: str, slope: float) -> dict:
     charge = [0.0, 0.05, 0.1]
-    return {"config_name": name, "status": "ok", "metrics": {"dendrite_height_m": 2e-6 * slope},
-            "history": {"charge_C_m": charge, "height_m": [1e-6 + slope * 1e-5 * q for q in charge],
-                        "roughness_m": [1e-7 * (1 + q) for q in charge]}}
+    return {
+        "config_name": name,
+        "status": "ok",
+        "metrics": {"dendrite_height_m": 2e-6 * slope},
+        "history": {
+            "charge_C_m": charge,
+            "height_m": [1e-6 + slope * 1e-5 * q for q in charge],
+            "roughness_m": [1e-7 * (1 + q) for q in charge],
+        },
+    }
 
 
 def test_height_and_roughness_vs_charge(tmp_path):

@@ -2,8 +2,7 @@
 
 import pytest
 
-from sim.config.loader import (ConfigError, apply_override, format_path, load_yaml, locate,
-                               parse_path)
+from sim.config.loader import ConfigError, apply_override, format_path, load_yaml, locate, parse_path
 
 
 def test_scientific_floats_without_dot():

@@ -28,72 +28,155 @@ def layers(*names):
 
 
 INVALID = [
-    ("overlapping ellipses",
-     {"kind": "slab", "inclusions": [circle(20, 10, 4), ellipse(26, 10, 3, 1, 10)]},
-     ("inclusions",), ["inclusions[1]", "overlaps", "inclusions[0]"]),
-    ("rotated ellipses overlapping at their tips",
-     {"kind": "slab", "inclusions": [ellipse(20, 10, 6, 1, 45), ellipse(26, 14, 3, 0.5, 0)]},
-     ("inclusions",), ["inclusions[1]", "overlaps"]),
-    ("ellipse inside another",
-     {"kind": "slab", "inclusions": [ellipse(50, 10, 8, 5), circle(50, 10, 1)]},
-     ("inclusions",), ["inclusions[1]", "inclusions[0]"]),
-    ("ellipse sticking out of the box",
-     {"kind": "slab", "inclusions": [circle(20, 10, 2), ellipse(98, 10, 4, 1)]},
-     ("inclusions",), ["inclusions[1]", "sticks out", "x = 100 µm"]),
-    ("ellipse touching the cathode",
-     {"kind": "slab", "inclusions": [ellipse(20, 17, 4, 3)]},
-     ("inclusions",), ["inclusions[0]", "cathode"]),
-    ("rotated ellipse crossing the anode",
-     {"kind": "slab", "inclusions": [ellipse(20, 4, 6, 1, 60)]},
-     ("inclusions",), ["inclusions[0]", "anode"]),
-    ("inclusion on the protrusion",
-     {"kind": "slab", "inclusions": [circle(50, 4, 2)], "protrusion": {"center_x": 50 * UM, "width": 6 * UM,
-                                                                        "height": 3 * UM}},
-     ("protrusion",), ["protrusion", "inclusions[0]"]),
-    ("protrusion through the wall",
-     {"kind": "slab", "protrusion": {"center_x": 1 * UM, "width": 6 * UM, "height": 3 * UM}},
-     ("protrusion",), ["protrusion", "walls"]),
-    ("protrusion through the first layer",
-     layers("mof", "pe") | {"protrusion": {"center_x": 5 * UM, "width": 2 * UM, "height": 1 * UM}},
-     ("protrusion",), ["protrusion height (1 µm)", "first layer 'mof'", "y = 1 µm"]),
-    ("layer protrusion through the wall",
-     layers("mof", "pe") | {"protrusion": {"center_x": 9.5 * UM, "width": 2 * UM, "height": 0.5 * UM}},
-     ("protrusion",), ["protrusion", "walls", "x = 10 µm"]),
+    (
+        "overlapping ellipses",
+        {"kind": "slab", "inclusions": [circle(20, 10, 4), ellipse(26, 10, 3, 1, 10)]},
+        ("inclusions",),
+        ["inclusions[1]", "overlaps", "inclusions[0]"],
+    ),
+    (
+        "rotated ellipses overlapping at their tips",
+        {"kind": "slab", "inclusions": [ellipse(20, 10, 6, 1, 45), ellipse(26, 14, 3, 0.5, 0)]},
+        ("inclusions",),
+        ["inclusions[1]", "overlaps"],
+    ),
+    (
+        "ellipse inside another",
+        {"kind": "slab", "inclusions": [ellipse(50, 10, 8, 5), circle(50, 10, 1)]},
+        ("inclusions",),
+        ["inclusions[1]", "inclusions[0]"],
+    ),
+    (
+        "ellipse sticking out of the box",
+        {"kind": "slab", "inclusions": [circle(20, 10, 2), ellipse(98, 10, 4, 1)]},
+        ("inclusions",),
+        ["inclusions[1]", "sticks out", "x = 100 µm"],
+    ),
+    (
+        "ellipse touching the cathode",
+        {"kind": "slab", "inclusions": [ellipse(20, 17, 4, 3)]},
+        ("inclusions",),
+        ["inclusions[0]", "cathode"],
+    ),
+    (
+        "rotated ellipse crossing the anode",
+        {"kind": "slab", "inclusions": [ellipse(20, 4, 6, 1, 60)]},
+        ("inclusions",),
+        ["inclusions[0]", "anode"],
+    ),
+    (
+        "inclusion on the protrusion",
+        {
+            "kind": "slab",
+            "inclusions": [circle(50, 4, 2)],
+            "protrusion": {"center_x": 50 * UM, "width": 6 * UM, "height": 3 * UM},
+        },
+        ("protrusion",),
+        ["protrusion", "inclusions[0]"],
+    ),
+    (
+        "protrusion through the wall",
+        {"kind": "slab", "protrusion": {"center_x": 1 * UM, "width": 6 * UM, "height": 3 * UM}},
+        ("protrusion",),
+        ["protrusion", "walls"],
+    ),
+    (
+        "protrusion through the first layer",
+        layers("mof", "pe") | {"protrusion": {"center_x": 5 * UM, "width": 2 * UM, "height": 1 * UM}},
+        ("protrusion",),
+        ["protrusion height (1 µm)", "first layer 'mof'", "y = 1 µm"],
+    ),
+    (
+        "layer protrusion through the wall",
+        layers("mof", "pe") | {"protrusion": {"center_x": 9.5 * UM, "width": 2 * UM, "height": 0.5 * UM}},
+        ("protrusion",),
+        ["protrusion", "walls", "x = 10 µm"],
+    ),
     ("repeated layer names", layers("peo", "pe", "peo"), ("layers",), ["layers[2]", "'peo'", "layers[0]"]),
     ("layer named like a boundary", layers("anode", "pe"), ("layers", 0, "name"), ["anode"]),
     ("layer name with double underscore", layers("a__b"), ("layers", 0, "name"), ["a__b"]),
-    ("min_size above size",
-     {"kind": "slab", "mesh": {"size": 1 * UM, "min_size": 2 * UM}}, ("mesh",), ["min_size", "size"]),
+    (
+        "min_size above size",
+        {"kind": "slab", "mesh": {"size": 1 * UM, "min_size": 2 * UM}},
+        ("mesh",),
+        ["min_size", "size"],
+    ),
     ("non-positive size", {"kind": "slab", "mesh": {"size": 0.0}}, ("mesh", "size"), ["greater than 0"]),
-    ("negative min_size", {"kind": "dendrite", "mesh": {"min_size": -1e-7}}, ("mesh", "min_size"),
-     ["greater than 0"]),
-    ("filaments wider than the spacing",
-     {"kind": "dendrite", "filaments": {"width": 3 * UM, "spacing": 2 * UM, "height": 3 * UM}},
-     ("filaments",), ["filament width", "spacing"]),
-    ("filaments higher than the film",
-     {"kind": "dendrite", "filaments": {"width": 1 * UM, "spacing": 4 * UM, "height": 8 * UM}},
-     ("filaments",), ["filament height"]),
-    ("filament on a nucleus",
-     {"kind": "dendrite", "nuclei": [{"center_x": 6 * UM, "radius": 1 * UM}],
-      "filaments": {"width": 1 * UM, "spacing": 4 * UM, "height": 3 * UM}},
-     ("filaments",), ["filament strip 1", "nuclei[0]"]),
-    ("overlapping nuclei",
-     {"kind": "dendrite", "nuclei": [{"center_x": 6 * UM, "radius": 1 * UM}, {"center_x": 7 * UM, "radius": 1 * UM}]},
-     ("nuclei",), ["nuclei[1]", "nuclei[0]"]),
-    ("nucleus through the wall", {"kind": "dendrite", "nuclei": [{"center_x": 19.5 * UM, "radius": 1 * UM}]},
-     ("nuclei",), ["nuclei[0]", "wall"]),
-    ("overlapping particles",
-     {"kind": "particles", "particles": [{"center": [10 * UM, 10 * UM], "semi_axes": [3 * UM, 1 * UM]},
-                                         {"center": [12 * UM, 10.5 * UM], "semi_axes": [3 * UM, 1 * UM]}]},
-     ("particles",), ["particles[1]", "overlaps", "particles[0]"]),
-    ("pore on a particle",
-     {"kind": "particles", "particles": [{"center": [10 * UM, 10 * UM], "semi_axes": [3 * UM, 1 * UM]}],
-      "pores": [{"center": [13.5 * UM, 10 * UM], "radius": 1 * UM}]},
-     ("pores",), ["pores[0]", "particles[0]"]),
-    ("particles and packing",
-     {"kind": "particles", "particles": [{"center": [10 * UM, 10 * UM], "semi_axes": [3 * UM, 1 * UM]}],
-      "packing": {"volume_fraction": 0.3, "semi_axes": [3 * UM, 1 * UM]}},
-     (), ["either particles", "both"]),
+    (
+        "negative min_size",
+        {"kind": "dendrite", "mesh": {"min_size": -1e-7}},
+        ("mesh", "min_size"),
+        ["greater than 0"],
+    ),
+    (
+        "filaments wider than the spacing",
+        {"kind": "dendrite", "filaments": {"width": 3 * UM, "spacing": 2 * UM, "height": 3 * UM}},
+        ("filaments",),
+        ["filament width", "spacing"],
+    ),
+    (
+        "filaments higher than the film",
+        {"kind": "dendrite", "filaments": {"width": 1 * UM, "spacing": 4 * UM, "height": 8 * UM}},
+        ("filaments",),
+        ["filament height"],
+    ),
+    (
+        "filament on a nucleus",
+        {
+            "kind": "dendrite",
+            "nuclei": [{"center_x": 6 * UM, "radius": 1 * UM}],
+            "filaments": {"width": 1 * UM, "spacing": 4 * UM, "height": 3 * UM},
+        },
+        ("filaments",),
+        ["filament strip 1", "nuclei[0]"],
+    ),
+    (
+        "overlapping nuclei",
+        {
+            "kind": "dendrite",
+            "nuclei": [{"center_x": 6 * UM, "radius": 1 * UM}, {"center_x": 7 * UM, "radius": 1 * UM}],
+        },
+        ("nuclei",),
+        ["nuclei[1]", "nuclei[0]"],
+    ),
+    (
+        "nucleus through the wall",
+        {"kind": "dendrite", "nuclei": [{"center_x": 19.5 * UM, "radius": 1 * UM}]},
+        ("nuclei",),
+        ["nuclei[0]", "wall"],
+    ),
+    (
+        "overlapping particles",
+        {
+            "kind": "particles",
+            "particles": [
+                {"center": [10 * UM, 10 * UM], "semi_axes": [3 * UM, 1 * UM]},
+                {"center": [12 * UM, 10.5 * UM], "semi_axes": [3 * UM, 1 * UM]},
+            ],
+        },
+        ("particles",),
+        ["particles[1]", "overlaps", "particles[0]"],
+    ),
+    (
+        "pore on a particle",
+        {
+            "kind": "particles",
+            "particles": [{"center": [10 * UM, 10 * UM], "semi_axes": [3 * UM, 1 * UM]}],
+            "pores": [{"center": [13.5 * UM, 10 * UM], "radius": 1 * UM}],
+        },
+        ("pores",),
+        ["pores[0]", "particles[0]"],
+    ),
+    (
+        "particles and packing",
+        {
+            "kind": "particles",
+            "particles": [{"center": [10 * UM, 10 * UM], "semi_axes": [3 * UM, 1 * UM]}],
+            "packing": {"volume_fraction": 0.3, "semi_axes": [3 * UM, 1 * UM]},
+        },
+        (),
+        ["either particles", "both"],
+    ),
 ]
 
 
@@ -124,10 +207,17 @@ def test_mesh_defaults_filled_in_from_the_domain():
 
 
 def test_filament_strips_fit_the_width():
-    cfg = GEOMETRY.validate_python({"kind": "dendrite", "width": 20 * UM,
-                                    "filaments": {"width": 1 * UM, "spacing": 4 * UM, "height": 3 * UM}})
+    cfg = GEOMETRY.validate_python(
+        {
+            "kind": "dendrite",
+            "width": 20 * UM,
+            "filaments": {"width": 1 * UM, "spacing": 4 * UM, "height": 3 * UM},
+        }
+    )
     strips = np.array(cfg.filaments.strips(cfg.width)) / UM
-    assert strips == pytest.approx(np.array([[1.5, 2.5], [5.5, 6.5], [9.5, 10.5], [13.5, 14.5], [17.5, 18.5]]))
+    assert strips == pytest.approx(
+        np.array([[1.5, 2.5], [5.5, 6.5], [9.5, 10.5], [13.5, 14.5], [17.5, 18.5]])
+    )
 
 
 def test_clearance_is_a_lower_bound_and_detects_overlap():
@@ -190,14 +280,19 @@ def test_packing_with_size_range_and_fixed_angle():
 
 
 def test_packing_that_cannot_reach_the_fraction_says_so():
-    with pytest.raises(GeometryError, match="cannot reach volume_fraction 0.7"):
+    with pytest.raises(GeometryError, match=r"cannot reach volume_fraction 0\.7"):
         pack_ellipses(packing(volume_fraction=0.7, max_attempts=200), 40 * UM, 20 * UM)
 
 
 def test_packing_particles_too_large_for_the_box():
     with pytest.raises(ValidationError, match="do not fit"):
-        GEOMETRY.validate_python({"kind": "particles", "height": 5 * UM,
-                                  "packing": {"volume_fraction": 0.2, "semi_axes": [3 * UM, 2 * UM]}})
+        GEOMETRY.validate_python(
+            {
+                "kind": "particles",
+                "height": 5 * UM,
+                "packing": {"volume_fraction": 0.2, "semi_axes": [3 * UM, 2 * UM]},
+            }
+        )
 
 
 def test_random_pores_avoid_particles():

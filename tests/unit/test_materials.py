@@ -5,8 +5,14 @@ import pytest
 
 from sim.config import material_library
 from sim.config.materials import MaterialCard
-from sim.materials import (cation_diffusivity, fit_arrhenius, fit_vft, immobile_fraction,
-                           nernst_einstein_conductivity, transport)
+from sim.materials import (
+    cation_diffusivity,
+    fit_arrhenius,
+    fit_vft,
+    immobile_fraction,
+    nernst_einstein_conductivity,
+    transport,
+)
 from sim.units import bruce_vincent, conductivity_from_resistance, vft, warburg_diffusivity
 
 # seed 003 Table S2: T (°C), σ (S/cm)
@@ -14,8 +20,11 @@ TABLE_S2 = [(25, 4.56e-6), (45, 2.11e-4), (60, 4.21e-4), (80, 1.24e-3)]
 
 
 def card(**kw) -> MaterialCard:
-    base = {"conductivity": {"value": 4.56e-4, "unit": "S/m"},
-            "transference_number": {"value": 0.2}, "salt_concentration": {"value": 1000, "unit": "mol/m3"}}
+    base = {
+        "conductivity": {"value": 4.56e-4, "unit": "S/m"},
+        "transference_number": {"value": 0.2},
+        "salt_concentration": {"value": 1000, "unit": "mol/m3"},
+    }
     return MaterialCard.model_validate(base | kw)
 
 
@@ -28,14 +37,16 @@ def test_binary_card_has_no_immobile_anions():
     tr = transport(card(), 298.15)
     assert tr.immobile_fraction == 0.0
     assert tr.d_anion == pytest.approx(4.0 * tr.d_cation)  # r = (1 − t+)/t+ = 4
-    assert nernst_einstein_conductivity(tr.d_cation, tr.d_anion, 1000.0, 0.0, 298.15) == \
-        pytest.approx(4.56e-4, rel=1e-12)
+    assert nernst_einstein_conductivity(tr.d_cation, tr.d_anion, 1000.0, 0.0, 298.15) == pytest.approx(
+        4.56e-4, rel=1e-12
+    )
 
 
 @pytest.mark.parametrize("t_plus", [0.2, 0.35, 0.5, 0.8])
 def test_nernst_einstein_round_trip(t_plus):
-    tr = transport(card(transference_number={"value": t_plus},
-                        anion_cation_mobility_ratio={"value": 4.0}), 310.0)
+    tr = transport(
+        card(transference_number={"value": t_plus}, anion_cation_mobility_ratio={"value": 4.0}), 310.0
+    )
     f = tr.immobile_fraction
     assert f == pytest.approx(1.0 - (1.0 / t_plus - 1.0) / 4.0)
     sigma = nernst_einstein_conductivity(tr.d_cation, tr.d_anion, tr.salt_concentration, f, 310.0)
@@ -73,8 +84,11 @@ def test_vft_fit_recovers_exact_data_and_seed002():
     t = np.linspace(280.0, 360.0, 8)
     sigma = np.array([vft(50.0, 0.08, 180.0, T) for T in t])
     a, b, t0 = fit_vft(t, sigma)
-    assert (a, b, t0) == (pytest.approx(50.0, rel=1e-3), pytest.approx(0.08, rel=1e-3),
-                          pytest.approx(180.0, abs=0.2))
+    assert (a, b, t0) == (
+        pytest.approx(50.0, rel=1e-3),
+        pytest.approx(0.08, rel=1e-3),
+        pytest.approx(180.0, abs=0.2),
+    )
     # seed 002 SPE: 1.25e-3 (25 °C), ~2e-3 (40 °C), ~5e-3 S/cm (80 °C)
     t2, s2 = np.array([298.15, 313.15, 353.15]), np.array([0.125, 0.2, 0.5])
     a, b, t0 = fit_vft(t2, s2)

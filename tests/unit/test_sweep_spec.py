@@ -48,22 +48,30 @@ def test_grid_is_the_product_and_points_are_resolved_configs(tmp_path):
         assert cfg.physics.temperature == 310.0  # the fixed override
         assert cfg.name == f"sweep-{point.id}"
         # the same resolved config as `sim run base.yaml --set ...` gives
-        alone = load_config(tmp_path / "base.yaml", [f"{k}={v!r}" for k, v in point.parameters.items()]
-                            + ["physics.temperature=310.0", f"name={cfg.name}"])
+        alone = load_config(
+            tmp_path / "base.yaml",
+            [f"{k}={v!r}" for k, v in point.parameters.items()]
+            + ["physics.temperature=310.0", f"name={cfg.name}"],
+        )
         assert alone.sha256 == point.loaded.sha256
     assert [p.index for p in sweep.points] == list(range(9))
     assert len({p.id for p in sweep.points}) == 9
 
 
 def test_zip_pairs_values_and_combines_with_grid(tmp_path):
-    sweep = load_sweep(write(tmp_path, """\
+    sweep = load_sweep(
+        write(
+            tmp_path,
+            """\
 base: base.yaml
 grid:
   physics.temperature: [300, 320]
 zip:
   geometry.layers[0].thickness: [1.0e-6, 2.0e-6, 3.0e-6]
   geometry.layers[1].thickness: {start: 3.0e-6, stop: 1.0e-6, num: 3}
-"""))
+""",
+        )
+    )
     got = [tuple(p.parameters.values()) for p in sweep.points]
     assert got == [(T, a, b) for T in (300, 320) for a, b in ((1e-6, 3e-6), (2e-6, 2e-6), (3e-6, 1e-6))]
 
@@ -88,7 +96,11 @@ def test_array_spec_compresses_indices():
 
 
 def test_slurm_script(tmp_path):
-    sweep = load_sweep(write(tmp_path, SWEEP + """\
+    sweep = load_sweep(
+        write(
+            tmp_path,
+            SWEEP
+            + """\
 slurm:
   partition: short
   time: "0-00:30:00"
@@ -97,15 +109,26 @@ slurm:
   account: battery
   sbatch: ["--qos=debug", "#SBATCH --constraint=cpu"]
   setup: ["module load mpich"]
-"""), slurm={"sbatch": ["--hold"], "partition": "long"})  # as from the command line
+""",
+        ),
+        slurm={"sbatch": ["--hold"], "partition": "long"},
+    )  # as from the command line
     store = SweepDir(tmp_path / "out")
     store.write(sweep)
     text = script_text(store, sweep.name, sweep.spec.slurm, [1, 2, 4])
-    for line in ("#SBATCH --array=1-2,4", "#SBATCH --partition=long", "#SBATCH --hold",
-                 "#SBATCH --time=0-00:30:00",
-                 "#SBATCH --ntasks=4", "#SBATCH --mem=8G", "#SBATCH --account=battery",
-                 "#SBATCH --qos=debug", "#SBATCH --constraint=cpu", "module load mpich",
-                 'ID="${POINTS[$SLURM_ARRAY_TASK_ID]}"'):
+    for line in (
+        "#SBATCH --array=1-2,4",
+        "#SBATCH --partition=long",
+        "#SBATCH --hold",
+        "#SBATCH --time=0-00:30:00",
+        "#SBATCH --ntasks=4",
+        "#SBATCH --mem=8G",
+        "#SBATCH --account=battery",
+        "#SBATCH --qos=debug",
+        "#SBATCH --constraint=cpu",
+        "module load mpich",
+        'ID="${POINTS[$SLURM_ARRAY_TASK_ID]}"',
+    ):
         assert line in text.splitlines(), line
     assert 'srun --mpi=pmi2 --ntasks="$SLURM_NTASKS"' in text
     ids = text.split("POINTS=(")[1].split(")")[0].split()
@@ -115,30 +138,60 @@ slurm:
 
 # (name, sweep text, expected "line: key" in the message)
 BAD = [
-    ("unknown key path", SWEEP.replace("physics.cathode_potential", "physics.cathode_potental"),
-     ":6: grid.physics.cathode_potental: unknown key"),
-    ("unknown key path in set", SWEEP.replace("physics.temperature", "physics.temprature"),
-     ":3: set.physics.temprature: unknown key"),
-    ("list index out of range", SWEEP.replace("layers[0]", "layers[7]"),
-     ":5: grid.geometry.layers[7].thickness:"),
-    ("invalid value", SWEEP.replace("2.0e-6, 4.0e-6", "-2.0e-6, 4.0e-6"),
-     ":5: grid.geometry.layers[0].thickness: Input should be greater than 0"),
-    ("empty values", SWEEP.replace("[2.0e-6, 4.0e-6, 6.0e-6]", "[]"),
-     ":5: grid.geometry.layers[0].thickness: no values"),
+    (
+        "unknown key path",
+        SWEEP.replace("physics.cathode_potential", "physics.cathode_potental"),
+        ":6: grid.physics.cathode_potental: unknown key",
+    ),
+    (
+        "unknown key path in set",
+        SWEEP.replace("physics.temperature", "physics.temprature"),
+        ":3: set.physics.temprature: unknown key",
+    ),
+    (
+        "list index out of range",
+        SWEEP.replace("layers[0]", "layers[7]"),
+        ":5: grid.geometry.layers[7].thickness:",
+    ),
+    (
+        "invalid value",
+        SWEEP.replace("2.0e-6, 4.0e-6", "-2.0e-6, 4.0e-6"),
+        ":5: grid.geometry.layers[0].thickness: Input should be greater than 0",
+    ),
+    (
+        "empty values",
+        SWEEP.replace("[2.0e-6, 4.0e-6, 6.0e-6]", "[]"),
+        ":5: grid.geometry.layers[0].thickness: no values",
+    ),
     ("zero num", SWEEP.replace("num: 3", "num: 0"), ":6: grid.physics.cathode_potential.num:"),
-    ("log range through zero", SWEEP.replace("start: 0.01", "start: 0.0"),
-     ":6: grid.physics.cathode_potential: a log range needs positive"),
-    ("scalar instead of list", SWEEP.replace("[2.0e-6, 4.0e-6, 6.0e-6]", "2.0e-6"),
-     ":5: grid.geometry.layers[0].thickness: Input should be a valid list"),
-    ("mismatched zip", SWEEP.replace("grid:", "zip:").replace("num: 3", "num: 2"),
-     ":6: zip.physics.cathode_potential: zipped value lists differ in length"),
-    ("key swept twice", SWEEP.replace("physics.temperature", "physics.cathode_potential"),
-     ":6: grid.physics.cathode_potential: key path also given in 'set'"),
+    (
+        "log range through zero",
+        SWEEP.replace("start: 0.01", "start: 0.0"),
+        ":6: grid.physics.cathode_potential: a log range needs positive",
+    ),
+    (
+        "scalar instead of list",
+        SWEEP.replace("[2.0e-6, 4.0e-6, 6.0e-6]", "2.0e-6"),
+        ":5: grid.geometry.layers[0].thickness: Input should be a valid list",
+    ),
+    (
+        "mismatched zip",
+        SWEEP.replace("grid:", "zip:").replace("num: 3", "num: 2"),
+        ":6: zip.physics.cathode_potential: zipped value lists differ in length",
+    ),
+    (
+        "key swept twice",
+        SWEEP.replace("physics.temperature", "physics.cathode_potential"),
+        ":6: grid.physics.cathode_potential: key path also given in 'set'",
+    ),
     ("nothing swept", SWEEP.split("grid:")[0], "nothing to sweep"),
     ("missing base", SWEEP.replace("base.yaml", "nope.yaml"), ":1: base: base config"),
     ("unknown section", SWEEP + "grdi: {}\n", ":7: grdi: unknown key"),
-    ("non-positive ntasks", SWEEP + "slurm: {ntasks: 0}\n",
-     ":7: slurm.ntasks: Input should be greater than 0"),
+    (
+        "non-positive ntasks",
+        SWEEP + "slurm: {ntasks: 0}\n",
+        ":7: slurm.ntasks: Input should be greater than 0",
+    ),
     ("malformed time", SWEEP + "slurm: {time: 2h}\n", ":7: slurm.time: '2h' is not a SLURM time"),
     ("malformed memory", SWEEP + "slurm: {mem: lots}\n", ":7: slurm.mem:"),
     ("bad sbatch line", SWEEP + "slurm: {sbatch: [qos=short]}\n", ":7: slurm.sbatch:"),
@@ -165,18 +218,36 @@ def test_point_error_not_caused_by_a_key_names_the_point(tmp_path):
     assert "sweep point physics.anode_potential=0.01" in message
 
 
-@pytest.mark.parametrize("args,expected", [
-    (["--backend", "slurm", "--ranks", "0"],
-     "command line:--ranks: slurm.ntasks: Input should be greater than 0"),
-    (["--backend", "slurm", "--time", "1 hour"], "command line:--time: slurm.time:"),
-    (["--jobs", "0"], "command line:--jobs: local.jobs:"),
-    (["--backend", "slurm", "--sbatch", "qos=x"], "command line:--sbatch: slurm.sbatch:"),
-])
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (
+            ["--backend", "slurm", "--ranks", "0"],
+            "command line:--ranks: slurm.ntasks: Input should be greater than 0",
+        ),
+        (["--backend", "slurm", "--time", "1 hour"], "command line:--time: slurm.time:"),
+        (["--jobs", "0"], "command line:--jobs: local.jobs:"),
+        (["--backend", "slurm", "--sbatch", "qos=x"], "command line:--sbatch: slurm.sbatch:"),
+    ],
+)
 def test_bad_command_line_options_exit_2(tmp_path, args, expected):
     sweep = write(tmp_path)
-    result = subprocess.run([sys.executable, "-m", "sim.cli", "sweep", str(sweep), "--dry-run",
-                             "--out", str(tmp_path / "out"), *args],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim.cli",
+            "sweep",
+            str(sweep),
+            "--dry-run",
+            "--out",
+            str(tmp_path / "out"),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and expected in result.stderr, result.stderr
     assert not (tmp_path / "out").exists()
@@ -184,16 +255,21 @@ def test_bad_command_line_options_exit_2(tmp_path, args, expected):
 
 def test_invalid_sweep_file_exit_2_one_line(tmp_path):
     sweep = write(tmp_path, BAD[0][1])
-    result = subprocess.run([sys.executable, "-m", "sim.cli", "sweep", "run", str(sweep), "--out",
-                             str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "sweep", "run", str(sweep), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert result.stderr.startswith(f"error: {sweep}:6: grid.physics.cathode_potental: unknown key")
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("sweep_file", sorted((REPO / "configs" / "sweeps").glob("*.yaml")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "sweep_file", sorted((REPO / "configs" / "sweeps").glob("*.yaml")), ids=lambda p: p.name
+)
 def test_example_sweeps_validate(sweep_file):
     import yaml
 

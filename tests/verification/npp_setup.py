@@ -33,8 +33,14 @@ def interval_bundle(length: float, n: int, grading=None, comm=MPI.COMM_WORLD, le
     tdim = 1
     cells = tags(mesh, tdim, {1: lambda x: np.full(x.shape[1], True)})
     facets = tags(mesh, 0, {1: lambda x: np.isclose(x[0], 0.0), 2: lambda x: np.isclose(x[0], length)})
-    return SimpleNamespace(mesh=mesh, cell_tags=cells, facet_tags=facets, regions={"electrolyte": 1},
-                           boundaries={"anode": 1, "cathode": 2}, length_scale=length_scale)
+    return SimpleNamespace(
+        mesh=mesh,
+        cell_tags=cells,
+        facet_tags=facets,
+        regions={"electrolyte": 1},
+        boundaries={"anode": 1, "cathode": 2},
+        length_scale=length_scale,
+    )
 
 
 def box_bundle(n: int, comm=MPI.COMM_WORLD):
@@ -45,11 +51,23 @@ def box_bundle(n: int, comm=MPI.COMM_WORLD):
     n_cells = mesh.topology.index_map(2).size_local + mesh.topology.index_map(2).num_ghosts
     values = np.array([1 if c in lower else 2 for c in range(n_cells)], dtype=np.int32)
     cells = dolfinx.mesh.meshtags(mesh, 2, np.arange(n_cells, dtype=np.int32), values)
-    facets = tags(mesh, 1, {1: lambda x: np.isclose(x[1], 0.0), 2: lambda x: np.isclose(x[1], 1.0),
-                            3: lambda x: np.isclose(x[0], 0.0) | np.isclose(x[0], 1.0)})
-    return SimpleNamespace(mesh=mesh, cell_tags=cells, facet_tags=facets,
-                           regions={"lower": 1, "upper": 2},
-                           boundaries={"anode": 1, "cathode": 2, "walls": 3}, length_scale=1e-6)
+    facets = tags(
+        mesh,
+        1,
+        {
+            1: lambda x: np.isclose(x[1], 0.0),
+            2: lambda x: np.isclose(x[1], 1.0),
+            3: lambda x: np.isclose(x[0], 0.0) | np.isclose(x[0], 1.0),
+        },
+    )
+    return SimpleNamespace(
+        mesh=mesh,
+        cell_tags=cells,
+        facet_tags=facets,
+        regions={"lower": 1, "upper": 2},
+        boundaries={"anode": 1, "cathode": 2, "walls": 3},
+        length_scale=1e-6,
+    )
 
 
 def props(d_cation, d_anion, fixed_fraction=0.0, c0=1000.0, eps_r=5.0):
@@ -60,9 +78,16 @@ def props(d_cation, d_anion, fixed_fraction=0.0, c0=1000.0, eps_r=5.0):
 
 def problem(bundle, physics: dict, materials: dict[str, Transport], scales: Scales | None = None):
     """An NppProblem for `physics` (NppPhysics fields) and region → Transport."""
-    config = SimpleNamespace(physics=NppPhysics.model_validate({"kind": "npp"} | physics),
-                             solver=SolverConfig(rtol=1e-12, atol=1e-13), materials=materials)
+    config = SimpleNamespace(
+        physics=NppPhysics.model_validate({"kind": "npp"} | physics),
+        solver=SolverConfig(rtol=1e-12, atol=1e-13),
+        materials=materials,
+    )
     first = next(iter(materials.values()))
-    scales = scales or Scales(bundle.length_scale, first.salt_concentration,
-                              max(m.d_cation for m in materials.values()), config.physics.temperature)
+    scales = scales or Scales(
+        bundle.length_scale,
+        first.salt_concentration,
+        max(m.d_cation for m in materials.values()),
+        config.physics.temperature,
+    )
     return NppProblem(config, bundle, scales, materials)

@@ -26,10 +26,17 @@ class XiProblem:
             return pf.chemical_energy(x, g, coeffs)
 
         F = pf.allen_cahn_residual(self.xi, self.xi_n, self.dt, v, energy, drive, coeffs)
-        opts = {"snes_type": "newtonls", "snes_linesearch_type": "bt", "snes_rtol": 1e-12,
-                "snes_atol": 1e-13, "ksp_type": "preonly", "pc_type": "lu"}
-        self.problem = fem.petsc.NonlinearProblem(F, self.xi, petsc_options_prefix="pfxi_",
-                                                  petsc_options=opts)
+        opts = {
+            "snes_type": "newtonls",
+            "snes_linesearch_type": "bt",
+            "snes_rtol": 1e-12,
+            "snes_atol": 1e-13,
+            "ksp_type": "preonly",
+            "pc_type": "lu",
+        }
+        self.problem = fem.petsc.NonlinearProblem(
+            F, self.xi, petsc_options_prefix="pfxi_", petsc_options=opts
+        )
 
     def set(self, fn) -> None:
         self.xi.interpolate(fn)

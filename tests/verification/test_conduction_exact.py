@@ -89,8 +89,9 @@ def test_dilute_inclusion_maxwell_garnett(tmp_path):
 
 def test_seed002_bilayer_resistances(tmp_path):
     """Seed 002: SPE 1.59 Ω and LAGP 329.2 Ω with the inferred area and SPE thickness."""
-    loaded = load_config(ROOT / "configs" / "seed002_bilayer.yaml",
-                         ["output.figures=false", "output.fields=false"])
+    loaded = load_config(
+        ROOT / "configs" / "seed002_bilayer.yaml", ["output.figures=false", "output.fields=false"]
+    )
     out = tmp_path / "seed002"
     assert execute(loaded, out, MPI.COMM_WORLD, quiet=True) == 0
     summary = json.loads((out / "summary.json").read_text())

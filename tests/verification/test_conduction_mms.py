@@ -24,9 +24,13 @@ def l2_error(n: int, degree: int) -> float:
     g.interpolate(fem.Expression(exact, V.element.interpolation_points))
     bc = fem.dirichletbc(g, fem.locate_dofs_topological(V, 1, boundary))
     a, L = conduction_forms(V, sigma, f)
-    problem = fem.petsc.LinearProblem(a, L, bcs=[bc], petsc_options_prefix="mms_",
-                                      petsc_options={"ksp_type": "preonly", "pc_type": "lu",
-                                                     "pc_factor_mat_solver_type": "mumps"})
+    problem = fem.petsc.LinearProblem(
+        a,
+        L,
+        bcs=[bc],
+        petsc_options_prefix="mms_",
+        petsc_options={"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"},
+    )
     phi = problem.solve()
     err = fem.form((phi - exact) ** 2 * ufl.dx(metadata={"quadrature_degree": 2 * degree + 4}))
     return np.sqrt(mesh.comm.allreduce(fem.assemble_scalar(err), op=MPI.SUM))

@@ -10,11 +10,11 @@ import math
 
 import pytest
 import ufl
+from dolfinx import fem
 from mpi4py import MPI
 from pydantic import TypeAdapter
 
 from sim._dolfinx import dolfinx  # noqa: F401  (before any other dolfinx import)
-from dolfinx import fem
 from sim.config import region_names
 from sim.config.geometry import GeometryConfig
 from sim.mesh import boundary_facets, build_mesh, mesh_summary, region_cells
@@ -24,36 +24,62 @@ GEOMETRY = TypeAdapter(GeometryConfig)
 
 CASES = {
     "slab": {
-        "kind": "slab", "width": 40 * UM, "height": 10 * UM,
-        "inclusions": [{"shape": "circle", "center": [10 * UM, 5 * UM], "radius": 2 * UM},
-                       {"shape": "ellipse", "center": [22 * UM, 5 * UM], "semi_axes": [3 * UM, 1.5 * UM],
-                        "angle_deg": 30}],
+        "kind": "slab",
+        "width": 40 * UM,
+        "height": 10 * UM,
+        "inclusions": [
+            {"shape": "circle", "center": [10 * UM, 5 * UM], "radius": 2 * UM},
+            {
+                "shape": "ellipse",
+                "center": [22 * UM, 5 * UM],
+                "semi_axes": [3 * UM, 1.5 * UM],
+                "angle_deg": 30,
+            },
+        ],
         "protrusion": {"center_x": 32 * UM, "width": 4 * UM, "height": 2 * UM},
         "mesh": {"size": 2 * UM, "min_size": 1 * UM},
     },
     "layers": {
-        "kind": "layers", "width": 10 * UM,
-        "layers": [{"name": "mof", "thickness": 1.5 * UM}, {"name": "pe", "thickness": 3.1 * UM},
-                   {"name": "llzo", "thickness": 1 * UM}],
+        "kind": "layers",
+        "width": 10 * UM,
+        "layers": [
+            {"name": "mof", "thickness": 1.5 * UM},
+            {"name": "pe", "thickness": 3.1 * UM},
+            {"name": "llzo", "thickness": 1 * UM},
+        ],
         "protrusion": {"center_x": 4 * UM, "width": 2 * UM, "height": 1 * UM},  # cut out of `mof`
         "mesh": {"size": 2 * UM, "min_size": 0.5 * UM},
     },
     "particles": {
-        "kind": "particles", "width": 20 * UM, "height": 10 * UM,
+        "kind": "particles",
+        "width": 20 * UM,
+        "height": 10 * UM,
         "packing": {"volume_fraction": 0.25, "semi_axes": [2 * UM, 1 * UM], "seed": 2},
         "pores": {"count": 2, "radius": 0.6 * UM, "seed": 1},
         "mesh": {"size": 2 * UM, "min_size": 1 * UM},
     },
     "dendrite": {
-        "kind": "dendrite", "width": 12 * UM, "height": 5 * UM,
+        "kind": "dendrite",
+        "width": 12 * UM,
+        "height": 5 * UM,
         "nuclei": [{"center_x": 4 * UM, "radius": 1 * UM}],
-        "filaments": {"width": 1 * UM, "spacing": 4 * UM, "height": 3 * UM, "offset": 8 * UM, "gap": 0.5 * UM},
+        "filaments": {
+            "width": 1 * UM,
+            "spacing": 4 * UM,
+            "height": 3 * UM,
+            "offset": 8 * UM,
+            "gap": 0.5 * UM,
+        },
         "refine_height": 2 * UM,
         "mesh": {"size": 1 * UM, "min_size": 0.5 * UM},
     },
 }
-CURVED = {"slab": {"electrolyte", "filler"}, "particles": {"binder", "particle"},
-          "dendrite": {"electrolyte", "nucleus"}, "layers": {"mof"}}
+CURVED = {
+    "slab": {"electrolyte", "filler"},
+    "particles": {"binder", "particle"},
+    "dendrite": {"electrolyte", "nucleus"},
+    "layers": {"mof"},
+}
 BOUNDARIES = {
     "slab": {"anode", "cathode", "walls", "filler_surface"},
     "layers": {"anode", "cathode", "walls", "mof__pe", "pe__llzo"},
@@ -145,20 +171,42 @@ def test_boundary_lengths(built):
         strips = cfg.filaments.strips(cfg.width)
         fil = cfg.filaments
         assert length["filament_surface"] == pytest.approx(
-            len(strips) * (2 * (fil.height - fil.gap) + 2 * fil.width), rel=1e-9)
+            len(strips) * (2 * (fil.height - fil.gap) + 2 * fil.width), rel=1e-9
+        )
 
 
 CURVED_CASES = {
     # a rotated filler ellipse in a slab: the meshed filler area against π a b
-    "slab filler": ({"kind": "slab", "width": 12 * UM, "height": 6 * UM,
-                     "inclusions": [{"shape": "ellipse", "center": [6 * UM, 3 * UM],
-                                     "semi_axes": [3 * UM, 1.5 * UM], "angle_deg": 20}]},
-                    "filler", math.pi * 3 * 1.5 * UM**2, math.pi * 3 * 1.5 * UM**2),
+    "slab filler": (
+        {
+            "kind": "slab",
+            "width": 12 * UM,
+            "height": 6 * UM,
+            "inclusions": [
+                {
+                    "shape": "ellipse",
+                    "center": [6 * UM, 3 * UM],
+                    "semi_axes": [3 * UM, 1.5 * UM],
+                    "angle_deg": 20,
+                }
+            ],
+        },
+        "filler",
+        math.pi * 3 * 1.5 * UM**2,
+        math.pi * 3 * 1.5 * UM**2,
+    ),
     # a Li bump cut out of the first layer: the layer area w t − π a b / 2, error relative to the bump
-    "layer bump": ({"kind": "layers", "width": 12 * UM,
-                    "layers": [{"name": "mof", "thickness": 3 * UM}, {"name": "pe", "thickness": 3 * UM}],
-                    "protrusion": {"center_x": 6 * UM, "width": 6 * UM, "height": 1.5 * UM}},
-                   "mof", (12 * 3 - math.pi * 3 * 1.5 / 2) * UM**2, math.pi * 3 * 1.5 / 2 * UM**2),
+    "layer bump": (
+        {
+            "kind": "layers",
+            "width": 12 * UM,
+            "layers": [{"name": "mof", "thickness": 3 * UM}, {"name": "pe", "thickness": 3 * UM}],
+            "protrusion": {"center_x": 6 * UM, "width": 6 * UM, "height": 1.5 * UM},
+        },
+        "mof",
+        (12 * 3 - math.pi * 3 * 1.5 / 2) * UM**2,
+        math.pi * 3 * 1.5 / 2 * UM**2,
+    ),
 }
 
 
@@ -181,11 +229,18 @@ def test_curved_area_converges(case, order, rate):
 
 
 def test_default_curve_resolution_within_1e_3():
-    cfg = GEOMETRY.validate_python({
-        "kind": "particles", "width": 12 * UM, "height": 6 * UM,
-        "particles": [{"center": [4 * UM, 3 * UM], "semi_axes": [2.5 * UM, 1.2 * UM], "angle_deg": 10},
-                      {"center": [9 * UM, 3 * UM], "semi_axes": [1.5 * UM, 1.5 * UM]}],
-        "pores": [{"center": [6.5 * UM, 5 * UM], "radius": 0.5 * UM}]})
+    cfg = GEOMETRY.validate_python(
+        {
+            "kind": "particles",
+            "width": 12 * UM,
+            "height": 6 * UM,
+            "particles": [
+                {"center": [4 * UM, 3 * UM], "semi_axes": [2.5 * UM, 1.2 * UM], "angle_deg": 10},
+                {"center": [9 * UM, 3 * UM], "semi_axes": [1.5 * UM, 1.5 * UM]},
+            ],
+            "pores": [{"center": [6.5 * UM, 5 * UM], "radius": 0.5 * UM}],
+        }
+    )
     bundle = build_mesh(cfg, MPI.COMM_WORLD)
     exact = math.pi * (2.5 * 1.2 + 1.5 * 1.5) * UM**2
     assert region_area(bundle, "particle") == pytest.approx(exact, rel=1e-3)

@@ -9,9 +9,13 @@ from mpi4py import MPI
 from sim.config.geometry import SlabGeometry
 from sim.mesh import build_mesh, mesh_cache_dir, mesh_summary
 
-SLAB = {"kind": "slab", "width": 20e-6, "height": 10e-6,
-        "inclusions": [{"shape": "ellipse", "center": [10e-6, 5e-6], "semi_axes": [3e-6, 2e-6]}],
-        "mesh": {"size": 1e-6, "min_size": 0.5e-6}}
+SLAB = {
+    "kind": "slab",
+    "width": 20e-6,
+    "height": 10e-6,
+    "inclusions": [{"shape": "ellipse", "center": [10e-6, 5e-6], "semi_axes": [3e-6, 2e-6]}],
+    "mesh": {"size": 1e-6, "min_size": 0.5e-6},
+}
 
 
 def _mesh(monkeypatch, cache, **changes):

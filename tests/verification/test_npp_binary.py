@@ -4,8 +4,8 @@ linear concentration c = c0 + N/(2D⁺)(x − L/2), potential ψ = ln c + const,
 
 import numpy as np
 import pytest
-
 from npp_setup import interval_bundle, problem, props
+
 from sim.physics.npp import advance
 from sim.physics.npp_output import NppOutput
 
@@ -16,8 +16,11 @@ LENGTH, D_PLUS, D_MINUS, C0 = 20.0, 2.4e-14, 9.6e-14, 1000.0  # µm, m²/s, m²/
 def test_linear_profile_and_limiting_flux(fraction):
     n_lim = 4.0 * D_PLUS * C0 / (LENGTH * 1e-6)
     bundle = interval_bundle(LENGTH, 100)
-    p = problem(bundle, {"reaction": {"kind": "flux", "li_flux": fraction * n_lim}},
-                {"electrolyte": props(D_PLUS, D_MINUS, c0=C0)})
+    p = problem(
+        bundle,
+        {"reaction": {"kind": "flux", "li_flux": fraction * n_lim}},
+        {"electrolyte": props(D_PLUS, D_MINUS, c0=C0)},
+    )
     out = NppOutput(p, ctx=None)
     advance(p, None, LENGTH * 1e-6, tolerance=1e-10)
     out.update()
@@ -46,8 +49,11 @@ def test_depletion_at_sands_time():
     sand = np.pi * d_amb * C0**2 / (4 * (flux * (1 - t_plus)) ** 2)  # ≈ 20 s
     bundle = interval_bundle(LENGTH, 200, grading=lambda s: s**2)  # 0.5 nm cells at the anode
     window = {"t_end": 2 * sand, "dt_initial": sand / 1000, "dt_max": sand / 200}
-    p = problem(bundle, {"reaction": {"kind": "flux", "li_flux": flux}, "time": window,
-                         "checks": "warn"}, {"electrolyte": props(D_PLUS, D_MINUS, c0=C0)})
+    p = problem(
+        bundle,
+        {"reaction": {"kind": "flux", "li_flux": flux}, "time": window, "checks": "warn"},
+        {"electrolyte": props(D_PLUS, D_MINUS, c0=C0)},
+    )
     out = NppOutput(p, ctx=None)
     times = []
 

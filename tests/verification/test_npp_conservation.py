@@ -2,14 +2,16 @@
 electrode fluxes the Li⁺ balance (amount change − inflow) closes below 1e-8."""
 
 import pytest
-
 from npp_setup import box_bundle, problem, props
+
 from sim.physics.npp_output import NppOutput
 
 D = 2.4e-14
 # two regions with different immobile-anion fractions: the cell is out of equilibrium at t = 0
-MATERIALS = {"lower": props(D, 4 * D, fixed_fraction=0.0, eps_r=8500.0),
-             "upper": props(2 * D, 8 * D, fixed_fraction=0.6, eps_r=8500.0)}  # λ_D ≈ 0.1 box
+MATERIALS = {
+    "lower": props(D, 4 * D, fixed_fraction=0.0, eps_r=8500.0),
+    "upper": props(2 * D, 8 * D, fixed_fraction=0.6, eps_r=8500.0),
+}  # λ_D ≈ 0.1 box
 
 
 def steps(p, dt_s: float, n: int):
@@ -21,10 +23,13 @@ def steps(p, dt_s: float, n: int):
         yield p.totals(), dt_s / p.scales.time * p.net_influx(), outcome.change
 
 
-@pytest.mark.parametrize("physics", [
-    {"mode": "poisson", "reaction": {"kind": "blocking"}, "potential_difference": 0.05},
-    {"mode": "electroneutral", "reaction": {"kind": "blocking"}},
-])
+@pytest.mark.parametrize(
+    "physics",
+    [
+        {"mode": "poisson", "reaction": {"kind": "blocking"}, "potential_difference": 0.05},
+        {"mode": "electroneutral", "reaction": {"kind": "blocking"}},
+    ],
+)
 def test_closed_cell_conserves_li_anions_charge(physics):
     p = problem(box_bundle(12), physics, MATERIALS)
     before = p.totals()
@@ -37,11 +42,14 @@ def test_closed_cell_conserves_li_anions_charge(physics):
     assert min(changes) > 1e-6  # the cell is really relaxing (Donnan layer / double layer)
 
 
-@pytest.mark.parametrize("reaction", [{"kind": "flux", "li_flux": 2e-6},
-                                      {"kind": "butler_volmer", "exchange_current_density": 1.0}])
+@pytest.mark.parametrize(
+    "reaction",
+    [{"kind": "flux", "li_flux": 2e-6}, {"kind": "butler_volmer", "exchange_current_density": 1.0}],
+)
 def test_flux_boundaries_mass_balance(reaction):
-    physics = {"reaction": reaction} | ({"potential_difference": 0.01}
-                                        if reaction["kind"] == "butler_volmer" else {})
+    physics = {"reaction": reaction} | (
+        {"potential_difference": 0.01} if reaction["kind"] == "butler_volmer" else {}
+    )
     p = problem(box_bundle(12), physics, MATERIALS)
     out = NppOutput(p, ctx=None)
     balance = out.start_balance()

@@ -6,8 +6,8 @@ Bulk values c_b, ψ_b are read at the cell centre (the cell is 40 λ_D long)."""
 
 import numpy as np
 import pytest
-
 from npp_setup import interval_bundle, problem, props
+
 from sim.physics.npp import advance
 from sim.physics.npp_forms import Scales
 from sim.units import EPS0, F, R
@@ -18,13 +18,19 @@ LENGTH = 40.0  # in Debye lengths (the mesh unit is λ_D)
 
 
 def test_gouy_chapman_double_layer():
-    bundle = interval_bundle(LENGTH, 240, grading=lambda s: 0.5 * (1 - np.cos(np.pi * s)),
-                             length_scale=DEBYE)
+    bundle = interval_bundle(LENGTH, 240, grading=lambda s: 0.5 * (1 - np.cos(np.pi * s)), length_scale=DEBYE)
     material = props(1e-12, 1e-12, c0=C0, eps_r=EPS_R)
     scales = Scales(DEBYE, C0, 1e-12, T)
-    p = problem(bundle, {"mode": "poisson", "reaction": {"kind": "blocking"},
-                         "potential_difference": -PSI0 * scales.potential}, {"electrolyte": material},
-                scales)
+    p = problem(
+        bundle,
+        {
+            "mode": "poisson",
+            "reaction": {"kind": "blocking"},
+            "potential_difference": -PSI0 * scales.potential,
+        },
+        {"electrolyte": material},
+        scales,
+    )
     assert scales.debye_length(EPS_R, 2.0) == pytest.approx(1.0)
     advance(p, None, LENGTH * DEBYE, tolerance=1e-10)
     V, psi_dofs = p.W.sub(2).collapse()

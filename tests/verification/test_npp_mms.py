@@ -36,8 +36,10 @@ def errors(n: int, mode: str, degree: int = 1) -> np.ndarray:
     tests = ufl.TestFunctions(W)
     c_p, c_m, psi = concentrations(unknowns[0], unknowns[1], fixed, unknowns[2] if poisson_mode else None)
     residual = 0
-    for c, c_ex, d, mu, mu_e, v in ((c_p, c_p_ex, d_p, unknowns[0], mu_ex[0], tests[0]),
-                                    (c_m, c_m_ex, d_m, unknowns[1], mu_ex[1], tests[1])):
+    for c, c_ex, d, mu, mu_e, v in (
+        (c_p, c_p_ex, d_p, unknowns[0], mu_ex[0], tests[0]),
+        (c_m, c_m_ex, d_m, unknowns[1], mu_ex[1], tests[1]),
+    ):
         source = -ufl.div(d * c_ex * ufl.grad(mu_e))
         residual += nernst_planck(c, None, d, mu, v, None, dx, source)
     if poisson_mode:
@@ -52,8 +54,13 @@ def errors(n: int, mode: str, degree: int = 1) -> np.ndarray:
         g_i.interpolate(fem.Expression(mu_e, Vi.element.interpolation_points))
         dofs = fem.locate_dofs_topological((W.sub(i), Vi), 1, facets)
         bcs.append(fem.dirichletbc(g_i, dofs, W.sub(i)))
-    problem = fem.petsc.NonlinearProblem(residual, w, bcs=bcs, petsc_options_prefix=f"mms_{mode}_{n}_{degree}_",
-                                         petsc_options=newton_options(1e-12, 1e-12, 30))
+    problem = fem.petsc.NonlinearProblem(
+        residual,
+        w,
+        bcs=bcs,
+        petsc_options_prefix=f"mms_{mode}_{n}_{degree}_",
+        petsc_options=newton_options(1e-12, 1e-12, 30),
+    )
     problem.solve()
     assert problem.solver.getConvergedReason() > 0
     c_p, c_m, psi = concentrations(w.sub(0), w.sub(1), fixed, w.sub(2) if poisson_mode else None)

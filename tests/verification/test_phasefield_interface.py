@@ -37,8 +37,9 @@ def test_equilibrium_profile_and_energy():
 def test_disk_shrinkage():
     """R² = R0² − 2 L_σ κ t for a disk (quarter domain with symmetry), within 3 %."""
     n, size, r0, t_end, dt = 80, 16.0, 10.0, 20.0, 0.5
-    mesh = dolfinx.mesh.create_rectangle(MPI.COMM_WORLD, [[0, 0], [size, size]], [n, n],
-                                         dolfinx.mesh.CellType.quadrilateral)
+    mesh = dolfinx.mesh.create_rectangle(
+        MPI.COMM_WORLD, [[0, 0], [size, size]], [n, n], dolfinx.mesh.CellType.quadrilateral
+    )
     coeffs = pf.Coefficients(mobility=1.0, kappa=KAPPA, reaction=0.0)
     prob = XiProblem(mesh, coeffs, dt=dt)
     delta = np.sqrt(2 * KAPPA)

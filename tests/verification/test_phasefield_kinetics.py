@@ -17,16 +17,24 @@ fem = dolfinx.fem
 KAPPA = 0.5  # δ = √(2κ/W) = 1 mesh unit
 
 
-def front_velocity(eta: float, c: float, sigma_h: float = 0.0, steps: int = 40, dt: float = 0.5,
-                   reaction: float = 1.0, faraday: list | None = None) -> float:
+def front_velocity(
+    eta: float,
+    c: float,
+    sigma_h: float = 0.0,
+    steps: int = 40,
+    dt: float = 0.5,
+    reaction: float = 1.0,
+    faraday: list | None = None,
+) -> float:
     """Velocity (mesh units/s, + towards the electrolyte) of a planar front after a transient.
 
     `faraday` receives (deposited Li, Faradaic charge), both per c_s and per nF: Δ∫ξ and
     −Σ Δt ∫ L_η h′(ξ) R dx (backward Euler, at the new state like the residual)."""
     mesh = dolfinx.mesh.create_interval(MPI.COMM_WORLD, 400, [-20.0, 20.0])
     coeffs = pf.Coefficients(mobility=1.0, kappa=KAPPA, reaction=reaction, n=1.0, stress_scale=1.0)
-    drive = pf.butler_volmer(fem.Constant(mesh, c), fem.Constant(mesh, eta), coeffs) \
-        * pf.stress_factor(fem.Constant(mesh, sigma_h), coeffs)
+    drive = pf.butler_volmer(fem.Constant(mesh, c), fem.Constant(mesh, eta), coeffs) * pf.stress_factor(
+        fem.Constant(mesh, sigma_h), coeffs
+    )
     prob = XiProblem(mesh, coeffs, drive, dt=dt)
     prob.set(tanh_profile(-5.0, math.sqrt(2 * KAPPA)))
     x = prob.V.tabulate_dof_coordinates()[:, 0]
@@ -53,8 +61,8 @@ def test_nernst_equilibrium():
     v_minus = front_velocity(eta_eq - 0.05, c)
     v_plus = front_velocity(eta_eq + 0.05, c)
     assert abs(v0) < 1e-8, v0
-    assert v_minus > 1e-3, v_minus       # cathodic: deposition, the Li front advances
-    assert v_plus < -1e-3, v_plus        # anodic: dissolution, it recedes
+    assert v_minus > 1e-3, v_minus  # cathodic: deposition, the Li front advances
+    assert v_plus < -1e-3, v_plus  # anodic: dissolution, it recedes
 
 
 def test_planar_front_velocity():
@@ -65,8 +73,10 @@ def test_planar_front_velocity():
     v = front_velocity(eta, c, faraday=faraday)
     expected = 3 * math.sqrt(2 * KAPPA) * 1.0 * abs(rate)
     deposited, charge = faraday
-    print(f"front velocity {v:.5g}, expected {expected:.5g}, ratio {v / expected:.4f}; "
-          f"deposited/Faraday {deposited / charge:.6f}")
+    print(
+        f"front velocity {v:.5g}, expected {expected:.5g}, ratio {v / expected:.4f}; "
+        f"deposited/Faraday {deposited / charge:.6f}"
+    )
     assert v == pytest.approx(expected, rel=0.05)
     # Faradaic rate of the tanh front: ∫ L_η h′(ξ)|R| dx = (5/2) δ L_η |R| (∫h′ dx = 15δ ∫ξ(1−ξ)dξ),
     # while the front deposits 3 δ L_η |R|: in Chen's form the L_σ term supplies 1/6 of the Li, so

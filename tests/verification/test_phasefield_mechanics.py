@@ -21,8 +21,9 @@ E, NU, EPS, A, L = 1.0, 0.3, 0.01, 1.0, 4.0
 
 
 def test_eshelby_inclusion():
-    mesh = dolfinx.mesh.create_rectangle(MPI.COMM_WORLD, [[0, 0], [L, L]], [80, 80],
-                                         dolfinx.mesh.CellType.quadrilateral)
+    mesh = dolfinx.mesh.create_rectangle(
+        MPI.COMM_WORLD, [[0, 0], [L, L]], [80, 80], dolfinx.mesh.CellType.quadrilateral
+    )
     V = fem.functionspace(mesh, ("Lagrange", 2, (2,)))
     Q = fem.functionspace(mesh, ("Lagrange", 1))
     xi = fem.Function(Q)
@@ -39,17 +40,25 @@ def test_eshelby_inclusion():
     F = mech.equilibrium_residual(mech.elastic_energy(eps, EPS * h, mu, lam), eps, w)
     fdim = mesh.topology.dim - 1
     exact = fem.Function(V)
-    exact.interpolate(lambda x: np.vstack([k * a_eff2 * x[0] / (x[0]**2 + x[1]**2),
-                                           k * a_eff2 * x[1] / (x[0]**2 + x[1]**2)]))
+    exact.interpolate(
+        lambda x: np.vstack(
+            [k * a_eff2 * x[0] / (x[0] ** 2 + x[1] ** 2), k * a_eff2 * x[1] / (x[0] ** 2 + x[1] ** 2)]
+        )
+    )
     outer = dolfinx.mesh.locate_entities_boundary(
-        mesh, fdim, lambda x: np.isclose(x[0], L) | np.isclose(x[1], L))
+        mesh, fdim, lambda x: np.isclose(x[0], L) | np.isclose(x[1], L)
+    )
     bcs = [fem.dirichletbc(exact, fem.locate_dofs_topological(V, fdim, outer))]
     for i in range(2):
         facets = dolfinx.mesh.locate_entities_boundary(mesh, fdim, lambda x, i=i: np.isclose(x[i], 0))
         bcs.append(fem.dirichletbc(0.0, fem.locate_dofs_topological(V.sub(i), fdim, facets), V.sub(i)))
     problem = fem.petsc.NonlinearProblem(
-        F, u, bcs=bcs, petsc_options_prefix="eshelby_",
-        petsc_options={"snes_type": "ksponly", "ksp_type": "preonly", "pc_type": "lu"})
+        F,
+        u,
+        bcs=bcs,
+        petsc_options_prefix="eshelby_",
+        petsc_options={"snes_type": "ksponly", "ksp_type": "preonly", "pc_type": "lu"},
+    )
     problem.solve()
 
     sigma = mech.stress(ufl.sym(ufl.grad(u)), EPS * h, mu, lam)
@@ -72,8 +81,10 @@ def test_eshelby_inclusion():
     srr = mean(ufl.dot(er, s2 * er), r1, r2)
     stt = mean(ufl.dot(et, s2 * et), r1, r2)
     szz = mean(sigma[2, 2], r1, r2)
-    print(f"σ_h inside {sh_in / sh_exact:.4f}; outside σ_rr {srr / -c:.4f} σ_θθ {stt / c:.4f} "
-          f"σ_zz/σ_rr {szz / c:.1e} (ratios to exact)")
+    print(
+        f"σ_h inside {sh_in / sh_exact:.4f}; outside σ_rr {srr / -c:.4f} σ_θθ {stt / c:.4f} "
+        f"σ_zz/σ_rr {szz / c:.1e} (ratios to exact)"
+    )
     assert abs(sh_in / sh_exact - 1) < 0.03
     assert abs(srr / -c - 1) < 0.03 and abs(stt / c - 1) < 0.03
     assert abs(szz) < 0.03 * c

@@ -56,18 +56,20 @@ def test_li_and_charge_balance_with_open_cathode():
     model, observer = _model([])
     _advance(model, observer, 4, 2e-3)
     m = observer.metrics(TimeStats(t=8e-3, steps=4))
-    print(f"Li balance {m['li_balance_rel_error']:.1e}, charge balance {m['charge_balance_rel_error']:.1e}, "
-          f"cathode-charge Faraday error {m['faraday_rel_error']:.2f}")
+    print(
+        f"Li balance {m['li_balance_rel_error']:.1e}, charge balance {m['charge_balance_rel_error']:.1e}, "
+        f"cathode-charge Faraday error {m['faraday_rel_error']:.2f}"
+    )
     assert m["li_balance_rel_error"] < 1e-8
     assert m["charge_balance_rel_error"] < 1e-6
 
 
 def test_table_s1_interface_is_refused():
     """Table S1's κ0 and W give √(2κ0/W) = 11.5 µm > the 5.6 µm film: the model refuses."""
-    cfg = load_config(CONFIG, SMALL + ["physics.deviations={}"]).config
+    cfg = load_config(CONFIG, [*SMALL, "physics.deviations={}"]).config
     bundle = build_mesh(cfg.geometry, MPI.COMM_WORLD)
     with pytest.raises(SolverFailed, match="not small compared with the domain"):
         check_interface(cfg.physics, cfg.geometry, bundle)
-    coarse = load_config(CONFIG, SMALL + ["geometry.mesh.min_size=0.3e-6"]).config
+    coarse = load_config(CONFIG, [*SMALL, "geometry.mesh.min_size=0.3e-6"]).config
     with pytest.raises(SolverFailed, match="resolved by only"):
         check_interface(coarse.physics, coarse.geometry, build_mesh(coarse.geometry, MPI.COMM_WORLD))

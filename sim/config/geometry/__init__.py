@@ -9,7 +9,7 @@ Shape overlap and clearance tests live in sim.config.shapes; each kind has its o
 
 from __future__ import annotations
 
-from typing import Annotated, Union
+from typing import Annotated
 
 from pydantic import Field
 
@@ -20,11 +20,29 @@ from sim.config.geometry.particles import Packing, Particle, ParticlesGeometry, 
 from sim.config.geometry.slab import CircleInclusion, EllipseInclusion, Protrusion, SlabGeometry
 from sim.config.shapes import Ellipse
 
-GeometryConfig = Annotated[Union[SlabGeometry, LayersGeometry, ParticlesGeometry, DendriteGeometry],
-                           Field(discriminator="kind")]
+GeometryConfig = Annotated[
+    SlabGeometry | LayersGeometry | ParticlesGeometry | DendriteGeometry, Field(discriminator="kind")
+]
 """The `geometry:` section: one of the four kinds, chosen by `kind`."""
 
-__all__ = ["GeometryConfig", "SlabGeometry", "LayersGeometry", "ParticlesGeometry", "DendriteGeometry",
-           "MeshOptions", "GeometryBase", "RESERVED_NAMES", "Ellipse", "Packing", "RandomPores",
-           "Filaments", "Nucleus", "Protrusion", "Layer", "Particle", "Pore", "CircleInclusion",
-           "EllipseInclusion"]
+__all__ = [
+    "RESERVED_NAMES",
+    "CircleInclusion",
+    "DendriteGeometry",
+    "Ellipse",
+    "EllipseInclusion",
+    "Filaments",
+    "GeometryBase",
+    "GeometryConfig",
+    "Layer",
+    "LayersGeometry",
+    "MeshOptions",
+    "Nucleus",
+    "Packing",
+    "Particle",
+    "ParticlesGeometry",
+    "Pore",
+    "Protrusion",
+    "RandomPores",
+    "SlabGeometry",
+]

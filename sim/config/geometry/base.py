@@ -29,12 +29,14 @@ class MeshOptions(Strict):
     """polynomial order of the mesh geometry (2: curved boundaries follow the CAD more closely)"""
 
     @model_validator(mode="after")
-    def _check_sizes(self) -> "MeshOptions":
+    def _check_sizes(self) -> MeshOptions:
         if self.size is not None and self.min_size is not None and self.min_size > self.size:
-            raise ValueError(f"min_size ({fmt_length(self.min_size)}) is larger than size ({fmt_length(self.size)})")
+            raise ValueError(
+                f"min_size ({fmt_length(self.min_size)}) is larger than size ({fmt_length(self.size)})"
+            )
         return self
 
-    def filled(self, reference: float) -> "MeshOptions":
+    def filled(self, reference: float) -> MeshOptions:
         """A copy with unset sizes derived from a reference length of the domain (m)."""
         size = self.size if self.size is not None else max(reference / 10, self.min_size or 0.0)
         min_size = self.min_size if self.min_size is not None else size / 4
@@ -52,7 +54,7 @@ class GeometryBase(Strict):
         raise NotImplementedError
 
     @model_validator(mode="after")
-    def _fill_mesh(self) -> "GeometryBase":
+    def _fill_mesh(self) -> GeometryBase:
         m: MeshOptions = self.mesh  # type: ignore[attr-defined]
         if m.size is None or m.min_size is None or m.refine_distance is None:
             self.mesh = m.filled(self._reference_length())  # re-validated; second pass is a no-op

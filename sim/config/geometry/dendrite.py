@@ -36,12 +36,16 @@ class Filaments(Strict):
     """y of the foot of the strips, m (0: standing on the anode)"""
 
     @model_validator(mode="after")
-    def _check(self) -> "Filaments":
+    def _check(self) -> Filaments:
         if self.width >= self.spacing:
-            raise ValueError(f"filament width ({fmt_length(self.width)}) is not smaller than the spacing "
-                             f"({fmt_length(self.spacing)})")
+            raise ValueError(
+                f"filament width ({fmt_length(self.width)}) is not smaller than the spacing "
+                f"({fmt_length(self.spacing)})"
+            )
         if self.gap >= self.height:
-            raise ValueError(f"filament gap ({fmt_length(self.gap)}) is not below their top ({fmt_length(self.height)})")
+            raise ValueError(
+                f"filament gap ({fmt_length(self.gap)}) is not below their top ({fmt_length(self.height)})"
+            )
         if self.offset is None:
             self.offset = self.spacing / 2
         return self
@@ -90,16 +94,22 @@ class DendriteGeometry(GeometryBase):
         width, height = info.data["width"], info.data["height"]
         for i, n in enumerate(value):
             if n.center_x - n.radius <= 0 or n.center_x + n.radius >= width:
-                raise ValueError(f"nuclei[{i}] (x {fmt_length(n.center_x - n.radius)} to "
-                                 f"{fmt_length(n.center_x + n.radius)}) touches or crosses a wall "
-                                 f"(x = 0 or {fmt_length(width)})")
+                raise ValueError(
+                    f"nuclei[{i}] (x {fmt_length(n.center_x - n.radius)} to "
+                    f"{fmt_length(n.center_x + n.radius)}) touches or crosses a wall "
+                    f"(x = 0 or {fmt_length(width)})"
+                )
             if n.radius >= height:
-                raise ValueError(f"nuclei[{i}] (radius {fmt_length(n.radius)}) reaches the cathode "
-                                 f"(y = {fmt_length(height)})")
+                raise ValueError(
+                    f"nuclei[{i}] (radius {fmt_length(n.radius)}) reaches the cathode "
+                    f"(y = {fmt_length(height)})"
+                )
             for j, m in enumerate(value[:i]):
                 if abs(n.center_x - m.center_x) <= n.radius + m.radius:
-                    raise ValueError(f"nuclei[{i}] (x = {fmt_length(n.center_x)}) touches or overlaps "
-                                     f"nuclei[{j}] (x = {fmt_length(m.center_x)})")
+                    raise ValueError(
+                        f"nuclei[{i}] (x = {fmt_length(n.center_x)}) touches or overlaps "
+                        f"nuclei[{j}] (x = {fmt_length(m.center_x)})"
+                    )
         return value
 
     @field_validator("filaments")
@@ -109,28 +119,38 @@ class DendriteGeometry(GeometryBase):
             return value
         width, height = info.data["width"], info.data["height"]
         if value.height > height:
-            raise ValueError(f"filament height ({fmt_length(value.height)}) exceeds the domain height "
-                             f"({fmt_length(height)})")
+            raise ValueError(
+                f"filament height ({fmt_length(value.height)}) exceeds the domain height "
+                f"({fmt_length(height)})"
+            )
         if value.offset - value.width / 2 <= 0:
-            raise ValueError(f"the first filament (centre x = {fmt_length(value.offset)}, width "
-                             f"{fmt_length(value.width)}) touches or crosses the wall x = 0")
+            raise ValueError(
+                f"the first filament (centre x = {fmt_length(value.offset)}, width "
+                f"{fmt_length(value.width)}) touches or crosses the wall x = 0"
+            )
         strips = value.strips(width)
         if not strips:
-            raise ValueError(f"no filament fits the width {fmt_length(width)} (offset {fmt_length(value.offset)}, "
-                             f"width {fmt_length(value.width)})")
+            raise ValueError(
+                f"no filament fits the width {fmt_length(width)} (offset {fmt_length(value.offset)}, "
+                f"width {fmt_length(value.width)})"
+            )
         for i, n in enumerate(info.data.get("nuclei", [])):
             for k, (x0, x1) in enumerate(strips):
                 dx = max(x0 - n.center_x, 0.0, n.center_x - x1)
                 if math.hypot(dx, value.gap) <= n.radius:
-                    raise ValueError(f"filament strip {k} (x {fmt_length(x0)} to {fmt_length(x1)}) touches or overlaps "
-                                     f"nuclei[{i}]")
+                    raise ValueError(
+                        f"filament strip {k} (x {fmt_length(x0)} to {fmt_length(x1)}) touches or overlaps "
+                        f"nuclei[{i}]"
+                    )
         return value
 
     @model_validator(mode="after")
-    def _check_band(self) -> "DendriteGeometry":
+    def _check_band(self) -> DendriteGeometry:
         if self.refine_height is None:
             self.refine_height = self.height / 2
         if self.refine_height > self.height:
-            raise ValueError(f"refine_height ({fmt_length(self.refine_height)}) exceeds the height "
-                             f"({fmt_length(self.height)})")
+            raise ValueError(
+                f"refine_height ({fmt_length(self.refine_height)}) exceeds the height "
+                f"({fmt_length(self.height)})"
+            )
         return self

@@ -54,9 +54,10 @@ class Packing(Strict):
     """random positions tried per particle before giving up"""
 
     @model_validator(mode="after")
-    def _check_range(self) -> "Packing":
+    def _check_range(self) -> Packing:
         if self.semi_axes_max is not None and any(
-                hi < lo for lo, hi in zip(self.semi_axes, self.semi_axes_max)):
+            hi < lo for lo, hi in zip(self.semi_axes, self.semi_axes_max, strict=False)
+        ):
             raise ValueError("semi_axes_max is smaller than semi_axes")
         if self.min_gap is None:
             self.min_gap = 0.2 * min(self.semi_axes)
@@ -90,7 +91,7 @@ class RandomPores(Strict):
     """random positions tried per pore before giving up"""
 
     @model_validator(mode="after")
-    def _default_gap(self) -> "RandomPores":
+    def _default_gap(self) -> RandomPores:
         if self.min_gap is None:
             self.min_gap = self.radius / 2
         return self
@@ -139,8 +140,10 @@ class ParticlesGeometry(GeometryBase):
             return value
         a = max(value.semi_axes_max or value.semi_axes)
         if 2 * (a + value.min_gap) >= min(info.data["width"], info.data["height"]):
-            raise ValueError(f"packing particles (semi-axis up to {fmt_length(a)}, gap {fmt_length(value.min_gap)}) "
-                             "do not fit in the box")
+            raise ValueError(
+                f"packing particles (semi-axis up to {fmt_length(a)}, gap {fmt_length(value.min_gap)}) "
+                "do not fit in the box"
+            )
         return value
 
     @field_validator("pores")
@@ -157,8 +160,10 @@ class ParticlesGeometry(GeometryBase):
         return value
 
     @model_validator(mode="after")
-    def _one_source(self) -> "ParticlesGeometry":
+    def _one_source(self) -> ParticlesGeometry:
         if (self.particles is None) == (self.packing is None):
-            raise ValueError("give either particles (an explicit list) or packing, not "
-                             + ("both" if self.particles is not None else "neither"))
+            raise ValueError(
+                "give either particles (an explicit list) or packing, not "
+                + ("both" if self.particles is not None else "neither")
+            )
         return self

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -42,7 +42,7 @@ class EllipseInclusion(Strict):
         return Ellipse(self.center[0], self.center[1], *self.semi_axes, math.radians(self.angle_deg))
 
 
-Inclusion = Annotated[Union[CircleInclusion, EllipseInclusion], Field(discriminator="shape")]
+Inclusion = Annotated[CircleInclusion | EllipseInclusion, Field(discriminator="shape")]
 
 
 class Protrusion(Strict):
@@ -66,27 +66,34 @@ def check_ellipses(items: list, width: float, height: float, label: str) -> None
     for i, e in enumerate(shapes):
         side = side_problem(e, width, height)
         if side is not None:
-            where = {"anode": "touches or crosses the anode (y = 0)",
-                     "cathode": f"touches or crosses the cathode (y = {fmt_length(height)})",
-                     "left wall": "sticks out of the box or touches the wall x = 0",
-                     "right wall": f"sticks out of the box or touches the wall x = {fmt_length(width)}"}[side]
+            where = {
+                "anode": "touches or crosses the anode (y = 0)",
+                "cathode": f"touches or crosses the cathode (y = {fmt_length(height)})",
+                "left wall": "sticks out of the box or touches the wall x = 0",
+                "right wall": f"sticks out of the box or touches the wall x = {fmt_length(width)}",
+            }[side]
             raise ValueError(f"{label}[{i}] (centre {fmt_point(e.x, e.y)}) {where}")
         for j in range(i):
             problem = pair_problem(e, shapes[j])
             if problem:
-                raise ValueError(f"{label}[{i}] (centre {fmt_point(e.x, e.y)}) {problem} {label}[{j}] "
-                                 f"(centre {fmt_point(shapes[j].x, shapes[j].y)})")
+                raise ValueError(
+                    f"{label}[{i}] (centre {fmt_point(e.x, e.y)}) {problem} {label}[{j}] "
+                    f"(centre {fmt_point(shapes[j].x, shapes[j].y)})"
+                )
 
 
 def check_bump(bump: Protrusion, width: float, height: float, below: str) -> None:
     """The bump fits between the walls and stays below y = height (the top of `below`)."""
     e = bump.ellipse()
     if e.x - e.a <= 0 or e.x + e.a >= width:
-        raise ValueError(f"protrusion (x {fmt_length(e.x - e.a)} to {fmt_length(e.x + e.a)}) does not fit "
-                         f"between the walls x = 0 and x = {fmt_length(width)}")
+        raise ValueError(
+            f"protrusion (x {fmt_length(e.x - e.a)} to {fmt_length(e.x + e.a)}) does not fit "
+            f"between the walls x = 0 and x = {fmt_length(width)}"
+        )
     if bump.height >= height:
-        raise ValueError(f"protrusion height ({fmt_length(bump.height)}) reaches {below} "
-                         f"(y = {fmt_length(height)})")
+        raise ValueError(
+            f"protrusion height ({fmt_length(bump.height)}) reaches {below} (y = {fmt_length(height)})"
+        )
 
 
 class SlabGeometry(GeometryBase):
