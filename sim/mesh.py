@@ -25,13 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim._dolfinx import dolfinx
+
 import dolfinx.io.gmsh
 import numpy as np
 from dolfinx.io import XDMFFile
 from dolfinx.mesh import GhostMode, Mesh, MeshTags, create_cell_partitioner
 from mpi4py import MPI
 
-from sim._dolfinx import dolfinx
 from sim.geometry.common import GeometryError
 
 LENGTH_SCALE = 1e-6

@@ -13,10 +13,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from sim._dolfinx import dolfinx
+
 import numpy as np
 from mpi4py import MPI
 
-from sim._dolfinx import dolfinx
 from sim.files import SUMMARY, atomic_write
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sim._dolfinx import dolfinx
+
 import numpy as np
 import ufl
 from mpi4py import MPI
 
 from sim import checkpoint
-from sim._dolfinx import dolfinx
 from sim.mesh import boundary_facets
 from sim.physics import mechanics as mech
 from sim.physics.dendrite import DendriteModel, check_interface

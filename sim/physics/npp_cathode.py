@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import time
 
+from sim._dolfinx import dolfinx
+
 import numpy as np
 import ufl
 from mpi4py import MPI
 
-from sim._dolfinx import dolfinx
 from sim.materials import transport
 from sim.physics.npp_forms import Scales, concentrations
 from sim.solve import RunResult, SolverFailed, newton_solve, petsc_options

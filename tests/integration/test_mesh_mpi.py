@@ -53,10 +53,10 @@ def test_two_ranks_match_one(tmp_path):
         assert all((tmp_path / directory / Path(f).name).stat().st_size > 0 for f in files)
         assert (tmp_path / directory / "slab.h5").exists()
 
+    from sim._dolfinx import dolfinx  # noqa: F401
+
     from dolfinx.io import XDMFFile
     from mpi4py import MPI
-
-    from sim._dolfinx import dolfinx  # noqa: F401
 
     with XDMFFile(MPI.COMM_SELF, str(tmp_path / "n2" / "slab.xdmf"), "r") as xdmf:
         mesh = xdmf.read_mesh(name="mesh")
