@@ -20,7 +20,6 @@ import itertools
 import json
 import re
 from dataclasses import dataclass
-from os.path import commonpath
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -247,7 +246,7 @@ def _resolve(
                 f"{exc.message} (base config {base}, sweep point {point})", exc.file, exc.line, exc.key
             ) from None
         target = parse_path(exc.key)
-        key = max(values, key=lambda k: len(commonpath([parse_path(k), target])))
+        key = max(values, key=lambda k: _shared_prefix(parse_path(k), target))
         section = next(s for s in ("set", "grid", "zip") if key in getattr(spec, s))
         message = exc.message if parse_path(key) == target else f"{exc.key}: {exc.message}"
         raise ConfigError(
@@ -317,3 +316,8 @@ def point_config_text(point: Point) -> str:
     """The resolved config of a point as YAML (what `sim run` is given)."""
     header = f"# sweep point {point.id}: " + ", ".join(f"{k}={v!r}" for k, v in point.parameters.items())
     return header + "\n" + point.loaded.resolved_yaml
+
+
+def _shared_prefix(a: tuple, b: tuple) -> int:
+    """How many leading key-path parts two parsed key paths share."""
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
