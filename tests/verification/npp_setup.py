@@ -76,11 +76,17 @@ def props(d_cation, d_anion, fixed_fraction=0.0, c0=1000.0, eps_r=5.0):
     return Transport(0.0, t, c0, d_cation, d_anion, fixed_fraction, eps_r)
 
 
-def problem(bundle, physics: dict, materials: dict[str, Transport], scales: Scales | None = None):
+def problem(
+    bundle,
+    physics: dict,
+    materials: dict[str, Transport],
+    scales: Scales | None = None,
+    solver: SolverConfig | None = None,
+):
     """An NppProblem for `physics` (NppPhysics fields) and region → Transport."""
     config = SimpleNamespace(
         physics=NppPhysics.model_validate({"kind": "npp"} | physics),
-        solver=SolverConfig(rtol=1e-12, atol=1e-13),
+        solver=solver or SolverConfig(rtol=1e-12, atol=1e-13),
         materials=materials,
     )
     first = next(iter(materials.values()))
