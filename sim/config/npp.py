@@ -20,12 +20,14 @@ class FixedFlux(Strict):
 
 
 class ButlerVolmer(Strict):
-    """Butler–Volmer kinetics at both electrodes: Li⁺ into the electrolyte
-    j = (i0/F) [exp(α η F/RT) − (c⁺/c0) exp(−(1 − α) η F/RT)], η = φ_electrode − φ."""
+    """Butler–Volmer kinetics at both (Li metal) electrodes: Li⁺ into the electrolyte
+    j = (i0/F) (c⁺/c0)^α [exp(α η F/RT) − exp(−(1 − α) η F/RT)], η = φ_electrode − φ − (RT/F) ln(c⁺/c_ref):
+    the overpotential against Li | Li⁺ at one reference concentration for the whole cell, so zero
+    current means equal electrochemical potential of Li in both electrodes (sim.physics.npp_forms)."""
 
     kind: Literal["butler_volmer"]
     exchange_current_density: Positive
-    """i0 at c⁺ = c0, A/m²"""
+    """i0 at c⁺ = c0 of the layer at the electrode, A/m²"""
     alpha: float = Field(default=0.5, gt=0.0, lt=1.0)
     """anodic transfer coefficient α"""
 

@@ -27,6 +27,7 @@ from sim.config.physics import SolverConfig
 from sim.materials import Transport, transport
 from sim.mesh import boundary_length
 from sim.physics.npp_forms import Scales, butler_volmer, concentrations, nernst_planck, poisson
+from sim.physics.npp_initial import initial_potentials
 from sim.physics.npp_output import NppOutput
 from sim.solve import RunResult, SolverFailed, newton_solve, petsc_options
 from sim.timestep import StepOutcome, TimeConfig, TimeStats, integrate
@@ -152,25 +153,15 @@ class NppProblem:
             "cathode": fem.Constant(mesh, phys.potential_difference / s.potential),
         }
         return {
-            name: butler_volmer(self.c_p / self.c0, value - self.psi, rate, alpha)
+            name: butler_volmer(self.c_p, self.c0, value - self.psi, rate, alpha)
             for name, value in self.electrode_psi.items()
         }
 
     def _initial_state(self) -> None:
-        """Uniform salt c0 per region, no potential: μ⁺ = ln ĉ0, μ⁻ = ln((1 − f) ĉ0), as P1
-        lumped-mass projections (the area-weighted mean at nodes shared by regions: the same on
-        any number of ranks, unlike picking one cell's value)."""
-        P1 = fem.functionspace(self.bundle.mesh, ("Lagrange", 1))
-        v = ufl.TestFunction(P1)
-        mass = fem.assemble_vector(fem.form(v * self.dx))
-        mass.scatter_reverse(dolfinx.la.InsertMode.add)
-        for i, expr in enumerate((ufl.ln(self.c0), ufl.ln(self.c0 - self.fixed))):
-            nodal = fem.Function(P1)
-            b = fem.assemble_vector(fem.form(expr * v * self.dx))
-            b.scatter_reverse(dolfinx.la.InsertMode.add)
-            owned = P1.dofmap.index_map.size_local
-            nodal.x.array[:owned] = b.array[:owned] / mass.array[:owned]
-            nodal.x.scatter_forward()
+        """Uniform salt c0 per region, no potential, with the exact Li⁺ and anion amounts
+        Σ lᵢ c0ᵢ, Σ lᵢ (1 − fᵢ) c0ᵢ (sim.physics.npp_initial)."""
+        mu = initial_potentials(self.bundle, self.dx, self.c0, self.fixed, self.poisson_mode, cell_field)
+        for i, nodal in enumerate(mu):
             self.w.sub(i).interpolate(nodal)
         self.w.x.scatter_forward()
         self.w_old.x.array[:] = self.w.x.array

@@ -84,6 +84,26 @@ def poisson(psi, q, eps, charge, dx) -> ufl.Form:
     return eps * ufl.inner(ufl.grad(psi), ufl.grad(q)) * dx - charge * q * dx
 
 
-def butler_volmer(c_p, eta, rate, alpha):
-    """Scaled Li⁺ flux into the electrolyte, k̂ [exp(α η̂) − ĉ⁺ exp(−(1 − α) η̂)], η̂ = ψ_electrode − ψ."""
-    return rate * (ufl.exp(alpha * eta) - c_p * ufl.exp(-(1.0 - alpha) * eta))
+def butler_volmer(c_p, c0, dphi, rate, alpha):
+    """Scaled Li⁺ flux into the electrolyte at a Li | Li⁺ electrode (one standard state per cell):
+
+        ĵ = k̂ (ĉ⁺/ĉ0)^α [exp(α η̂) − exp(−(1 − α) η̂)],   η̂ = φ̂_e − ψ − ln ĉ⁺ = φ̂_e − μ̂⁺
+          = k̂ ĉ0^(−α) [exp(α Δφ̂) − ĉ⁺ exp(−(1 − α) Δφ̂)],  Δφ̂ = φ̂_e − ψ  (`dphi`, the form used)
+
+    with k̂ = i0/(F N_ref) the exchange flux at ĉ⁺ = ĉ0, the card's c0 of the layer at the electrode.
+
+    Thermodynamics. Li ⇌ Li⁺ + e⁻ is at equilibrium when μ_Li = μ̃_Li⁺ + μ̃_e⁻. With Li⁺ ideal and
+    one standard state for the whole cell (activity c⁺/c_ref, the c_ref of the scaling, the same
+    one μ̂± are continuous with across layers), μ̃_Li⁺/RT = μ°/RT + μ̂⁺ and μ̃_e⁻/RT = −φ̂_e + const;
+    both electrodes are the same metal, so both are at equilibrium exactly when φ̂_e = μ̂⁺ + E°
+    with ONE E° (set to 0, a gauge of the potential). Mass action k_a e^{αΔφ̂} − k_c ĉ⁺ e^{−(1−α)Δφ̂}
+    with detailed balance (k_a = k_c e^{E°}, the same at both electrodes) is the form above: its
+    exchange current is i0 (c⁺/c0)^α (Newman & Thomas-Alyea, Electrochemical Systems, §8.3), and the
+    current vanishes iff η̂ = 0, i.e. iff the electrochemical potential of Li is the same in the
+    electrode and at the electrolyte surface. A shorted Li | stack | Li cell therefore carries no
+    current in equilibrium whatever the layers (c0, t⁺, fixed charge) between the electrodes. The
+    choice of c0 here only sets where i0 is quoted, not the equilibrium; a per-layer reference
+    ((c⁺/c0) e^{−(1−α)Δφ̂}) would put each electrode's equilibrium at μ̂⁺ − ln ĉ0, a different
+    standard state at each electrode.
+    """
+    return rate * c0 ** (-alpha) * (ufl.exp(alpha * dphi) - c_p * ufl.exp(-(1.0 - alpha) * dphi))

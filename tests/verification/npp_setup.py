@@ -77,11 +77,17 @@ def props(d_cation, d_anion, fixed_fraction=0.0, c0=1000.0, eps_r=5.0):
     return Transport(0.0, t, c0, d_cation, d_anion, fixed_fraction, eps_r)
 
 
-def problem(bundle, physics: dict, materials: dict[str, Transport], scales: Scales | None = None):
+def problem(
+    bundle,
+    physics: dict,
+    materials: dict[str, Transport],
+    scales: Scales | None = None,
+    solver: SolverConfig | None = None,
+):
     """An NppProblem for `physics` (NppPhysics fields) and region → Transport."""
     config = SimpleNamespace(
         physics=NppPhysics.model_validate({"kind": "npp"} | physics),
-        solver=SolverConfig(rtol=1e-12, atol=1e-13),
+        solver=solver or SolverConfig(rtol=1e-12, atol=1e-13),
         materials=materials,
     )
     first = next(iter(materials.values()))
@@ -92,3 +98,23 @@ def problem(bundle, physics: dict, materials: dict[str, Transport], scales: Scal
         config.physics.temperature,
     )
     return NppProblem(config, bundle, scales, materials)
+
+
+def layers_bundle(lengths: list[float], cells: list[int], comm=MPI.COMM_WORLD, length_scale=1e-6):
+    """1D stack of layers `layer0`, `layer1`, … of `lengths` (mesh units) from the anode at x = 0,
+    each in its own number of uniform `cells`; the interfaces are mesh nodes."""
+    edges = np.concatenate([[0.0], np.cumsum(lengths)])
+    breaks = np.concatenate([[0.0], np.cumsum(cells)]) / sum(cells)
+    bundle = interval_bundle(1.0, sum(cells), grading=lambda s: np.interp(s, breaks, edges), comm=comm)
+    bundle.length_scale = length_scale
+    mesh = bundle.mesh
+    mids = dolfinx.mesh.compute_midpoints(
+        mesh, 1, np.arange(mesh.topology.index_map(1).size_local + mesh.topology.index_map(1).num_ghosts)
+    )[:, 0]
+    values = (np.searchsorted(edges, mids)).astype(np.int32)
+    bundle.cell_tags = dolfinx.mesh.meshtags(mesh, 1, np.arange(mids.size, dtype=np.int32), values)
+    bundle.facet_tags = tags(
+        mesh, 0, {1: lambda x: np.isclose(x[0], 0.0), 2: lambda x: np.isclose(x[0], edges[-1])}
+    )
+    bundle.regions = {f"layer{i}": i + 1 for i in range(len(lengths))}
+    return bundle
