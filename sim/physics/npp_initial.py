@@ -16,11 +16,12 @@ electroneutral limit ĉ⁺ = ĉ⁻ + ĉ_f pointwise, so the Li⁺ amount is then
 
 from __future__ import annotations
 
+from sim._dolfinx import dolfinx
+
 import numpy as np
 import ufl
 from mpi4py import MPI
 
-from sim._dolfinx import dolfinx
 from sim.physics.npp_forms import concentrations
 from sim.solve import SolverFailed
 

@@ -12,11 +12,12 @@ Layer i (length lᵢ, salt c0ᵢ, immobile fraction fᵢ, Xᵢ = fᵢ c0ᵢ). El
   the interface; N, m and c⁻(0) follow from the two electrode rates and ∫ c⁻ dx = A⁻.
 """
 
+from sim._dolfinx import dolfinx
+
 import numpy as np
 import pytest
 from npp_setup import layers_bundle, problem, props
 
-from sim._dolfinx import dolfinx
 from sim.config.physics import SolverConfig
 from sim.physics.npp import advance
 from sim.units import F
