@@ -20,7 +20,7 @@ from sim.config.loader import ConfigError, apply_override, format_path, load_yam
 from sim.config.materials import MaterialCard
 from sim.config.npp import NppPhysics
 from sim.config.phasefield import PhaseFieldPhysics
-from sim.config.physics import ConductionPhysics, OutputConfig, SolverConfig
+from sim.config.physics import ConductionPhysics, NewtonConfig, OutputConfig, SolverConfig
 
 PhysicsConfig = Annotated[ConductionPhysics | NppPhysics | PhaseFieldPhysics, Field(discriminator="kind")]
 
@@ -92,6 +92,38 @@ class RunConfig(Strict):
             )
         return None
 
+    def capability_check(self) -> tuple[tuple, str] | None:
+        """What the chosen model cannot do with this geometry or these solver settings; returns
+        (key path, message) or None. (A key that has no effect is an error unless it holds its
+        default: the resolved config.yaml of a run lists every key.)"""
+        phys, solver = self.physics, self.solver
+        if phys.kind == "conduction" and solver.newton != NewtonConfig():
+            return (
+                "solver",
+                "newton",
+            ), "conduction is linear (one linear solve, no Newton): remove solver.newton"
+        if phys.kind != "npp":
+            return None
+        particles = self.geometry.kind == "particles"
+        if particles and phys.interface is None:
+            return ("physics",), (
+                "a particles geometry (composite electrode) needs physics.interface "
+                "{transfer_coefficient, partition_coefficient, particle_initial_concentration}"
+            )
+        if particles and phys.time is None:
+            return ("physics",), "a particles geometry (composite electrode) needs physics.time (transient)"
+        if not particles and phys.interface is not None:
+            return ("physics", "interface"), (
+                f"physics.interface needs a particles geometry (this is {self.geometry.kind})"
+            )
+        return None
+
+    def transient(self) -> bool:
+        """True when the run integrates a time window (and can be checkpointed and resumed)."""
+        return self.physics.kind == "phasefield" or (
+            self.physics.kind == "npp" and self.physics.time is not None
+        )
+
     def material(self, region: str) -> MaterialCard:
         """The resolved card of a region."""
         card = self.materials[region]
@@ -146,7 +178,7 @@ def load_config(file: str | Path, overrides: list[str] | None = None) -> LoadedC
         config = RunConfig.model_validate(data)
     except ValidationError as exc:
         raise _first_error(exc, data, lines, str(file)) from None
-    problem = config.cross_check()
+    problem = config.cross_check() or config.capability_check()
     if problem is not None:
         path, line = locate(problem[0], data, lines)
         raise ConfigError(problem[1], str(file), line, format_path(path))

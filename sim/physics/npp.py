@@ -22,7 +22,7 @@ import ufl
 from mpi4py import MPI
 
 from sim._dolfinx import dolfinx
-from sim.config.physics import SolverConfig
+from sim.config.physics import NewtonConfig, SolverConfig
 from sim.materials import Transport, transport
 from sim.mesh import boundary_length
 from sim.physics.npp_forms import Scales, butler_volmer, concentrations, nernst_planck, poisson
@@ -44,9 +44,8 @@ def mixed_space(mesh, degree: int, n: int) -> fem.FunctionSpace:
 
 def newton_options(rtol: float, atol: float, max_it: int) -> dict:
     """SNES newtonls + backtracking line search with MUMPS LU (the direct preset)."""
-    return petsc_options(
-        SolverConfig(rtol=rtol, atol=atol, max_iterations=max_it), symmetric=False, nonlinear=True
-    )
+    newton = NewtonConfig(rtol=rtol, atol=atol, max_iterations=max_it)
+    return petsc_options(SolverConfig(newton=newton), symmetric=False, nonlinear=True)
 
 
 def region_transport(config) -> dict[str, Transport]:

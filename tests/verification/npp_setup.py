@@ -7,7 +7,7 @@ from mpi4py import MPI
 
 from sim._dolfinx import dolfinx
 from sim.config.npp import NppPhysics
-from sim.config.physics import SolverConfig
+from sim.config.physics import NewtonConfig, SolverConfig
 from sim.materials import Transport
 from sim.physics.npp import NppProblem
 from sim.physics.npp_forms import Scales
@@ -80,7 +80,7 @@ def problem(bundle, physics: dict, materials: dict[str, Transport], scales: Scal
     """An NppProblem for `physics` (NppPhysics fields) and region → Transport."""
     config = SimpleNamespace(
         physics=NppPhysics.model_validate({"kind": "npp"} | physics),
-        solver=SolverConfig(rtol=1e-12, atol=1e-13),
+        solver=SolverConfig(newton=NewtonConfig(rtol=1e-12, atol=1e-13)),
         materials=materials,
     )
     first = next(iter(materials.values()))
