@@ -53,10 +53,10 @@ def to_si(value: float, unit: str, si_unit: str) -> float:
     try:
         return float(q.to(si_unit.strip() or DIMENSIONLESS).magnitude)
     except pint.errors.DimensionalityError:
-        want = registry().Unit(si_unit.strip() or DIMENSIONLESS).dimensionality
-        raise ValueError(
-            f"unit '{unit}' has dimension {q.dimensionality}, not that of '{si_unit or DIMENSIONLESS}' ({want})"
-        ) from None
+        target = si_unit.strip() or DIMENSIONLESS
+        want = registry().Unit(target).dimensionality
+        got = q.dimensionality
+        raise ValueError(f"unit '{unit}' has dimension {got}, not that of '{target}' ({want})") from None
 
 
 def activation_energy_ev(value: float, unit: str) -> float:

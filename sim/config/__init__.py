@@ -112,17 +112,31 @@ class RunConfig(Strict):
             )
         if particles and phys.time is None:
             return ("physics",), "a particles geometry (composite electrode) needs physics.time (transient)"
+        if phys.time is not None and phys.time.checkpoint_every and phys.element_degree != 1:
+            return (
+                "physics",
+                "time",
+                "checkpoint_every",
+            ), "checkpoints hold P1 fields only (element_degree is 2)"
         if not particles and phys.interface is not None:
             return ("physics", "interface"), (
                 f"physics.interface needs a particles geometry (this is {self.geometry.kind})"
             )
         return None
 
-    def transient(self) -> bool:
-        """True when the run integrates a time window (and can be checkpointed and resumed)."""
-        return self.physics.kind == "phasefield" or (
-            self.physics.kind == "npp" and self.physics.time is not None
-        )
+    def not_resumable(self) -> str | None:
+        """Why `sim run --resume` cannot continue this run (None: it can): only time windows are
+        checkpointed, with P1 fields (sim.checkpoint keys vertex dofs)."""
+        phys = self.physics
+        if phys.kind == "conduction":
+            return "conduction is steady (one linear solve): run it again instead"
+        if phys.kind == "npp" and phys.time is None:
+            return (
+                "a steady NPP run (time: null, pseudo-transient continuation) has no checkpoint: run it again"
+            )
+        if phys.kind == "npp" and phys.element_degree != 1:
+            return "checkpoints hold P1 fields only (element_degree is 2)"
+        return None
 
     def material(self, region: str) -> MaterialCard:
         """The resolved card of a region."""
