@@ -82,7 +82,7 @@ def test_krylov_defaults_linear_and_inside_newton():
 
 
 def test_direct_preset_is_lu():
-    snes, ksp = snes_and_ksp(SolverConfig())
+    ksp = snes_and_ksp(SolverConfig())[1]
     assert ksp.getType() == "preonly" and ksp.getPC().getType() == "lu"
 
 
