@@ -97,3 +97,12 @@ def test_direct_preset_is_lu():
 def test_ambiguous_or_ineffective_keys_rejected(data, message):
     with pytest.raises(ValueError, match=message):
         SolverConfig.model_validate(data)
+
+
+def test_json_schema_has_the_split_keys():
+    from sim.config import schema
+
+    defs = schema()["$defs"]
+    assert set(defs["SolverConfig"]["properties"]) == {"preset", "newton", "krylov", "petsc_options"}
+    assert set(defs["NewtonConfig"]["properties"]) == set(defs["KrylovConfig"]["properties"])
+    assert set(defs["KrylovConfig"]["properties"]) == {"rtol", "atol", "max_iterations"}
