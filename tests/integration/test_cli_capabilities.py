@@ -4,6 +4,7 @@ geometries. Same checks as test_cli_errors.py (one line `error: FILE:LINE: key: 
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -83,3 +84,18 @@ def test_impossible_geometry_exit_2_before_the_run_directory(tmp_path):
     assert_exit_2(tmp_path, bad, "geometry", None)
     result = run_sim("run", "bad.yaml", "--out", "out", cwd=tmp_path)
     assert "cannot reach volume_fraction 0.7" in result.stderr
+
+
+def test_cathode_stops_at_the_depletion_threshold(tmp_path):
+    """depletion_threshold acts on the composite cathode: 0.9 × c0 is crossed in the binder next to
+    the particles within the first 0.1 s (min c⁺ 882 mol/m³ at 0.081 s measured), so exit 3."""
+    sets = ["geometry.mesh.size=6.0e-6", "geometry.mesh.min_size=2.0e-6", "output.fields=false"]
+    sets += ["output.figures=false", "physics.depletion_threshold=0.9"]
+    args = [a for s in sets for a in ("--set", s)]
+    result = run_sim(
+        "run", str(ROOT / "configs" / "pl_lfp_cathode.yaml"), "--out", "out", "--quiet", *args, cwd=tmp_path
+    )
+    assert result.returncode == 3, result.stderr
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert "depletion_threshold × c0 = 900 mol/m³" in summary["message"]
+    assert summary["metrics"]["time_s"] < 0.5 and summary["metrics"]["min_concentration_Li_mol_m3"] < 900
