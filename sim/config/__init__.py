@@ -98,10 +98,8 @@ class RunConfig(Strict):
         default: the resolved config.yaml of a run lists every key.)"""
         phys, solver = self.physics, self.solver
         if phys.kind == "conduction" and solver.newton != NewtonConfig():
-            return (
-                "solver",
-                "newton",
-            ), "conduction is linear (one linear solve, no Newton): remove solver.newton"
+            why = "conduction is linear (one linear solve, no Newton): remove solver.newton"
+            return ("solver", "newton"), why
         if phys.kind != "npp":
             return None
         particles = self.geometry.kind == "particles"
@@ -113,11 +111,8 @@ class RunConfig(Strict):
         if particles and phys.time is None:
             return ("physics",), "a particles geometry (composite electrode) needs physics.time (transient)"
         if phys.time is not None and phys.time.checkpoint_every and phys.element_degree != 1:
-            return (
-                "physics",
-                "time",
-                "checkpoint_every",
-            ), "checkpoints hold P1 fields only (element_degree is 2)"
+            why = "checkpoints hold P1 fields only (element_degree is 2)"
+            return ("physics", "time", "checkpoint_every"), why
         if not particles and phys.interface is not None:
             return ("physics", "interface"), (
                 f"physics.interface needs a particles geometry (this is {self.geometry.kind})"

@@ -416,11 +416,6 @@ def advance(
     return stats
 
 
-def resumable(config) -> bool:
-    """A transient NPP run with P1 fields is checkpointed (sim.checkpoint keys vertex dofs)."""
-    return config.physics.time is not None and config.physics.element_degree == 1
-
-
 def run(config, bundle, ctx) -> RunResult:
     """Solve the NPP problem of `config`; report fluxes, concentrations, potentials and balances."""
     if "particle" in bundle.regions:
@@ -452,7 +447,8 @@ def run(config, bundle, ctx) -> RunResult:
     ctx.log(f"npp ({phys.mode}, {phys.reaction.kind}): {ndofs} dofs, time unit {scales.time:.3g} s")
     balance = out.start_balance()
     steady = phys.time is None
-    store = checkpoint.RunCheckpoint(ctx.out, {"w": problem.w_old}, ctx.comm) if resumable(config) else None
+    resumable = config.not_resumable() is None  # transient, P1
+    store = checkpoint.RunCheckpoint(ctx.out, {"w": problem.w_old}, ctx.comm) if resumable else None
     stats = None if steady else TimeStats(dt=phys.time.dt_initial)
     if ctx.resume:
         saved, data = store.load()

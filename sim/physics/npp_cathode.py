@@ -239,7 +239,7 @@ def run_cathode(config, bundle, ctx) -> RunResult:
 
     initial = p.totals()
     store = checkpoint.RunCheckpoint(ctx.out, {f"u{i}": fn for i, fn in enumerate(p.u_old)}, ctx.comm)
-    resumable = phys.element_degree == 1
+    resumable = config.not_resumable() is None  # P1
     stats = TimeStats(dt=phys.time.dt_initial)
     if ctx.resume:
         saved, data = store.load()
