@@ -96,3 +96,27 @@ def load(path: Path, functions: dict[str, Any], comm: MPI.Comm) -> dict[str, Any
             )
         f.x.array[:] = values[pos]
     return stored["__meta__"]
+
+
+CHECKPOINT = "checkpoint.h5"
+"""file name of a run's checkpoint in its run directory"""
+
+
+class RunCheckpoint:
+    """The checkpoint of a time-stepping run: its accepted state (P1 functions, by name), the
+    time-stepping statistics and the model's own data (histories, running totals), in
+    `<run dir>/checkpoint.h5`. Every transient model saves and resumes through this."""
+
+    def __init__(self, out: Path, state: dict[str, Any], comm: MPI.Comm) -> None:
+        self.path, self.state, self.comm = out / CHECKPOINT, state, comm
+
+    def save(self, stats: Any, data: dict[str, Any]) -> None:
+        """Write the state, `vars(stats)` and `data` (JSON-serialisable; collective)."""
+        save(self.path, self.state, {"stats": vars(stats)} | data, self.comm)
+
+    def load(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Fill the state from the checkpoint; returns (the statistics' fields, the model's data)."""
+        if not self.path.exists():
+            raise FileNotFoundError(f"cannot resume: no checkpoint {self.path}")
+        meta = load(self.path, self.state, self.comm)
+        return meta.pop("stats"), meta

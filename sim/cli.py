@@ -82,6 +82,12 @@ def run(
             sys.exit(EXIT_INVALID)
         directory = Path(resume)
         loaded = _load(str(directory / "config.yaml"), ())
+        why = loaded.config.not_resumable()
+        if why is None and not (directory / "checkpoint.h5").exists():
+            why = f"no checkpoint.h5 in {directory}"
+        if why is not None:
+            _echo(f"error: {directory / 'config.yaml'}: physics: cannot resume: {why}", err=True)
+            sys.exit(EXIT_INVALID)
         summary = directory / "summary.json"
         loaded.name = json.loads(summary.read_text())["config_name"] if summary.exists() else directory.name
     elif config is None:

@@ -10,6 +10,7 @@ import importlib
 import logging
 import resource
 import signal
+import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -122,9 +123,19 @@ def execute(
     """Run a validated config into `out`; returns the process exit code (DESIGN 4)."""
     start = time.perf_counter()
     config = loaded.config
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:  # before the run directory exists: an impossible geometry is an invalid config (exit 2)
+        bundle = build_mesh(config.geometry, comm)
+    except (GeometryError, KeyboardInterrupt) as exc:
+        signal.signal(signal.SIGTERM, previous)
+        if isinstance(exc, KeyboardInterrupt):
+            return EXIT_INTERRUPTED
+        if comm.rank == 0:
+            print(f"error: {loaded.file or loaded.name}: geometry: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    mesh_time = time.perf_counter() - start
     prepare_run_dir(out, comm)
     logger = make_logger(out, comm, quiet)
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     if comm.rank == 0:
         atomic_write(
             out / "config.yaml",
@@ -155,12 +166,9 @@ def execute(
             f"run {loaded.name}: {config.physics.kind} on {config.geometry.kind} geometry, "
             f"{comm.size} rank(s) → {out}"
         )
-        tick = time.perf_counter()
-        logger.info("building the mesh (gmsh on rank 0)")
-        bundle = build_mesh(config.geometry, comm)
         summary["mesh"] = mesh_summary(bundle)
-        timings["mesh"] = time.perf_counter() - tick
-        logger.info(f"mesh: {summary['mesh']}")
+        timings["mesh"] = mesh_time
+        logger.info(f"mesh: {summary['mesh']} (built in {mesh_time:.2f} s)")
         if config.output.figures:
             plot_regions(bundle, out / "figures" / "regions.png", config.output.figure_width_px)
         model = importlib.import_module(PHYSICS[config.physics.kind])
@@ -179,9 +187,6 @@ def execute(
                 plot_function(function, out / "figures" / f"{name}.png", name, config.output.figure_width_px)
         for key, value in result.metrics.items():
             logger.info(f"  {key} = {value:.6g}")
-    except GeometryError as exc:
-        code, status, message = EXIT_INVALID, "failed", f"invalid geometry: {exc}"
-        logger.error(message)
     except SolverFailed as exc:
         code, status, message = EXIT_FAILED, "failed", str(exc)
         logger.error(f"solver failed: {exc}")

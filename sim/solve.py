@@ -19,27 +19,34 @@ class SolverFailed(RuntimeError):
     """The solver could not produce a trustworthy answer; the run ends with exit code 3."""
 
 
+KRYLOV_RTOL = {False: 1e-10, True: 1e-8}
+"""default ksp_rtol of a linear model and of the linear solves inside Newton"""
+
+
 def petsc_options(solver: SolverConfig, *, symmetric: bool = True, nonlinear: bool = False) -> dict[str, Any]:
-    """PETSc options for a preset, with the user's `petsc_options` applied last."""
+    """PETSc options for a preset: `solver.newton` sets the SNES, `solver.krylov` the KSP of the
+    iterative preset; the user's `petsc_options` are applied last."""
     if solver.preset == "direct":
         opts: dict[str, Any] = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
     else:
+        krylov = solver.krylov
         opts = {
             "ksp_type": "cg" if symmetric else "gmres",
             "pc_type": "gamg",
-            "ksp_rtol": solver.rtol if not nonlinear else 1e-8,
-            "ksp_atol": solver.atol * 1e-2,
-            "ksp_max_it": 1000,
+            "ksp_rtol": krylov.rtol if krylov.rtol is not None else KRYLOV_RTOL[nonlinear],
+            "ksp_atol": krylov.atol,
+            "ksp_max_it": krylov.max_iterations,
         }
         if not symmetric:
             opts["ksp_gmres_restart"] = 100
     if nonlinear:
+        newton = solver.newton
         opts |= {
             "snes_type": "newtonls",
             "snes_linesearch_type": "bt",
-            "snes_rtol": solver.rtol,
-            "snes_atol": solver.atol,
-            "snes_max_it": solver.max_iterations,
+            "snes_rtol": newton.rtol,
+            "snes_atol": newton.atol,
+            "snes_max_it": newton.max_iterations,
         }
     opts |= {k: ("" if v is None else v) for k, v in solver.petsc_options.items()}
     return opts

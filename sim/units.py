@@ -1,12 +1,19 @@
-"""Physical constants, unit conversion for material cards, and the seeds' measurement formulas.
+"""Physical constants, the one unit system of configs (pint), and σ(T) laws.
 
-Everything is SI. The formulas are those the seed papers use to turn measurements into model
-parameters; each cites its source.
+Everything inside the solver is SI. A config value with a unit (`{value, unit, source}`) is
+converted by `to_si`, which checks the unit's dimension against the SI unit the quantity needs:
+`GPA` (unknown) or `S` for a conductivity (wrong dimension) are errors when the config loads.
+Units are pint's (`S/cm`, `mS/cm`, `mol/L`, `M`, `GPa`, `kJ/mol`, `cm2/s`, `degC`, …); an exponent
+may follow a unit without `**` (`m2/s`, `mol/m3`).
 """
 
 from __future__ import annotations
 
 import math
+import re
+from functools import cache
+
+import pint
 
 F = 96485.33212  # C/mol, Faraday constant
 R = 8.314462618  # J/(mol K), gas constant
@@ -14,35 +21,52 @@ EPS0 = 8.8541878128e-12  # F/m, vacuum permittivity
 EV = 1.602176634e-19  # J per eV
 KB = 1.380649e-23  # J/K, Boltzmann constant
 
-# Units accepted on material-card properties, as factor to the SI unit (first entry).
-UNITS: dict[str, dict[str, float]] = {
-    "conductivity": {"S/m": 1.0, "S/cm": 100.0, "mS/cm": 0.1},
-    "concentration": {"mol/m3": 1.0, "mol/L": 1000.0, "M": 1000.0},
-    "diffusivity": {"m2/s": 1.0, "cm2/s": 1e-4},
-    "dimensionless": {"1": 1.0, "": 1.0},
-    "pressure": {"Pa": 1.0, "MPa": 1e6, "GPa": 1e9},
-    "energy": {"eV": 1.0, "J/mol": 1.0 / (EV * 6.02214076e23), "kJ/mol": 1000.0 / (EV * 6.02214076e23)},
-    "temperature": {"K": 1.0},
-    "molar_volume": {"m3/mol": 1.0, "cm3/mol": 1e-6},
-}
+DIMENSIONLESS = "1"
+"""the SI unit of a dimensionless quantity (`""`, `"1"` and e.g. `"%"` are accepted)"""
 
 
-def to_si(value: float, unit: str, kind: str) -> float:
-    """Convert `value` in `unit` to the SI unit of `kind`; raises ValueError on unknown units."""
-    table = UNITS[kind]
-    if unit not in table:
-        raise ValueError(f"unit '{unit}' is not a {kind} unit; use one of {sorted(k for k in table if k)}")
-    return value * table[unit]
+def _exponents(text: str) -> str:
+    """'m2/s' → 'm**2/s': the exponent notation of material cards."""
+    return re.sub(r"(?<=[A-Za-z])(\d+)", r"**\1", text)
 
 
-def thermal_voltage(temperature: float) -> float:
-    """RT/F in V (25.85 mV at 300 K)."""
-    return R * temperature / F
+@cache
+def registry() -> pint.UnitRegistry:
+    """The unit registry (built once; a few hundred ms)."""
+    return pint.UnitRegistry(preprocessors=[_exponents], autoconvert_offset_to_baseunit=True)
 
 
-def conductivity_from_resistance(thickness: float, resistance: float, area: float) -> float:
-    """σ = l/(R·A) (seed 001 eq. S1, seed 003 eq. 1); SI in, S/m out."""
-    return thickness / (resistance * area)
+def quantity(value: float, unit: str) -> pint.Quantity:
+    """`value` in `unit` as a pint quantity; ValueError on a unit pint does not know."""
+    try:
+        return registry().Quantity(value, unit.strip() or DIMENSIONLESS)
+    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AttributeError, TypeError):
+        raise ValueError(f"unknown unit '{unit}'") from None
+    except Exception as exc:  # pint's parser raises plain errors on malformed expressions
+        raise ValueError(f"cannot read unit '{unit}': {exc}") from None
+
+
+def to_si(value: float, unit: str, si_unit: str) -> float:
+    """`value` in `unit` converted to `si_unit`; ValueError when `unit` is unknown or has another
+    dimension (e.g. a pressure where a conductivity is needed)."""
+    q = quantity(value, unit)
+    try:
+        return float(q.to(si_unit.strip() or DIMENSIONLESS).magnitude)
+    except pint.errors.DimensionalityError:
+        target = si_unit.strip() or DIMENSIONLESS
+        want = registry().Unit(target).dimensionality
+        got = q.dimensionality
+        raise ValueError(f"unit '{unit}' has dimension {got}, not that of '{target}' ({want})") from None
+
+
+def activation_energy_ev(value: float, unit: str) -> float:
+    """An activation energy per particle (eV, J) or per mole (J/mol, kJ/mol), in eV."""
+    q = quantity(value, unit)
+    if q.check("[energy]"):
+        return float(q.to("eV").magnitude)
+    if q.check("[energy]/[substance]"):
+        return float((q / registry().avogadro_constant).to("eV").magnitude)
+    raise ValueError(f"unit '{unit}' is not an energy (eV, J) or a molar energy (J/mol, kJ/mol)")
 
 
 def arrhenius(sigma_ref: float, t_ref: float, activation_energy_ev: float, temperature: float) -> float:
@@ -55,19 +79,3 @@ def vft(prefactor: float, pseudo_activation_ev: float, t0: float, temperature: f
     if temperature <= t0:
         raise ValueError(f"VFT undefined at T = {temperature} K <= T0 = {t0} K")
     return prefactor * math.exp(-pseudo_activation_ev * EV / (KB * (temperature - t0)))
-
-
-def bruce_vincent(delta_v: float, i0: float, i_ss: float, r0: float, r_ss: float) -> float:
-    """Li⁺ transference number t+ = I_ss(ΔV − I0 R0) / (I0(ΔV − I_ss R_ss)) (seed 001 eq. S3).
-
-    Seed 003 eq. 4 additionally multiplies by the bulk-resistance ratio R_b^s/R_b^0; pass the
-    interfacial resistances as r0, r_ss and apply that ratio outside if needed.
-    """
-    return i_ss * (delta_v - i0 * r0) / (i0 * (delta_v - i_ss * r_ss))
-
-
-def warburg_diffusivity(
-    warburg_coefficient: float, area: float, concentration: float, temperature: float, n: int = 1
-) -> float:
-    """D = (RT)² / (2 (A n² F² C σ_w)²) (seed 003 eqs. 2–3), SI: σ_w in Ω s^-1/2, A in m², C in mol/m³."""
-    return (R * temperature) ** 2 / (2.0 * (area * n**2 * F**2 * concentration * warburg_coefficient) ** 2)

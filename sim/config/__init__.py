@@ -20,7 +20,7 @@ from sim.config.loader import ConfigError, apply_override, format_path, load_yam
 from sim.config.materials import MaterialCard
 from sim.config.npp import NppPhysics
 from sim.config.phasefield import PhaseFieldPhysics
-from sim.config.physics import ConductionPhysics, OutputConfig, SolverConfig
+from sim.config.physics import ConductionPhysics, NewtonConfig, OutputConfig, SolverConfig
 
 PhysicsConfig = Annotated[ConductionPhysics | NppPhysics | PhaseFieldPhysics, Field(discriminator="kind")]
 
@@ -92,6 +92,47 @@ class RunConfig(Strict):
             )
         return None
 
+    def capability_check(self) -> tuple[tuple, str] | None:
+        """What the chosen model cannot do with this geometry or these solver settings; returns
+        (key path, message) or None. (A key that has no effect is an error unless it holds its
+        default: the resolved config.yaml of a run lists every key.)"""
+        phys, solver = self.physics, self.solver
+        if phys.kind == "conduction" and solver.newton != NewtonConfig():
+            why = "conduction is linear (one linear solve, no Newton): remove solver.newton"
+            return ("solver", "newton"), why
+        if phys.kind != "npp":
+            return None
+        particles = self.geometry.kind == "particles"
+        if particles and phys.interface is None:
+            return ("physics",), (
+                "a particles geometry (composite electrode) needs physics.interface "
+                "{transfer_coefficient, partition_coefficient, particle_initial_concentration}"
+            )
+        if particles and phys.time is None:
+            return ("physics",), "a particles geometry (composite electrode) needs physics.time (transient)"
+        if phys.time is not None and phys.time.checkpoint_every and phys.element_degree != 1:
+            why = "checkpoints hold P1 fields only (element_degree is 2)"
+            return ("physics", "time", "checkpoint_every"), why
+        if not particles and phys.interface is not None:
+            return ("physics", "interface"), (
+                f"physics.interface needs a particles geometry (this is {self.geometry.kind})"
+            )
+        return None
+
+    def not_resumable(self) -> str | None:
+        """Why `sim run --resume` cannot continue this run (None: it can): only time windows are
+        checkpointed, with P1 fields (sim.checkpoint keys vertex dofs)."""
+        phys = self.physics
+        if phys.kind == "conduction":
+            return "conduction is steady (one linear solve): run it again instead"
+        if phys.kind == "npp" and phys.time is None:
+            return (
+                "a steady NPP run (time: null, pseudo-transient continuation) has no checkpoint: run it again"
+            )
+        if phys.kind == "npp" and phys.element_degree != 1:
+            return "checkpoints hold P1 fields only (element_degree is 2)"
+        return None
+
     def material(self, region: str) -> MaterialCard:
         """The resolved card of a region."""
         card = self.materials[region]
@@ -146,7 +187,7 @@ def load_config(file: str | Path, overrides: list[str] | None = None) -> LoadedC
         config = RunConfig.model_validate(data)
     except ValidationError as exc:
         raise _first_error(exc, data, lines, str(file)) from None
-    problem = config.cross_check()
+    problem = config.cross_check() or config.capability_check()
     if problem is not None:
         path, line = locate(problem[0], data, lines)
         raise ConfigError(problem[1], str(file), line, format_path(path))

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from sim.config.base import Positive, Strict
-from sim.units import arrhenius, to_si, vft
+from sim.units import activation_energy_ev, arrhenius, to_si, vft
 
 
 class Property(Strict):
@@ -20,28 +20,55 @@ class Property(Strict):
     value: float
     """numeric value in `unit`"""
     unit: str = ""
-    """unit of `value` (converted to SI); see sim.units.UNITS for the accepted units"""
+    """unit of `value` (pint syntax, e.g. S/cm, mol/L, GPa, m2/s; empty: dimensionless), converted
+    to SI; its dimension must match the quantity's"""
     source: str = "assumed"
     """where the number comes from: seed paper table/figure/equation, or 'assumed'"""
+
+    def si(self, si_unit: str) -> float:
+        """The value in `si_unit`; ValueError on an unknown unit or a wrong dimension."""
+        return to_si(self.value, self.unit, si_unit)
+
+
+def quantity(si_unit: str):
+    """A Property whose unit must convert to `si_unit` (checked when the config loads)."""
+
+    def check(prop: Property) -> Property:
+        prop.si(si_unit)
+        return prop
+
+    return Annotated[Property, AfterValidator(check)]
+
+
+def _check_energy(prop: Property) -> Property:
+    activation_energy_ev(prop.value, prop.unit)
+    return prop
+
+
+Energy = Annotated[Property, AfterValidator(_check_energy)]
+"""an activation energy: per particle (eV, J) or per mole (J/mol, kJ/mol)"""
+Conductivity = quantity("S/m")
+Pressure = quantity("Pa")
+Dimensionless = quantity("1")
 
 
 class Arrhenius(Strict):
     """σ(T) = σ_ref exp(−Ea/k (1/T − 1/T_ref)) (seed 001 eq. S2)."""
 
     kind: Literal["arrhenius"]
-    sigma_ref: Property
+    sigma_ref: Conductivity
     """conductivity at t_ref"""
     t_ref: Positive
     """reference temperature, K"""
-    activation_energy: Property
+    activation_energy: Energy
     """activation energy (unit eV, J/mol or kJ/mol)"""
 
     def sigma(self, temperature: float) -> float:
         """σ at `temperature` (K), S/m."""
         return arrhenius(
-            to_si(self.sigma_ref.value, self.sigma_ref.unit, "conductivity"),
+            self.sigma_ref.si("S/m"),
             self.t_ref,
-            to_si(self.activation_energy.value, self.activation_energy.unit, "energy"),
+            activation_energy_ev(self.activation_energy.value, self.activation_energy.unit),
             temperature,
         )
 
@@ -50,9 +77,9 @@ class VFT(Strict):
     """σ(T) = A exp(−B/(k (T − T0))) (Vogel–Fulcher–Tammann)."""
 
     kind: Literal["vft"]
-    prefactor: Property
+    prefactor: Conductivity
     """A, a conductivity"""
-    pseudo_activation_energy: Property
+    pseudo_activation_energy: Energy
     """B (unit eV, J/mol or kJ/mol)"""
     t0: Positive
     """Vogel temperature T0, K"""
@@ -60,8 +87,8 @@ class VFT(Strict):
     def sigma(self, temperature: float) -> float:
         """σ at `temperature` (K), S/m."""
         return vft(
-            to_si(self.prefactor.value, self.prefactor.unit, "conductivity"),
-            to_si(self.pseudo_activation_energy.value, self.pseudo_activation_energy.unit, "energy"),
+            self.prefactor.si("S/m"),
+            activation_energy_ev(self.pseudo_activation_energy.value, self.pseudo_activation_energy.unit),
             self.t0,
             temperature,
         )
@@ -69,16 +96,16 @@ class VFT(Strict):
 
 ConductivityModel = Annotated[Arrhenius | VFT, Field(discriminator="kind")]
 
-# property name -> (unit kind, lower bound, lower inclusive, upper bound, upper inclusive)
+# property name -> (SI unit, lower bound, lower inclusive, upper bound, upper inclusive)
 _BOUNDS: dict[str, tuple[str, float, bool, float, bool]] = {
-    "conductivity": ("conductivity", 0.0, False, float("inf"), False),
-    "transference_number": ("dimensionless", 0.0, False, 1.0, True),
-    "salt_concentration": ("concentration", 0.0, False, float("inf"), False),
-    "relative_permittivity": ("dimensionless", 0.0, False, float("inf"), False),
-    "anion_cation_mobility_ratio": ("dimensionless", 0.0, False, float("inf"), False),
-    "diffusivity": ("diffusivity", 0.0, True, float("inf"), False),
-    "young_modulus": ("pressure", 0.0, False, float("inf"), False),
-    "poisson_ratio": ("dimensionless", -1.0, False, 0.5, False),
+    "conductivity": ("S/m", 0.0, False, float("inf"), False),
+    "transference_number": ("1", 0.0, False, 1.0, True),
+    "salt_concentration": ("mol/m3", 0.0, False, float("inf"), False),
+    "relative_permittivity": ("1", 0.0, False, float("inf"), False),
+    "anion_cation_mobility_ratio": ("1", 0.0, False, float("inf"), False),
+    "diffusivity": ("m2/s", 0.0, True, float("inf"), False),
+    "young_modulus": ("Pa", 0.0, False, float("inf"), False),
+    "poisson_ratio": ("1", -1.0, False, 0.5, False),
 }
 
 
@@ -111,8 +138,8 @@ class MaterialCard(Strict):
     def _check_value(cls, prop: Property | None, info: ValidationInfo) -> Property | None:
         if prop is None:
             return prop
-        kind, lo, lo_in, hi, hi_in = _BOUNDS[info.field_name]
-        value = to_si(prop.value, prop.unit, kind)  # ValueError names the accepted units
+        si_unit, lo, lo_in, hi, hi_in = _BOUNDS[info.field_name]
+        value = prop.si(si_unit)  # ValueError: unknown unit or wrong dimension
         ok_lo = value >= lo if lo_in else value > lo
         ok_hi = value <= hi if hi_in else value < hi
         if not (ok_lo and ok_hi):
@@ -146,4 +173,4 @@ class MaterialCard(Strict):
         prop = getattr(self, name)
         if prop is None:
             raise ValueError(f"material card has no '{name}'")
-        return to_si(prop.value, prop.unit, _BOUNDS[name][0])
+        return prop.si(_BOUNDS[name][0])

@@ -9,6 +9,8 @@ from pydantic import Field, model_validator
 from sim.config.base import NonNegative, Positive, Strict
 from sim.timestep import TimeConfig
 
+STEADY_TOLERANCE = 1e-9
+
 
 class FixedFlux(Strict):
     """A prescribed Li⁺ reaction flux: leaving the electrolyte at the anode (plating), entering at
@@ -85,12 +87,14 @@ class NppPhysics(Strict):
     match a measured current density (e.g. seed 003's 0.02 mA cm⁻²) while keeping the seed value visible"""
     time: TimeConfig | None = None
     """transient window; null: steady state by pseudo-transient continuation"""
-    steady_tolerance: Positive = 1e-9
-    """steady state reached when the max change of log-concentration per pseudo-step is below this"""
+    steady_tolerance: Positive = STEADY_TOLERANCE
+    """steady runs (time: null): steady state reached when the max change of log-concentration per
+    pseudo-step is below this"""
     element_degree: Literal[1, 2] = 1
     """Lagrange degree of all fields"""
     depletion_threshold: float = Field(default=1e-3, gt=0.0, lt=1.0)
-    """stop (exit 3) when Li⁺ or free anions fall below this fraction of c0 anywhere"""
+    """stop (exit 3) when Li⁺ or free anions fall below this fraction of c0 anywhere (after every
+    accepted step; composite electrode: in the binder)"""
     checks: Literal["refuse", "warn"] = "refuse"
     """what to do when an a-priori check fails: poisson mode with anode/cathode cells larger than
     the Debye length; a fixed flux above the limiting flux 4D⁺c0/L (steady) or a window longer than
@@ -109,6 +113,14 @@ class NppPhysics(Strict):
             raise ValueError("butler_volmer needs potential_difference (the applied cell voltage, V)")
         if self.interface is not None and (self.mode, self.reaction.kind) != ("electroneutral", "reservoir"):
             raise ValueError("a particle interface needs mode electroneutral and reaction kind reservoir")
+        # a key without effect is an error unless it holds its default (resolved configs list all)
+        if self.time is not None and self.steady_tolerance != STEADY_TOLERANCE:
+            raise ValueError("steady_tolerance applies to steady runs (time: null) only")
+        if self.checks != "refuse" and self.mode != "poisson" and self.reaction.kind != "flux":
+            raise ValueError(
+                "checks has no effect here: the a-priori checks are the Debye length (mode poisson) "
+                "and the limiting flux / Sand time (reaction kind flux)"
+            )
         if not bv and self.mode == "electroneutral" and self.potential_difference is not None:
             raise ValueError(
                 f"with reaction kind {self.reaction.kind} in electroneutral mode the "

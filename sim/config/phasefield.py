@@ -11,49 +11,43 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.config.base import NonNegative, Positive, Strict
 from sim.config.loader import load_yaml
-from sim.config.materials import Property
+from sim.config.materials import Dimensionless, Pressure, Property
 from sim.timestep import TimeConfig
-from sim.units import to_si
 
-# parameter → (SI unit, unit kind for conversion or None, description)
-PARAMETERS: dict[str, tuple[str, str | None, str]] = {
-    "L_sigma": ("m3/(J s)", None, "interfacial mobility L_σ"),
-    "W": ("J/m3", None, "barrier height W of g = Wξ²(1−ξ)²"),
-    "L_eta": ("1/s", None, "reaction coefficient L_η"),
-    "kappa0": ("J/m", None, "gradient energy coefficient κ0"),
-    "delta": ("1", "dimensionless", "anisotropy strength δ of κ = κ0(1 + δ cos ωθ)"),
-    "omega": ("1", "dimensionless", "anisotropy mode ω (integer)"),
-    "D_e": ("m2/s", "diffusivity", "Li+ diffusivity in the electrode phase"),
-    "D_l": ("m2/s", "diffusivity", "Li+ diffusivity in the electrolyte"),
-    "sigma_e": ("S/m", "conductivity", "conductivity of the electrode phase"),
-    "sigma_l": ("S/m", "conductivity", "conductivity of the electrolyte"),
-    "alpha": ("1", "dimensionless", "charge-transfer coefficient α"),
-    "beta": ("1", "dimensionless", "symmetry factor β of the stress factor"),
-    "n": ("1", "dimensionless", "electrons transferred"),
-    "c_s": ("mol/m3", "concentration", "site density of Li metal"),
-    "c0": ("mol/m3", "concentration", "bulk Li+ concentration"),
-    "T": ("K", "temperature", "temperature"),
-    "E_li": ("Pa", "pressure", "Young's modulus of Li metal"),
-    "nu_li": ("1", "dimensionless", "Poisson ratio of Li metal"),
-    "E_e": ("Pa", "pressure", "Young's modulus of the electrolyte"),
-    "nu_e": ("1", "dimensionless", "Poisson ratio of the electrolyte"),
-    "Omega_li": ("m3/mol", "molar_volume", "molar volume of Li metal Ω"),
-    "vegard_strain": ("1", "dimensionless", "isotropic eigenstrain ε* of deposited Li"),
+# parameter → (SI unit, description); values in any unit of the same dimension are converted
+PARAMETERS: dict[str, tuple[str, str]] = {
+    "L_sigma": ("m3/(J s)", "interfacial mobility L_σ"),
+    "W": ("J/m3", "barrier height W of g = Wξ²(1−ξ)²"),
+    "L_eta": ("1/s", "reaction coefficient L_η"),
+    "kappa0": ("J/m", "gradient energy coefficient κ0"),
+    "delta": ("1", "anisotropy strength δ of κ = κ0(1 + δ cos ωθ)"),
+    "omega": ("1", "anisotropy mode ω (integer)"),
+    "D_e": ("m2/s", "Li+ diffusivity in the electrode phase"),
+    "D_l": ("m2/s", "Li+ diffusivity in the electrolyte"),
+    "sigma_e": ("S/m", "conductivity of the electrode phase"),
+    "sigma_l": ("S/m", "conductivity of the electrolyte"),
+    "alpha": ("1", "charge-transfer coefficient α"),
+    "beta": ("1", "symmetry factor β of the stress factor"),
+    "n": ("1", "electrons transferred"),
+    "c_s": ("mol/m3", "site density of Li metal"),
+    "c0": ("mol/m3", "bulk Li+ concentration"),
+    "T": ("K", "temperature"),
+    "E_li": ("Pa", "Young's modulus of Li metal"),
+    "nu_li": ("1", "Poisson ratio of Li metal"),
+    "E_e": ("Pa", "Young's modulus of the electrolyte"),
+    "nu_e": ("1", "Poisson ratio of the electrolyte"),
+    "Omega_li": ("m3/mol", "molar volume of Li metal Ω"),
+    "vegard_strain": ("1", "isotropic eigenstrain ε* of deposited Li"),
 }
 
 
 def _si(name: str, prop: Property) -> float:
-    unit, kind, _ = PARAMETERS[name]
-    if prop.unit == unit or (unit == "1" and prop.unit == ""):
-        return prop.value
-    if kind is None:
-        raise ValueError(f"{name}: unit '{prop.unit}' is not '{unit}'")
     try:
-        return to_si(prop.value, prop.unit, kind)
+        return prop.si(PARAMETERS[name][0])
     except ValueError as exc:
         raise ValueError(f"{name}: {exc}") from None
 
@@ -84,9 +78,9 @@ class FilamentProperties(Strict):
 
     transport_factor: Positive = 1e-6
     """D and σ inside, relative to the electrolyte's (≈ 0 but keeps the system regular)"""
-    young_modulus: Property = Property(value=1.0, unit="GPa", source="assumed: polyethylene, 0.5-1.5 GPa")
+    young_modulus: Pressure = Property(value=1.0, unit="GPa", source="assumed: polyethylene, 0.5-1.5 GPa")
     """Young's modulus of the filaments"""
-    poisson_ratio: Property = Property(value=0.4, unit="1", source="assumed: polyethylene")
+    poisson_ratio: Dimensionless = Property(value=0.4, unit="1", source="assumed: polyethylene")
     """Poisson's ratio of the filaments"""
 
 
@@ -103,7 +97,7 @@ class Coating(Strict):
     """D_l inside relative to the card's"""
     conductivity_factor: Positive = 1.0
     """σ_l inside relative to the card's"""
-    young_modulus: Property | None = None
+    young_modulus: Pressure | None = None
     """Young's modulus (default: the card's E_e)"""
     source: str = "assumed"
     """where the numbers come from"""
@@ -147,19 +141,29 @@ class PhaseFieldPhysics(Strict):
     time: TimeConfig
     """time window and adaptive stepping, s; `max_change` bounds the change of ξ per step"""
 
-    @model_validator(mode="after")
-    def _check(self) -> PhaseFieldPhysics:
-        if isinstance(self.parameters, str):
-            if self.parameters not in parameter_cards():
+    @field_validator("parameters")
+    @classmethod
+    def _check_parameters(cls, parameters: str | dict[str, Property]) -> str | dict[str, Property]:
+        if isinstance(parameters, str):
+            if parameters not in parameter_cards():
                 raise ValueError(
-                    f"unknown parameter card '{self.parameters}'; known: {', '.join(parameter_cards())}"
+                    f"unknown parameter card '{parameters}'; known: {', '.join(parameter_cards())}"
                 )
         else:
-            _check_card(self.parameters, complete=True)
-        _check_card(self.deviations, complete=False)
-        for name, prop in self.deviations.items():
+            _check_card(parameters, complete=True)
+        return parameters
+
+    @field_validator("deviations")
+    @classmethod
+    def _check_deviations(cls, deviations: dict[str, Property]) -> dict[str, Property]:
+        _check_card(deviations, complete=False)
+        for name, prop in deviations.items():
             if not prop.source or prop.source == "assumed":
-                raise ValueError(f"deviations.{name}: say why in `source`")
+                raise ValueError(f"{name}: say why in `source`")
+        return deviations
+
+    @model_validator(mode="after")
+    def _check(self) -> PhaseFieldPhysics:
         values = self.values()
         if values["omega"] != round(values["omega"]) or values["omega"] < 0:
             raise ValueError("omega must be a non-negative integer")

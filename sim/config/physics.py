@@ -31,19 +31,60 @@ class ConductionPhysics(Strict):
         return self
 
 
+class NewtonConfig(Strict):
+    """Newton (PETSc SNES newtonls, backtracking line search) stopping rule of the nonlinear
+    models (npp, phasefield): converged when ‖F‖ ≤ max(rtol ‖F0‖, atol)."""
+
+    rtol: Positive = 1e-10
+    """relative residual tolerance (snes_rtol)"""
+    atol: Positive = 1e-12
+    """absolute residual tolerance in the model's scaled units (snes_atol)"""
+    max_iterations: int = Field(default=50, gt=0)
+    """Newton iterations before the step counts as failed (snes_max_it; a transient model then
+    retries with a smaller step)"""
+
+
+class KrylovConfig(Strict):
+    """Krylov stopping rule of the `iterative` preset (CG or GMRES with GAMG); the `direct` preset
+    solves exactly with LU and has none."""
+
+    rtol: Positive | None = None
+    """relative residual tolerance (ksp_rtol); default 1e-10 for a linear model (conduction),
+    1e-8 for the linear solves inside Newton (inexact Newton: the outer iteration corrects)"""
+    atol: Positive = 1e-14
+    """absolute residual tolerance (ksp_atol)"""
+    max_iterations: int = Field(default=1000, gt=0)
+    """Krylov iterations per linear solve (ksp_max_it)"""
+
+
 class SolverConfig(Strict):
-    """Linear/nonlinear solver settings, passed to PETSc as options."""
+    """Linear and nonlinear solver settings, passed to PETSc as options."""
 
     preset: Literal["direct", "iterative"] = "direct"
     """direct: LU with MUMPS; iterative: CG/GMRES preconditioned with GAMG (scales to large meshes)"""
-    rtol: Positive = 1e-10
-    """relative tolerance of the Krylov (iterative) or Newton solver"""
-    atol: Positive = 1e-12
-    """absolute tolerance"""
-    max_iterations: int = Field(default=50, gt=0)
-    """maximum Newton (or Krylov, for the iterative preset) iterations"""
+    newton: NewtonConfig = NewtonConfig()
+    """Newton tolerances and iteration limit (nonlinear models only)"""
+    krylov: KrylovConfig = KrylovConfig()
+    """Krylov tolerances and iteration limit (preset iterative only)"""
     petsc_options: dict[str, str | int | float | bool | None] = {}
     """extra PETSc options (without prefix), override the preset, e.g. {ksp_monitor: null}"""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: object) -> object:
+        old = [k for k in ("rtol", "atol", "max_iterations") if isinstance(data, dict) and k in data]
+        if old:
+            raise ValueError(
+                f"solver.{old[0]} is ambiguous and no longer accepted: give solver.newton.{old[0]} "
+                f"(Newton, nonlinear models) or solver.krylov.{old[0]} (Krylov, preset iterative)"
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _krylov_needs_iterative(self) -> SolverConfig:
+        if self.preset == "direct" and self.krylov != KrylovConfig():  # resolved configs list defaults
+            raise ValueError("solver.krylov applies to preset iterative only (preset direct solves with LU)")
+        return self
 
 
 class OutputConfig(Strict):

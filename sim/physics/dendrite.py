@@ -130,8 +130,8 @@ class DendriteModel:
             bundle, Q, {"filament": tf * v["sigma_l"] * sigma_scale}, v["sigma_l"] * sigma_scale
         )
         E_f = phys.filament.young_modulus
-        E_host = _cell_field(bundle, Q, {"filament": _pa(E_f) / v["W"]}, v["E_e"] / v["W"])
-        nu_host = _cell_field(bundle, Q, {"filament": phys.filament.poisson_ratio.value}, v["nu_e"])
+        E_host = _cell_field(bundle, Q, {"filament": E_f.si("Pa") / v["W"]}, v["E_e"] / v["W"])
+        nu_host = _cell_field(bundle, Q, {"filament": phys.filament.poisson_ratio.si("1")}, v["nu_e"])
         self._apply_coatings(Q, D_host, S_host, E_host)
         self.host = {"D": D_host, "sigma": S_host, "E": E_host, "nu": nu_host}
         self.stiffness = mech.Stiffness(v["E_li"] / v["W"], v["nu_li"], E_host, nu_host)
@@ -209,7 +209,7 @@ class DendriteModel:
             D_host.x.array[cells] *= coat.diffusivity_factor
             S_host.x.array[cells] *= coat.conductivity_factor
             if coat.young_modulus is not None:
-                E_host.x.array[cells] = _pa(coat.young_modulus) / self.values["W"]
+                E_host.x.array[cells] = coat.young_modulus.si("Pa") / self.values["W"]
 
     def _equilibrium(self, xi, u, w) -> ufl.Form:
         mu, lam = self.stiffness.at(pf.interpolation(xi))
@@ -327,9 +327,3 @@ class DendriteModel:
         if u is None:
             return None
         return self.values["W"] * self.stress_of(ufl.split(self.U)[0], u)
-
-
-def _pa(prop) -> float:
-    from sim.units import to_si
-
-    return to_si(prop.value, prop.unit, "pressure")

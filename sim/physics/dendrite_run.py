@@ -19,7 +19,6 @@ from sim.timestep import TimeStats, integrate
 from sim.units import F
 
 fem = dolfinx.fem
-CHECKPOINT = "checkpoint.h5"
 
 
 def _sum(comm, form) -> float:
@@ -275,21 +274,23 @@ def run_dendrite(config, bundle, ctx) -> RunResult:
     )
     stats = TimeStats(dt=phys.time.dt_initial)
     state = {"U": model.U_n, "xi0": model.xi0} | ({"u": model.u_n} if phys.mechanics == "staggered" else {})
-    path = ctx.out / CHECKPOINT
+    store = checkpoint.RunCheckpoint(ctx.out, state, ctx.comm)
+    path = store.path
     snap_times = list(np.linspace(0, phys.time.t_end, phys.snapshots + 1)[1:])
     if ctx.resume:
-        if not path.exists():
-            raise SolverFailed(f"cannot resume: no checkpoint {path}")
-        meta = checkpoint.load(path, state, ctx.comm)
+        try:
+            saved, data = store.load()
+        except FileNotFoundError as exc:
+            raise SolverFailed(str(exc)) from None
         model.reject()  # the iterate = the accepted state
         observer.sync()
-        stats, observer.history = TimeStats(**meta["stats"]), meta["history"]
+        stats, observer.history = TimeStats(**saved), data["history"]
         snap_times = [t for t in snap_times if t > stats.t * (1 + 1e-9)]
         ctx.log(f"resumed from {path} at t = {stats.t:.6g} s (step {stats.steps})")
     figures = ctx.out / "figures"
 
     def save(s: TimeStats) -> None:
-        checkpoint.save(path, state, {"stats": vars(s), "history": observer.history}, ctx.comm)
+        store.save(s, {"history": observer.history})
 
     def output(t: float) -> None:
         fields.update()

@@ -23,12 +23,13 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
-from sim.config.physics import SolverConfig
+from sim import checkpoint
+from sim.config.physics import NewtonConfig, SolverConfig
 from sim.materials import Transport, transport
 from sim.mesh import boundary_length
 from sim.physics.npp_forms import Scales, butler_volmer, concentrations, nernst_planck, poisson
 from sim.physics.npp_initial import initial_potentials
-from sim.physics.npp_output import NppOutput
+from sim.physics.npp_output import Balance, NppOutput
 from sim.solve import RunResult, SolverFailed, newton_solve, petsc_options
 from sim.timestep import StepOutcome, TimeConfig, TimeStats, integrate
 from sim.units import F
@@ -46,9 +47,8 @@ def mixed_space(mesh, degree: int, n: int) -> fem.FunctionSpace:
 
 def newton_options(rtol: float, atol: float, max_it: int) -> dict:
     """SNES newtonls + backtracking line search with MUMPS LU (the direct preset)."""
-    return petsc_options(
-        SolverConfig(rtol=rtol, atol=atol, max_iterations=max_it), symmetric=False, nonlinear=True
-    )
+    newton = NewtonConfig(rtol=rtol, atol=atol, max_iterations=max_it)
+    return petsc_options(SolverConfig(newton=newton), symmetric=False, nonlinear=True)
 
 
 def region_transport(config) -> dict[str, Transport]:
@@ -364,16 +364,27 @@ def advance(
     height: float,
     *,
     tolerance: float = 1e-9,
+    stats: TimeStats | None = None,
     on_step=None,
     on_output=None,
+    on_checkpoint=None,
     progress=None,
 ) -> TimeStats:
-    """Integrate over `time_cfg`, or (None) to the steady state by pseudo-transient continuation:
-    implicit Euler from 1e-4 to 1e4 of the slowest diffusion time L²/D⁺ over the film, until a step
-    of at least that time changes no unknown by more than `tolerance`."""
+    """Integrate over `time_cfg` (from `stats`, e.g. a resumed run's), or (None) to the steady state
+    by pseudo-transient continuation: implicit Euler from 1e-4 to 1e4 of the slowest diffusion time
+    L²/D⁺ over the film, until a step of at least that time changes no unknown by more than
+    `tolerance` (not resumable: pseudo-time is no physical trajectory)."""
     monitor = Monitor(problem)
     if time_cfg is not None:
-        return integrate(monitor, time_cfg, on_step=on_step, on_output=on_output, progress=progress)
+        return integrate(
+            monitor,
+            time_cfg,
+            stats=stats,
+            on_step=on_step,
+            on_output=on_output,
+            on_checkpoint=on_checkpoint,
+            progress=progress,
+        )
     tau = height**2 / min(p.d_cation for p in problem.props.values())
     cfg = TimeConfig(
         t_end=1e8 * tau,
@@ -427,13 +438,24 @@ def run(config, bundle, ctx) -> RunResult:
     ndofs = problem.W.dofmap.index_map.size_global * problem.W.dofmap.index_map_bs
     ctx.log(f"npp ({phys.mode}, {phys.reaction.kind}): {ndofs} dofs, time unit {scales.time:.3g} s")
     balance = out.start_balance()
-
-    def on_step(stats: TimeStats) -> None:
-        balance.add(stats.dt / scales.time * problem.net_influx())
-        out.check_depletion(stats.t)
-
     steady = phys.time is None
-    if not steady:
+    resumable = config.not_resumable() is None  # transient, P1
+    store = checkpoint.RunCheckpoint(ctx.out, {"w": problem.w_old}, ctx.comm) if resumable else None
+    stats = None if steady else TimeStats(dt=phys.time.dt_initial)
+    if ctx.resume:
+        saved, data = store.load()
+        problem.reject()  # the iterate = the accepted state
+        stats, balance = TimeStats(**saved), Balance(**data["balance"])
+        ctx.log(f"resumed from {store.path} at t = {stats.t:.6g} s (step {stats.steps})")
+
+    def on_step(s: TimeStats) -> None:
+        balance.add(s.dt / scales.time * problem.net_influx())
+        out.check_depletion(s.t)
+
+    def save(s: TimeStats) -> None:
+        store.save(s, {"balance": vars(balance)})
+
+    if not steady and not ctx.resume:
         out.write(0.0)
     start = time.perf_counter()
     try:
@@ -443,13 +465,22 @@ def run(config, bundle, ctx) -> RunResult:
                 phys.time,
                 height,
                 tolerance=phys.steady_tolerance,
+                stats=stats,
                 on_step=on_step,
                 on_output=out.write,
+                on_checkpoint=save if store is not None else None,
                 progress=None if steady else update,
             )
-    except SolverFailed as exc:
-        ctx.state["summary"] = {"metrics": out.metrics(balance)}
-        raise SolverFailed(f"{exc}; {out.depletion_state()}; {hint}") from None
+    except BaseException as exc:  # SolverFailed, KeyboardInterrupt: keep the last good state
+        problem.reject()
+        if store is not None:
+            save(stats)
+        ctx.state["summary"] = {"metrics": out.metrics(balance) | {"time_s": 0.0 if steady else stats.t}}
+        if isinstance(exc, SolverFailed):
+            raise SolverFailed(f"{exc}; {out.depletion_state()}; {hint}") from None
+        raise
+    if store is not None:
+        save(stats)
     solve_time = time.perf_counter() - start
     if steady:
         out.write(0.0)

@@ -18,10 +18,12 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
+from sim import checkpoint
 from sim.materials import transport
 from sim.physics.npp_forms import Scales, concentrations
-from sim.solve import RunResult, SolverFailed, newton_solve, petsc_options
-from sim.timestep import StepOutcome, integrate
+from sim.physics.npp_output import check_depletion
+from sim.solve import RunResult, newton_solve, petsc_options
+from sim.timestep import StepOutcome, TimeStats, integrate
 
 fem = dolfinx.fem
 INTERFACE = 1
@@ -106,7 +108,8 @@ class CathodeProblem:
             metadata={"quadrature_degree": 6},
             subdomain_data=[(INTERFACE, interface_data(bundle, tags["binder"], tags["particle"]))],
         )
-        self.c, c_m, self.psi = concentrations(self.u[0], self.u[1], self.fixed)
+        self.c, self.c_m, self.psi = concentrations(self.u[0], self.u[1], self.fixed)
+        c_m = self.c_m
         c_old, c_m_old, _ = concentrations(self.u_old[0], self.u_old[1], self.fixed)
         k = fem.Constant(mesh, phys.interface.transfer_coefficient * s.length / s.diffusivity)
         partition = fem.Constant(mesh, phys.interface.partition_coefficient)
@@ -194,12 +197,9 @@ class CathodeProblem:
 
 
 def run_cathode(config, bundle, ctx) -> RunResult:
-    """10 s discharge-type transfer of Li⁺ from the binder into the particles (seed 003)."""
+    """10 s discharge-type transfer of Li⁺ from the binder into the particles (seed 003)
+    (physics.interface and physics.time are required at validation)."""
     phys = config.physics
-    if phys.interface is None or phys.time is None:
-        raise SolverFailed(
-            "a composite electrode (particles geometry) needs physics.interface and physics.time"
-        )
     p = CathodeProblem(config, bundle)
     s = p.scales
     ctx.log(
@@ -223,19 +223,83 @@ def run_cathode(config, bundle, ctx) -> RunResult:
         ctx.write_fields([fields["concentration_Li_mol_m3"][0], fields["potential_V"][0]], t)
         ctx.write_fields([fields["particle_concentration_Li_mol_m3"][0]], t)
 
+    anion = fem.Function(fields["concentration_Li_mol_m3"][0].function_space)
+    anion_expr = fem.Expression(p.c_m * s.concentration, anion.function_space.element.interpolation_points)
+    comm = bundle.mesh.comm
+
+    def lowest(fn: fem.Function) -> float:
+        return comm.allreduce(float(fn.x.array.min()) if fn.x.array.size else np.inf, op=MPI.MIN)
+
+    def on_step(stats: TimeStats) -> None:
+        """Stop when Li⁺ or anions in the binder fall below depletion_threshold × c0."""
+        li, expr = fields["concentration_Li_mol_m3"]
+        li.interpolate(expr)
+        anion.interpolate(anion_expr)
+        lows = {"Li": lowest(li), "anion": lowest(anion)}
+        check_depletion(lows, phys.depletion_threshold * s.concentration, stats.t)
+
     initial = p.totals()
-    write(0.0)
+    store = checkpoint.RunCheckpoint(ctx.out, {f"u{i}": fn for i, fn in enumerate(p.u_old)}, ctx.comm)
+    resumable = config.not_resumable() is None  # P1
+    stats = TimeStats(dt=phys.time.dt_initial)
+    if ctx.resume:
+        saved, data = store.load()
+        p.reject()  # the iterate = the accepted state
+        stats, initial, p.entered_total = TimeStats(**saved), data["initial"], data["entered"]
+        ctx.log(f"resumed from {store.path} at t = {stats.t:.6g} s (step {stats.steps})")
+    else:
+        write(0.0)
+
+    def save(s: TimeStats) -> None:
+        store.save(s, {"initial": initial, "entered": p.entered_total})
+
     start = time.perf_counter()
-    with ctx.progress("npp cathode", phys.time.t_end) as update:
-        stats = integrate(p, phys.time, on_output=write, progress=update)
+    try:
+        with ctx.progress("npp cathode", phys.time.t_end) as update:
+            stats = integrate(
+                p,
+                phys.time,
+                stats=stats,
+                on_step=on_step,
+                on_output=write,
+                on_checkpoint=save if resumable else None,
+                progress=update,
+            )
+    except BaseException:  # SolverFailed, KeyboardInterrupt: keep the last good state
+        p.reject()
+        if resumable:
+            save(stats)
+        ctx.state["summary"] = {"metrics": cathode_metrics(p, fields, initial) | {"time_s": stats.t}}
+        raise
+    if resumable:
+        save(stats)
     solve_time = time.perf_counter() - start
+    metrics = cathode_metrics(p, fields, initial) | {"time_s": stats.t}
+    ndofs = sum(fn.function_space.dofmap.index_map.size_global for fn in p.u)
+    return RunResult(
+        metrics=metrics,
+        num_dofs=ndofs,
+        num_steps=stats.steps,
+        newton_iterations=stats.newton_iterations,
+        krylov_iterations=stats.krylov_iterations,
+        plots={name: fn for name, (fn, _) in fields.items()},
+        extra={"solve_time_s": solve_time},
+    )
+
+
+def cathode_metrics(p: CathodeProblem, fields: dict, initial: dict[str, float]) -> dict[str, float]:
+    """Li inserted into the particles, from the separator, extreme concentrations and the Li balance
+    of the accepted state (SI; amounts per metre of depth)."""
+    bundle, s = p.bundle, p.scales
+    for fn, expr in fields.values():
+        fn.interpolate(expr)
     totals = p.totals()
     volume = {name: p.integral(fem.Constant(bundle.mesh, 1.0) * m) for name, m in (("particle", p.dx_p),)}
     c_b = fields["concentration_Li_mol_m3"][0].x.array
     c_p = fields["particle_concentration_Li_mol_m3"][0].x.array
     comm = bundle.mesh.comm
     amount = s.concentration * s.length**2
-    metrics = {
+    return {
         "li_inserted_mol_m": (totals["particle"] - initial["particle"]) * amount,
         "particle_mean_concentration_mol_m3": totals["particle"] / volume["particle"] * s.concentration,
         "li_from_separator_mol_m": p.entered_total * amount,
@@ -248,15 +312,4 @@ def run_cathode(config, bundle, ctx) -> RunResult:
             totals["binder"] + totals["particle"] - initial["binder"] - initial["particle"] - p.entered_total
         )
         / initial["binder"],
-        "time_s": stats.t,
     }
-    ndofs = sum(fn.function_space.dofmap.index_map.size_global for fn in p.u)
-    return RunResult(
-        metrics=metrics,
-        num_dofs=ndofs,
-        num_steps=stats.steps,
-        newton_iterations=stats.newton_iterations,
-        krylov_iterations=stats.krylov_iterations,
-        plots={name: fn for name, (fn, _) in fields.items()},
-        extra={"solve_time_s": solve_time},
-    )

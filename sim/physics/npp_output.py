@@ -30,6 +30,19 @@ class Balance:
         self.entered += amount
 
 
+def check_depletion(lows: dict[str, float], threshold: float, t: float) -> None:
+    """SolverFailed when a species' lowest concentration (mol/m³; `Li`, `anion`) is below
+    `threshold` = depletion_threshold × c0."""
+    for species, low in lows.items():
+        if low < threshold:
+            raise SolverFailed(
+                f"{'Li⁺' if species == 'Li' else 'free anion'} depleted at "
+                f"t = {t:.4g} s: min concentration {low:.3g} mol/m³ < "
+                f"depletion_threshold × c0 = {threshold:.3g} mol/m³ (no steady "
+                f"state or transient beyond this point carries the imposed current)"
+            )
+
+
 def sample(functions: list, points: np.ndarray) -> np.ndarray:
     """Values of scalar functions at points (n, 3), NaN outside the mesh; collective."""
     mesh = functions[0].function_space.mesh
@@ -107,16 +120,10 @@ class NppOutput:
     def check_depletion(self, t: float) -> None:
         """SolverFailed when Li⁺ or free anions fall below the depletion threshold × c0."""
         self.update()
-        threshold = self.problem.config.physics.depletion_threshold * self.problem.scales.concentration
-        for species in ("Li", "anion"):
-            low = self._extreme(f"concentration_{species}_mol_m3", MPI.MIN)
-            if low < threshold:
-                raise SolverFailed(
-                    f"{'Li⁺' if species == 'Li' else 'free anion'} depleted at "
-                    f"t = {t:.4g} s: min concentration {low:.3g} mol/m³ < "
-                    f"depletion_threshold × c0 = {threshold:.3g} mol/m³ (no steady "
-                    f"state or transient beyond this point carries the imposed current)"
-                )
+        lows = {sp: self._extreme(f"concentration_{sp}_mol_m3", MPI.MIN) for sp in ("Li", "anion")}
+        check_depletion(
+            lows, self.problem.config.physics.depletion_threshold * self.problem.scales.concentration, t
+        )
 
     def depletion_state(self) -> str:
         self.update()

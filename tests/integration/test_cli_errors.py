@@ -66,7 +66,28 @@ CASES = [
         "materials.b.transference_number",
         12,
     ),
-    ("unknown unit", lambda s: s.replace("unit: S/m", "unit: S/furlong"), "materials.b.conductivity", 11),
+    ("unknown unit", lambda s: s.replace("unit: S/m", "unit: S/foo"), "materials.b.conductivity", 11),
+    (
+        "unit of another dimension",
+        lambda s: s.replace("unit: S/m", "unit: S"),
+        "materials.b.conductivity",
+        11,
+    ),
+    ("unit typo (GPA)", lambda s: s.replace("unit: S/m", "unit: GPA"), "materials.b.conductivity", 11),
+    (
+        "solver.max_iterations (Newton or Krylov?)",
+        lambda s: s + "solver: {max_iterations: 5}\n",
+        "solver",
+        15,
+    ),
+    ("solver.rtol (Newton or Krylov?)", lambda s: s + "solver: {rtol: 1.0e-6}\n", "solver", 15),
+    (
+        "Newton keys on a linear model",
+        lambda s: s + "solver: {newton: {rtol: 1.0e-6}}\n",
+        "solver.newton",
+        15,
+    ),
+    ("Krylov keys with LU", lambda s: s + "solver: {krylov: {max_iterations: 5}}\n", "solver", 15),
     ("unknown material card", lambda s: s.replace("a: peo_litfsi", "a: unobtainium"), "materials.a", 9),
     ("region without material", lambda s: s.replace("  a: peo_litfsi\n", ""), "materials", 8),
     (
@@ -122,6 +143,12 @@ def test_good_config_validates(tmp_path):
 def test_invalid_config_exit_2(tmp_path, name, transform, key, line):
     bad = transform(GOOD)
     assert bad != GOOD
+    assert_exit_2(tmp_path, bad, key, line)
+
+
+def assert_exit_2(tmp_path, bad: str, key: str | None, line: int | None) -> None:
+    """`sim run` of the config text `bad` exits 2 with one `error: bad.yaml:LINE: KEY: ...` line
+    and creates no directory."""
     (tmp_path / "bad.yaml").write_text(bad)
     result = run_sim("run", "bad.yaml", "--out", "out", cwd=tmp_path)
     assert result.returncode == 2, (result.stdout, result.stderr)

@@ -85,9 +85,7 @@ def test_solver_failure_exit_3(tmp_path):
         "--set",
         "solver.preset=iterative",
         "--set",
-        "solver.max_iterations=1",
-        "--set",
-        "solver.petsc_options={ksp_max_it: 1}",
+        "solver.krylov.max_iterations=1",
         check=False,
     )
     assert result.returncode == 3, result.stderr

@@ -1,22 +1,20 @@
-"""Material model: Nernst–Einstein, immobile-anion fraction, σ(T) fits, seed measurement formulas."""
+"""Material model: Nernst–Einstein, immobile-anion fraction, σ(T) laws; units through pint."""
 
 import numpy as np
 import pytest
 
 from sim.config import material_library
 from sim.config.materials import MaterialCard
-from sim.materials import (
-    cation_diffusivity,
-    fit_arrhenius,
-    fit_vft,
-    immobile_fraction,
-    nernst_einstein_conductivity,
-    transport,
-)
-from sim.units import bruce_vincent, conductivity_from_resistance, vft, warburg_diffusivity
+from sim.materials import cation_diffusivity, immobile_fraction, transport
+from sim.units import F, R, activation_energy_ev, to_si, vft
 
 # seed 003 Table S2: T (°C), σ (S/cm)
 TABLE_S2 = [(25, 4.56e-6), (45, 2.11e-4), (60, 4.21e-4), (80, 1.24e-3)]
+
+
+def nernst_einstein_conductivity(d_cation, d_anion, c0, f, temperature):
+    """σ = F²/(RT) (D⁺ c0 + D⁻ (1 − f) c0): the inverse of `transport`."""
+    return F**2 / (R * temperature) * c0 * (d_cation + d_anion * (1.0 - f))
 
 
 def card(**kw) -> MaterialCard:
@@ -64,41 +62,72 @@ def test_immobile_fraction_bounds():
         immobile_fraction(1.0, 4.0)
 
 
-def test_arrhenius_fit_matches_library_card():
+def test_arrhenius_card_matches_seed_table():
+    """The card's Ea is the least-squares slope of ln σ vs 1/T over 45–80 °C of seed 003 Table S2."""
     t = np.array([T + 273.15 for T, _ in TABLE_S2[1:]])  # 45–80 °C: the amorphous branch
     sigma = np.array([s * 100.0 for _, s in TABLE_S2[1:]])
-    _, ea = fit_arrhenius(t, sigma)
+    slope = np.polyfit(1.0 / t, np.log(sigma), 1)[0]
+    ea = -slope * 1.380649e-23 / 1.602176634e-19
     model = material_library()["peo_litfsi_vs_t"].conductivity_model
     assert ea == pytest.approx(model.activation_energy.value, abs=0.005)
     assert model.sigma(333.15) == pytest.approx(4.21e-2)
 
 
-def test_arrhenius_fit_recovers_exact_data():
-    t = np.linspace(290.0, 360.0, 6)
-    sigma = 3.0 * np.exp(-0.42 * 11604.518 / t)
-    a, ea = fit_arrhenius(t, sigma)
-    assert (a, ea) == (pytest.approx(3.0, rel=1e-6), pytest.approx(0.42, rel=1e-5))
+def test_vft_law_by_hand():
+    # σ = A exp(−B/(k(T − T0))): A = 50 S/m, B = 0.08 eV, T0 = 180 K at 300 K
+    assert vft(50.0, 0.08, 180.0, 300.0) == pytest.approx(50.0 * np.exp(-0.08 / (8.617333262e-5 * 120.0)))
+    with pytest.raises(ValueError, match="VFT undefined"):
+        vft(50.0, 0.08, 180.0, 170.0)
 
 
-def test_vft_fit_recovers_exact_data_and_seed002():
-    t = np.linspace(280.0, 360.0, 8)
-    sigma = np.array([vft(50.0, 0.08, 180.0, T) for T in t])
-    a, b, t0 = fit_vft(t, sigma)
-    assert (a, b, t0) == (
-        pytest.approx(50.0, rel=1e-3),
-        pytest.approx(0.08, rel=1e-3),
-        pytest.approx(180.0, abs=0.2),
-    )
-    # seed 002 SPE: 1.25e-3 (25 °C), ~2e-3 (40 °C), ~5e-3 S/cm (80 °C)
-    t2, s2 = np.array([298.15, 313.15, 353.15]), np.array([0.125, 0.2, 0.5])
-    a, b, t0 = fit_vft(t2, s2)
-    assert [vft(a, b, t0, T) for T in t2] == pytest.approx(s2, rel=0.02)
+@pytest.mark.parametrize(
+    "value,unit,si_unit,expected",
+    [
+        (1.0, "S/cm", "S/m", 100.0),
+        (2.0, "mS/cm", "S/m", 0.2),
+        (1.0, "mol/L", "mol/m3", 1000.0),
+        (1.0, "M", "mol/m3", 1000.0),
+        (3.0, "cm2/s", "m2/s", 3e-4),
+        (1.0, "GPa", "Pa", 1e9),
+        (12.6, "MPa", "Pa", 12.6e6),
+        (13.0, "cm3/mol", "m3/mol", 13e-6),
+        (25.0, "degC", "K", 298.15),
+        (0.4, "", "1", 0.4),
+        (0.4, "1", "1", 0.4),
+        (40.0, "%", "1", 0.4),
+        (1.0, "m3/(J s)", "m3/(J s)", 1.0),
+    ],
+)
+def test_units_convert_to_si(value, unit, si_unit, expected):
+    assert to_si(value, unit, si_unit) == pytest.approx(expected, rel=1e-14)
 
 
-def test_measurement_formulas_by_hand():
-    # σ = l/(R A): 110 µm, 1200 Ω, 2 cm²
-    assert conductivity_from_resistance(110e-6, 1200.0, 2e-4) == pytest.approx(4.5833e-4, rel=1e-4)
-    # t+ = I_ss (ΔV − I0 R0) / (I0 (ΔV − I_ss R_ss)) = 4e-6 · 0.009 / (1e-5 · 0.0094)
-    assert bruce_vincent(0.01, 1e-5, 4e-6, 100.0, 150.0) == pytest.approx(0.382979, rel=1e-5)
-    # D = (RT)² / (2 (A F² C σ_w)²), T = 298 K, A = 1 cm², C = 1 mol/L, σ_w = 100 Ω s^-1/2
-    assert warburg_diffusivity(100.0, 1e-4, 1000.0, 298.0) == pytest.approx(3.5418e-16, rel=1e-4)
+@pytest.mark.parametrize(
+    "unit,si_unit,message",
+    [
+        ("GPA", "Pa", "unknown unit 'GPA'"),
+        ("S", "S/m", "has dimension"),
+        ("MPa", "1", "not that of '1'"),
+        ("m/s", "", "not that of '1'"),
+        ("mol/m3", "S/m", "has dimension"),
+    ],
+)
+def test_units_reject_unknown_and_wrong_dimension(unit, si_unit, message):
+    with pytest.raises(ValueError, match=message):
+        to_si(1.0, unit, si_unit)
+
+
+def test_activation_energy_per_particle_or_per_mole():
+    assert activation_energy_ev(0.49, "eV") == 0.49
+    assert activation_energy_ev(47.28, "kJ/mol") == pytest.approx(0.49002, rel=1e-4)  # / (e N_A)
+    with pytest.raises(ValueError, match="not an energy"):
+        activation_energy_ev(1.0, "K")
+
+
+@pytest.mark.parametrize(
+    "prop,unit",
+    [("young_modulus", "S/m"), ("poisson_ratio", "MPa"), ("transference_number", "mol/m3")],
+)
+def test_card_properties_check_their_dimension(prop, unit):
+    with pytest.raises(ValueError, match="has dimension"):
+        card(**{prop: {"value": 0.3, "unit": unit}})

@@ -8,7 +8,7 @@ import numpy as np
 from mpi4py import MPI
 
 from sim.config.npp import NppPhysics
-from sim.config.physics import SolverConfig
+from sim.config.physics import NewtonConfig, SolverConfig
 from sim.materials import Transport
 from sim.physics.npp import NppProblem
 from sim.physics.npp_forms import Scales
@@ -87,7 +87,7 @@ def problem(
     """An NppProblem for `physics` (NppPhysics fields) and region → Transport."""
     config = SimpleNamespace(
         physics=NppPhysics.model_validate({"kind": "npp"} | physics),
-        solver=solver or SolverConfig(rtol=1e-12, atol=1e-13),
+        solver=solver or SolverConfig(newton=NewtonConfig(rtol=1e-12, atol=1e-13)),
         materials=materials,
     )
     first = next(iter(materials.values()))

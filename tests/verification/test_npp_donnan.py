@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from npp_setup import layers_bundle, problem, props
 
-from sim.config.physics import SolverConfig
+from sim.config.physics import NewtonConfig, SolverConfig
 from sim.physics.npp import advance
 from sim.units import F
 
@@ -29,7 +29,7 @@ MATERIALS = {
     "layer1": props(1e-12, 2e-12, fixed_fraction=0.5, c0=600.0),  # half the anions immobile
 }
 I0, ALPHA, DV = 100.0, 0.5, 0.1  # A/m², -, V
-SOLVER = SolverConfig(rtol=1e-14, atol=1e-16)
+SOLVER = SolverConfig(newton=NewtonConfig(rtol=1e-14, atol=1e-16))
 
 
 def bisect(f, lo, hi, n=200):

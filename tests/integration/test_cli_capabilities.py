@@ -1,0 +1,101 @@
+"""Keys a model would accept and ignore, or die on later, are exit 2 at validation (issue 9, tried
+as a new user would): units of the phase-field cards, the composite cathode's keys, impossible
+geometries. Same checks as test_cli_errors.py (one line `error: FILE:LINE: key: ...`, no directory)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from test_cli_errors import assert_exit_2, run_sim
+
+ROOT = Path(__file__).resolve().parents[2]
+DENDRITE = (ROOT / "configs" / "dendrite_peo.yaml").read_text()
+CATHODE = (ROOT / "configs" / "pl_lfp_cathode.yaml").read_text()
+
+
+def line_of(text: str, start: str) -> int:
+    """1-based number of the first line starting with `start`."""
+    return next(i for i, line in enumerate(text.splitlines(), 1) if line.startswith(start))
+
+
+def in_physics(text: str, entry: str) -> str:
+    """`text` with `entry` (indented YAML) added as the first key of the physics section."""
+    return text.replace("physics:\n", f"physics:\n{entry}", 1)
+
+
+CASES = [
+    (
+        "filament Young's modulus in GPA",
+        in_physics(DENDRITE, "  filament: {young_modulus: {value: 1.0, unit: GPA}}\n"),
+        "physics.filament.young_modulus",
+        "unknown unit 'GPA'",
+    ),
+    (
+        "filament Poisson ratio with a pressure unit",
+        in_physics(DENDRITE, "  filament: {poisson_ratio: {value: 0.4, unit: MPa}}\n"),
+        "physics.filament.poisson_ratio",
+        "not that of '1'",
+    ),
+    (
+        "phase-field parameter in a unit of another dimension",
+        DENDRITE.replace("{value: 1.5625e-6, unit: J/m,", "{value: 1.5625e-6, unit: J/m3,"),
+        "physics.deviations",
+        "kappa0: unit 'J/m3'",
+    ),
+    (
+        "particles geometry without physics.interface",
+        re.sub(r"  interface:\n(    .*\n)+", "", CATHODE),
+        "physics",
+        "needs physics.interface",
+    ),
+    (
+        "checks on the composite cathode",
+        in_physics(CATHODE, "  checks: warn\n"),
+        "physics",
+        "checks has no effect",
+    ),
+    (
+        "steady_tolerance on a transient run",
+        in_physics(CATHODE, "  steady_tolerance: 1.0e-6\n"),
+        "physics",
+        "steady_tolerance applies to steady runs",
+    ),
+]
+
+
+@pytest.mark.parametrize("name,bad,key,message", CASES, ids=[c[0] for c in CASES])
+def test_ignored_or_crashing_key_is_exit_2(tmp_path, name, bad, key, message):
+    assert_exit_2(tmp_path, bad, key, None)
+    result = run_sim("validate", "bad.yaml", cwd=tmp_path)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+
+
+def test_lines_point_at_the_key(tmp_path):
+    bad = in_physics(DENDRITE, "  filament: {young_modulus: {value: 1.0, unit: GPA}}\n")
+    assert_exit_2(tmp_path, bad, "physics.filament.young_modulus", line_of(bad, "  filament:"))
+
+
+def test_impossible_geometry_exit_2_before_the_run_directory(tmp_path):
+    """A packing that cannot be placed is found while meshing: still exit 2, and no directory."""
+    bad = CATHODE.replace("volume_fraction: 0.35", "volume_fraction: 0.7\n    max_attempts: 50")
+    assert_exit_2(tmp_path, bad, "geometry", None)
+    result = run_sim("run", "bad.yaml", "--out", "out", cwd=tmp_path)
+    assert "cannot reach volume_fraction 0.7" in result.stderr
+
+
+def test_cathode_stops_at_the_depletion_threshold(tmp_path):
+    """depletion_threshold acts on the composite cathode: 0.9 × c0 is crossed in the binder next to
+    the particles within the first 0.1 s (min c⁺ 882 mol/m³ at 0.081 s measured), so exit 3."""
+    sets = ["geometry.mesh.size=6.0e-6", "geometry.mesh.min_size=2.0e-6", "output.fields=false"]
+    sets += ["output.figures=false", "physics.depletion_threshold=0.9"]
+    args = [a for s in sets for a in ("--set", s)]
+    result = run_sim(
+        "run", str(ROOT / "configs" / "pl_lfp_cathode.yaml"), "--out", "out", "--quiet", *args, cwd=tmp_path
+    )
+    assert result.returncode == 3, result.stderr
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert "depletion_threshold × c0 = 900 mol/m³" in summary["message"]
+    assert summary["metrics"]["time_s"] < 0.5 and summary["metrics"]["min_concentration_Li_mol_m3"] < 900

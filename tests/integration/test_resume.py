@@ -1,0 +1,105 @@
+"""Every transient model (phase field, NPP, composite cathode): SIGTERM + `sim run --resume`
+reproduces the uninterrupted run's metrics to 1e-10 relative; steady runs refuse --resume (exit 2)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from test_phasefield_runs import SMALL, _cmd, _run
+
+ROOT = Path(__file__).resolve().parents[2]
+QUIET = ["output.fields=false", "output.figures=false"]
+# (config, overrides): windows of many small steps, so the run is still going when the first
+# checkpoint (every 2 steps) appears and SIGTERM arrives
+TRANSIENT = {
+    "phasefield": (
+        "dendrite_peo.yaml",
+        [*SMALL, "physics.time.t_end=0.1", "physics.time.checkpoint_every=2", "output.fields=false"],
+    ),
+    "npp": (
+        "peo_20x5p6.yaml",
+        [
+            *QUIET,
+            "geometry.mesh.size=2.0e-6",
+            "geometry.mesh.min_size=0.5e-6",
+            "physics.time={t_end: 20.0, dt_initial: 0.05, dt_max: 0.1, checkpoint_every: 2}",
+        ],
+    ),
+    "cathode": (
+        "pl_lfp_cathode.yaml",
+        [
+            *QUIET,
+            "geometry.mesh.size=4.0e-6",
+            "geometry.mesh.min_size=1.0e-6",
+            "physics.time.t_end=1.0",
+            "physics.time.dt_max=0.01",
+            "physics.time.checkpoint_every=2",
+        ],
+    ),
+}
+
+
+def resume(out: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "sim.cli", "run", "--resume", str(out), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=ROOT,
+    )
+
+
+@pytest.mark.parametrize("model", list(TRANSIENT))
+def test_interrupt_and_resume_reproduce_the_run(tmp_path, model):
+    config, sets = TRANSIENT[model]
+    full = _run(config, tmp_path / "full", sets)
+    out = tmp_path / "cut"
+    proc = subprocess.Popen(
+        _cmd(config, out, sets), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    while not (out / "checkpoint.h5").exists() and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=120) == 130
+    cut = json.loads((out / "summary.json").read_text())
+    assert cut["status"] == "interrupted" and cut["metrics"]["time_s"] < full["metrics"]["time_s"]
+    result = resume(out)
+    assert result.returncode == 0, result.stderr[-3000:]
+    resumed = json.loads((out / "summary.json").read_text())
+    assert resumed["status"] == "ok" and resumed["num_steps"] == full["num_steps"]
+    for key, value in full["metrics"].items():
+        assert resumed["metrics"][key] == pytest.approx(value, rel=1e-10, abs=1e-300), key
+
+
+@pytest.mark.parametrize(
+    "config,sets,why",
+    [
+        ("seed002_bilayer.yaml", [], "conduction is steady"),
+        ("peo_20x5p6.yaml", ["geometry.mesh.size=2.0e-6", "geometry.mesh.min_size=0.5e-6"], "steady NPP"),
+    ],
+)
+def test_steady_runs_refuse_resume(tmp_path, config, sets, why):
+    out = tmp_path / "run"
+    _run(config, out, [*QUIET, *sets])
+    before = sorted(p.name for p in out.iterdir())
+    result = resume(out)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"error: {out / 'config.yaml'}: physics: cannot resume: ")
+    assert why in result.stderr and "Traceback" not in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == before  # nothing touched
+
+
+def test_resume_without_checkpoint_exit_2(tmp_path):
+    out = tmp_path / "run"
+    (out / "fields").mkdir(parents=True)
+    text = (ROOT / "configs" / "pl_lfp_cathode.yaml").read_text()
+    (out / "config.yaml").write_text(text)
+    result = resume(out)
+    assert result.returncode == 2 and "no checkpoint.h5" in result.stderr, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["config.yaml", "fields"]
