@@ -41,7 +41,9 @@ def bv_problem(lengths, materials, cells_per_layer=20, dv=0.0, **physics):
         "reaction": {"kind": "butler_volmer", "exchange_current_density": I0, "alpha": 0.5},
         "potential_difference": dv,
     } | physics
-    return problem(bundle, physics, materials, solver=SolverConfig(newton=NewtonConfig(rtol=1e-14, atol=1e-16)))
+    return problem(
+        bundle, physics, materials, solver=SolverConfig(newton=NewtonConfig(rtol=1e-14, atol=1e-16))
+    )
 
 
 def current(p) -> float:
