@@ -6,6 +6,7 @@ cfg = load_config("configs/seed002_bilayer.yaml", overrides=["physics.temperatur
 from __future__ import annotations
 
 import hashlib
+import math
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import Field, ValidationError
 
-from sim.config.base import Strict
+from sim.config.base import FileName, Strict
 from sim.config.geometry import GeometryConfig
 from sim.config.loader import ConfigError, apply_override, format_path, load_yaml, locate, read_text
 from sim.config.materials import MaterialCard
@@ -23,6 +24,9 @@ from sim.config.phasefield import PhaseFieldPhysics
 from sim.config.physics import ConductionPhysics, OutputConfig, SolverConfig
 
 PhysicsConfig = Annotated[ConductionPhysics | NppPhysics | PhaseFieldPhysics, Field(discriminator="kind")]
+
+MIN_CONDUCTIVITY = 1e-30
+"""S/m: a card whose σ(T) falls below this at the run temperature is refused"""
 
 __all__ = ["ConfigError", "LoadedConfig", "RunConfig", "load_config", "material_library", "schema"]
 
@@ -55,8 +59,9 @@ def region_names(geometry: Any) -> list[str]:
 class RunConfig(Strict):
     """A complete run: geometry, materials per region, physics, solver and output."""
 
-    name: str | None = None
-    """run name (default: the config file name without .yaml); names results/<name>/"""
+    name: FileName | None = None
+    """run name (default: the config file name without .yaml); names results/<name>/, so it must be
+    a plain file name (letters, digits, `_ . + - =`, at most 128 characters)"""
     description: str = ""
     """free text shown in the summary"""
     geometry: GeometryConfig
@@ -90,6 +95,28 @@ class RunConfig(Strict):
             return ("materials", extra[0]), (
                 f"region '{extra[0]}' does not exist in this geometry (regions: {', '.join(regions)})"
             )
+        return self._check_temperature(regions)
+
+    def _check_temperature(self, regions: list[str]) -> tuple[tuple, str] | None:
+        """σ(T) of every region's card is defined, positive and finite at the run temperature
+        (e.g. above a VFT card's T0), so a temperature outside a card's validity is exit 2."""
+        temperature = getattr(self.physics, "temperature", None)
+        if temperature is None:
+            return None
+        for region in regions:
+            card = self.material(region)
+            if card.conductivity is None and card.conductivity_model is None:
+                continue
+            label = f"material of region '{region}'"
+            try:
+                sigma = card.conductivity_at(temperature)
+            except (ValueError, ArithmeticError) as exc:
+                return ("physics", "temperature"), f"outside the validity of the {label}: {exc}"
+            if not MIN_CONDUCTIVITY <= sigma < math.inf:
+                return ("physics", "temperature"), (
+                    f"the {label} gives σ({temperature} K) = {sigma:.3g} S/m, outside "
+                    f"[{MIN_CONDUCTIVITY:g}, inf) S/m: outside its conductivity model's range"
+                )
         return None
 
     def material(self, region: str) -> MaterialCard:

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from sim.config.base import NonNegative, Positive, Strict
+from sim.config.base import NonNegative, Positive, Potential, Strict
 from sim.config.loader import load_yaml
 from sim.config.materials import Property
 from sim.timestep import TimeConfig
@@ -117,9 +117,9 @@ class PhaseFieldPhysics(Strict):
     """a card name from sim/data/phasefield_cards.yaml or an inline card {name: {value, unit, source}}"""
     deviations: dict[str, Property] = {}
     """values replacing the card's, each with `source` saying why (written to the summary)"""
-    applied_voltage: float = -0.2
+    applied_voltage: Potential = -0.2
     """anode potential relative to the cathode (φ = 0 there), V; negative plates Li"""
-    equilibrium_potential: float = 0.0
+    equilibrium_potential: Potential = 0.0
     """E_θ in η = φ − E_θ, V (single-potential form of Chen et al. 2015)"""
     cathode_concentration: NonNegative | None = 1.0
     """c̃ = c/c0 held at the cathode (a bulk reservoir); null: zero flux (closed cell)"""

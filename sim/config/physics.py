@@ -6,18 +6,18 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from sim.config.base import Positive, Strict
+from sim.config.base import Positive, Potential, Strict, Temperature
 
 
 class ConductionPhysics(Strict):
     """Steady ionic conduction −∇·(σ∇φ) = 0 (DESIGN 3.1): electrode potentials, insulating walls."""
 
     kind: Literal["conduction"]
-    temperature: Positive = 298.15
+    temperature: Temperature = 298.15
     """temperature in K (used when a material card gives σ(T))"""
-    anode_potential: float = 0.0
+    anode_potential: Potential = 0.0
     """potential of the `anode` boundary, V"""
-    cathode_potential: float = 0.01
+    cathode_potential: Potential = 0.01
     """potential of the `cathode` boundary, V (seed 001: ΔV = 0.01 V)"""
     electrode_area: Positive | None = None
     """electrode area in m² for reporting a resistance in Ω (the 2D model gives resistance × area)"""

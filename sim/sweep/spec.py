@@ -18,21 +18,31 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import re
 from dataclasses import dataclass
-from os.path import commonpath
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Discriminator, Field, Tag, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from sim.config import LoadedConfig, load_config
-from sim.config.base import Strict
+from sim.config.base import Strict, check_file_name
 from sim.config.loader import ConfigError, Path_, format_path, load_yaml, locate, parse_path, read_text
 
 SLURM_TIME = re.compile(r"^(\d+-\d{1,2}(:\d{1,2}){0,2}|\d+(:\d{1,2}){0,2}|UNLIMITED|INFINITE)$")
 MEMORY = re.compile(r"^\d+[KMGT]?$")
+MAX_POINTS_LIMIT = 100_000
+"""no sweep, whatever its max_points, has more points (or range values) than this"""
 CLI_NAMES = {"ntasks": "ranks"}
 """option → command-line flag where they differ (for error messages)"""
 
@@ -42,7 +52,7 @@ class Range(Strict):
 
     start: float
     stop: float
-    num: int = Field(gt=0)
+    num: int = Field(gt=0, le=MAX_POINTS_LIMIT)
     """number of values"""
     log: bool = False
     """space the values evenly in log10 (start and stop must be positive)"""
@@ -130,8 +140,9 @@ class SlurmOptions(Strict):
 class SweepSpec(Strict):
     """The sweep file."""
 
-    name: str | None = None
-    """sweep name (default: the sweep file name); the default output is results/<name>/"""
+    name: Annotated[str, Field(max_length=64), AfterValidator(check_file_name)] | None = None
+    """sweep name (default: the sweep file name); the default output is results/<name>/; a plain
+    file name of at most 64 characters"""
     description: str = ""
     base: str
     """base run config, relative to the sweep file"""
@@ -141,6 +152,8 @@ class SweepSpec(Strict):
     """key path → values; all combinations"""
     zip: dict[str, Values] = {}
     """key path → values of equal length, varied together (one more grid axis)"""
+    max_points: int = Field(default=1000, gt=0, le=MAX_POINTS_LIMIT)
+    """refuse a sweep with more points than this (counted before any point is built)"""
     local: LocalOptions = LocalOptions()
     slurm: SlurmOptions = SlurmOptions()
 
@@ -188,6 +201,11 @@ def point_id(parameters: dict[str, Any]) -> str:
     return f"{prefix}-{digest}" if prefix else digest
 
 
+def _count(values: Values) -> int:
+    """Number of values, without building a range."""
+    return values.num if isinstance(values, Range) else len(values)
+
+
 def _values(values: Values) -> list[Any]:
     return values.values() if isinstance(values, Range) else list(values)
 
@@ -214,11 +232,11 @@ def _check(spec: SweepSpec, data: dict, lines: dict, file: str) -> None:
             if path in seen:
                 raise ConfigError(f"key path also given in '{seen[path]}'", file, where, f"{section}.{key}")
             seen[path] = section
-            if section != "set" and not _values(values):
+            if section != "set" and not _count(values):
                 raise ConfigError(
                     "no values (give a non-empty list or a range)", file, where, f"{section}.{key}"
                 )
-    lengths = {key: len(_values(v)) for key, v in spec.zip.items()}
+    lengths = {key: _count(v) for key, v in spec.zip.items()}
     if len(set(lengths.values())) > 1:
         first = next(iter(lengths))
         bad = next(k for k in lengths if lengths[k] != lengths[first])
@@ -230,6 +248,23 @@ def _check(spec: SweepSpec, data: dict, lines: dict, file: str) -> None:
         )
     if not spec.grid and not spec.zip:
         raise ConfigError("nothing to sweep: give 'grid' and/or 'zip' parameters", file, 1)
+    total = math.prod(_count(v) for v in spec.grid.values()) * (max(lengths.values()) if lengths else 1)
+    if total > spec.max_points:
+        raise ConfigError(
+            f"the sweep has {total} points, more than max_points = {spec.max_points} "
+            "(raise max_points if this is intended)",
+            file,
+            lines.get(("max_points",)) or lines.get(("grid",)) or lines.get(("zip",)),
+            "max_points" if "max_points" in data else ("grid" if spec.grid else "zip"),
+        )
+
+
+def _common_prefix(a: Path_, b: Path_) -> int:
+    """Length of the common leading part of two key paths."""
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
 
 
 def _resolve(
@@ -247,7 +282,9 @@ def _resolve(
                 f"{exc.message} (base config {base}, sweep point {point})", exc.file, exc.line, exc.key
             ) from None
         target = parse_path(exc.key)
-        key = max(values, key=lambda k: len(commonpath([parse_path(k), target])))
+        key = max(values, key=lambda k: _common_prefix(parse_path(k), target))
+        if _common_prefix(parse_path(key), target) == 0:
+            raise ConfigError(f"{exc.key}: {exc.message} (base config {base})", sweep_file) from None
         section = next(s for s in ("set", "grid", "zip") if key in getattr(spec, s))
         message = exc.message if parse_path(key) == target else f"{exc.key}: {exc.message}"
         raise ConfigError(
