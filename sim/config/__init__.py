@@ -17,7 +17,15 @@ from pydantic import Field, ValidationError
 
 from sim.config.base import FileName, Strict
 from sim.config.geometry import GeometryConfig
-from sim.config.loader import ConfigError, apply_override, format_path, load_yaml, locate, read_text
+from sim.config.loader import (
+    ConfigError,
+    apply_override,
+    format_path,
+    load_yaml,
+    locate,
+    read_text,
+    short_repr,
+)
 from sim.config.materials import MaterialCard
 from sim.config.npp import NppPhysics
 from sim.config.phasefield import PhaseFieldPhysics
@@ -83,6 +91,9 @@ class RunConfig(Strict):
                 return ("materials", region), (
                     f"unknown material card '{card}'; known: {', '.join(sorted(library))}"
                 )
+        cells = self.geometry.cell_problem()
+        if cells is not None:
+            return ("geometry", "mesh"), cells
         regions = region_names(self.geometry)
         missing = [r for r in regions if r not in self.materials]
         if missing:
@@ -153,7 +164,7 @@ def _first_error(exc: ValidationError, data: Any, lines: dict, file: str) -> Con
         and err["type"] not in ("model_type", "dict_type")
         and not isinstance(err["input"], (dict, list))
     ):
-        message += f" (got {err['input']!r})"
+        message += f" (got {short_repr(err['input'])})"
     if len(errors) > 1:
         message += f" (+{len(errors) - 1} more error{'s' if len(errors) > 2 else ''})"
     return ConfigError(message, file, line, format_path(path) or None)
@@ -175,7 +186,7 @@ def load_config(file: str | Path, overrides: list[str] | None = None) -> LoadedC
         raise _first_error(exc, data, lines, str(file)) from None
     problem = config.cross_check()
     if problem is not None:
-        path, line = locate(problem[0], data, lines)
+        path, line = locate(problem[0], data, lines, absent_ok=True)
         raise ConfigError(problem[1], str(file), line, format_path(path))
     return LoadedConfig(config, file, list(overrides or []))
 

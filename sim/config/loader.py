@@ -30,7 +30,7 @@ class ConfigError(Exception):
     def __str__(self) -> str:
         where = ":".join(str(p) for p in (self.file, self.line) if p is not None)
         parts = [p for p in (where, self.key) if p]
-        return ": ".join([*parts, self.message])
+        return " ".join(": ".join([*parts, self.message]).split())  # always one line
 
 
 def _to_python(node: yaml.Node, loader: SafeLoader, path: Path_, ctx: _Walk) -> Any:
@@ -116,6 +116,12 @@ def load_yaml(text: str, file: str = "<string>") -> tuple[Any, dict[Path_, int]]
         raise ConfigError("the file is empty", file, 1)
     ctx = _Walk(file)
     return _to_python(node, SafeLoader(""), (), ctx), ctx.lines
+
+
+def short_repr(value: Any, limit: int = 80) -> str:
+    """repr() of a value cut to `limit` characters (a message stays one readable line)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 5] + "...'" + f" ({len(text)} chars)"
 
 
 def format_path(path: Path_) -> str:

@@ -37,7 +37,16 @@ from pydantic import (
 
 from sim.config import LoadedConfig, load_config
 from sim.config.base import Strict, check_file_name
-from sim.config.loader import ConfigError, Path_, format_path, load_yaml, locate, parse_path, read_text
+from sim.config.loader import (
+    ConfigError,
+    Path_,
+    format_path,
+    load_yaml,
+    locate,
+    parse_path,
+    read_text,
+    short_repr,
+)
 
 SLURM_TIME = re.compile(r"^(\d+-\d{1,2}(:\d{1,2}){0,2}|\d+(:\d{1,2}){0,2}|UNLIMITED|INFINITE)$")
 MEMORY = re.compile(r"^\d+[KMGT]?$")
@@ -288,7 +297,7 @@ def _resolve(
         section = next(s for s in ("set", "grid", "zip") if key in getattr(spec, s))
         message = exc.message if parse_path(key) == target else f"{exc.key}: {exc.message}"
         raise ConfigError(
-            f"{message} (value {values[key]!r}, base config {base})",
+            f"{message} (value {short_repr(values[key])}, base config {base})",
             sweep_file,
             lines.get((section, key)),
             f"{section}.{key}",
