@@ -8,6 +8,7 @@
     zip:                                 # varied together, as one more grid axis
       physics.cathode_potential: [0.01, 0.02]
       solver.preset: [direct, iterative]
+    max_points: 1000                     # refuse more points (default; at most 100000)
 
 Each point is a fully resolved run config (validated with `sim.config.load_config`) with a stable
 id `<readable prefix>-<8 hex of the parameters' hash>` naming its run directory.
