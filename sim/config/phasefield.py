@@ -162,7 +162,7 @@ class PhaseFieldPhysics(Strict):
     growth_zone: Positive | None = None
     """height above the anode where the interface travels (checked for resolution), m
     (default: geometry.refine_height, else the whole domain)"""
-    snapshots: int = Field(default=4, ge=1)
+    snapshots: int = Field(default=4, ge=1, le=1000)
     """PNG snapshots of ξ over the run"""
     time: TimeConfig
     """time window and adaptive stepping, s; `max_change` bounds the change of ξ per step"""

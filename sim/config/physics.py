@@ -40,7 +40,7 @@ class SolverConfig(Strict):
     """relative tolerance of the Krylov (iterative) or Newton solver"""
     atol: Positive = 1e-12
     """absolute tolerance"""
-    max_iterations: int = Field(default=50, gt=0)
+    max_iterations: int = Field(default=50, gt=0, le=100000)
     """maximum Newton (or Krylov, for the iterative preset) iterations"""
     petsc_options: dict[str, str | int | float | bool | None] = {}
     """extra PETSc options (without prefix), override the preset, e.g. {ksp_monitor: null}"""

@@ -89,9 +89,9 @@ Values = Annotated[Annotated[list[Any], Tag("list")] | Annotated[Range, Tag("ran
 class LocalOptions(Strict):
     """Defaults of the local (process pool) backend; `--jobs` and `--ranks` override them."""
 
-    jobs: int | None = Field(default=None, gt=0)
+    jobs: int | None = Field(default=None, gt=0, le=1024)
     """points run at the same time (default: CPU cores // ranks)"""
-    ranks: int = Field(default=1, gt=0)
+    ranks: int = Field(default=1, gt=0, le=4096)
     """MPI ranks per point (run with the `mpiexec` next to this Python)"""
 
 
