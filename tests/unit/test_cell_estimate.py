@@ -25,7 +25,7 @@ def test_estimate_is_high_but_close(name):
 
 
 def test_guard_refuses_before_meshing():
-    with pytest.raises(Exception, match="max_cells = 2000000"):
+    with pytest.raises(Exception, match="max_cells = 1000000"):
         load_config(
             CONFIGS / "seed002_bilayer.yaml", ["geometry.mesh.size=1e-8", "geometry.mesh.min_size=1e-8"]
         )

@@ -11,7 +11,7 @@ from sim.config.geometry.cells import estimate_cells
 from sim.config.shapes import fmt_length
 
 RESERVED_NAMES = ("anode", "cathode", "walls")
-DEFAULT_MAX_CELLS = 2_000_000
+DEFAULT_MAX_CELLS = 1_000_000
 """default `geometry.mesh.max_cells`"""
 Point = tuple[float, float]
 
