@@ -217,7 +217,11 @@ def schema(out: str | None) -> None:
 
     text = json.dumps(make_schema(), indent=2)
     if out:
-        Path(out).write_text(text + "\n")
+        try:
+            Path(out).write_text(text + "\n")
+        except OSError as exc:
+            _echo(f"error: {out}: cannot write: {exc.strerror or exc}", err=True)
+            sys.exit(EXIT_INVALID)
     else:
         _echo(text)
 

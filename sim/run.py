@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import math
 import resource
 import signal
 import sys
@@ -16,6 +17,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from numbers import Real
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +184,11 @@ def execute(
             "krylov_iterations": result.krylov_iterations,
             "metrics": result.metrics,
         } | result.extra
+        bad = [k for k, v in result.metrics.items() if isinstance(v, Real) and not math.isfinite(v)]
+        if bad:  # never an `ok` summary with a NaN/inf number in it
+            raise SolverFailed(
+                "non-finite metric(s): " + ", ".join(f"{k} = {result.metrics[k]}" for k in bad)
+            )
         if config.output.figures:
             for name, function in result.plots.items():
                 plot_function(function, out / "figures" / f"{name}.png", name, config.output.figure_width_px)

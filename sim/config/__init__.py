@@ -6,6 +6,7 @@ cfg = load_config("configs/seed002_bilayer.yaml", overrides=["physics.temperatur
 from __future__ import annotations
 
 import hashlib
+import math
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -14,15 +15,26 @@ from typing import Annotated, Any
 import yaml
 from pydantic import Field, ValidationError
 
-from sim.config.base import Strict
+from sim.config.base import FileName, Strict
 from sim.config.geometry import GeometryConfig
-from sim.config.loader import ConfigError, apply_override, format_path, load_yaml, locate, read_text
+from sim.config.loader import (
+    ConfigError,
+    apply_override,
+    format_path,
+    load_yaml,
+    locate,
+    read_text,
+    short_repr,
+)
 from sim.config.materials import MaterialCard
 from sim.config.npp import NppPhysics
 from sim.config.phasefield import PhaseFieldPhysics
 from sim.config.physics import ConductionPhysics, NewtonConfig, OutputConfig, SolverConfig
 
 PhysicsConfig = Annotated[ConductionPhysics | NppPhysics | PhaseFieldPhysics, Field(discriminator="kind")]
+
+MIN_CONDUCTIVITY = 1e-30
+"""S/m: a card whose σ(T) falls below this at the run temperature is refused"""
 
 __all__ = ["ConfigError", "LoadedConfig", "RunConfig", "load_config", "material_library", "schema"]
 
@@ -55,8 +67,9 @@ def region_names(geometry: Any) -> list[str]:
 class RunConfig(Strict):
     """A complete run: geometry, materials per region, physics, solver and output."""
 
-    name: str | None = None
-    """run name (default: the config file name without .yaml); names results/<name>/"""
+    name: FileName | None = None
+    """run name (default: the config file name without .yaml); names results/<name>/, so it must be
+    a plain file name (letters, digits, `_ . + - =`, at most 128 characters)"""
     description: str = ""
     """free text shown in the summary"""
     geometry: GeometryConfig
@@ -78,6 +91,9 @@ class RunConfig(Strict):
                 return ("materials", region), (
                     f"unknown material card '{card}'; known: {', '.join(sorted(library))}"
                 )
+        cells = self.geometry.cell_problem()
+        if cells is not None:
+            return ("geometry", "mesh"), cells
         regions = region_names(self.geometry)
         missing = [r for r in regions if r not in self.materials]
         if missing:
@@ -90,6 +106,28 @@ class RunConfig(Strict):
             return ("materials", extra[0]), (
                 f"region '{extra[0]}' does not exist in this geometry (regions: {', '.join(regions)})"
             )
+        return self._check_temperature(regions)
+
+    def _check_temperature(self, regions: list[str]) -> tuple[tuple, str] | None:
+        """σ(T) of every region's card is defined, positive and finite at the run temperature
+        (e.g. above a VFT card's T0), so a temperature outside a card's validity is exit 2."""
+        temperature = getattr(self.physics, "temperature", None)
+        if temperature is None:
+            return None
+        for region in regions:
+            card = self.material(region)
+            if card.conductivity is None and card.conductivity_model is None:
+                continue
+            label = f"material of region '{region}'"
+            try:
+                sigma = card.conductivity_at(temperature)
+            except (ValueError, ArithmeticError) as exc:
+                return ("physics", "temperature"), f"outside the validity of the {label}: {exc}"
+            if not MIN_CONDUCTIVITY <= sigma < math.inf:
+                return ("physics", "temperature"), (
+                    f"the {label} gives σ({temperature} K) = {sigma:.3g} S/m, outside "
+                    f"[{MIN_CONDUCTIVITY:g}, inf) S/m: outside its conductivity model's range"
+                )
         return None
 
     def capability_check(self) -> tuple[tuple, str] | None:
@@ -167,7 +205,7 @@ def _first_error(exc: ValidationError, data: Any, lines: dict, file: str) -> Con
         and err["type"] not in ("model_type", "dict_type")
         and not isinstance(err["input"], (dict, list))
     ):
-        message += f" (got {err['input']!r})"
+        message += f" (got {short_repr(err['input'])})"
     if len(errors) > 1:
         message += f" (+{len(errors) - 1} more error{'s' if len(errors) > 2 else ''})"
     return ConfigError(message, file, line, format_path(path) or None)
@@ -189,7 +227,7 @@ def load_config(file: str | Path, overrides: list[str] | None = None) -> LoadedC
         raise _first_error(exc, data, lines, str(file)) from None
     problem = config.cross_check() or config.capability_check()
     if problem is not None:
-        path, line = locate(problem[0], data, lines)
+        path, line = locate(problem[0], data, lines, absent_ok=True)
         raise ConfigError(problem[1], str(file), line, format_path(path))
     return LoadedConfig(config, file, list(overrides or []))
 

@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.reader import ReaderError
+
+from sim.config.yaml_safe import MAX_BYTES, MAX_NODES, RefusedYaml, SafeLoader, check_size
 
 Path_ = tuple[str | int, ...]
 
@@ -27,57 +30,98 @@ class ConfigError(Exception):
     def __str__(self) -> str:
         where = ":".join(str(p) for p in (self.file, self.line) if p is not None)
         parts = [p for p in (where, self.key) if p]
-        return ": ".join([*parts, self.message])
+        return " ".join(": ".join([*parts, self.message]).split())  # always one line
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that also reads `1e-6` (no dot) as a float, as a physicist would write it."""
+def _to_python(node: yaml.Node, loader: SafeLoader, path: Path_, ctx: _Walk) -> Any:
+    line = node.start_mark.line + 1
+    ctx.lines[path] = line
+    ctx.count += 1
+    if ctx.count > MAX_NODES:
+        raise ConfigError(
+            f"the document expands to more than {MAX_NODES} values (aliases?)", ctx.file, line, _key(path)
+        )
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        if id(node) in ctx.active:
+            raise ConfigError("recursive alias (a value contains itself)", ctx.file, line, _key(path))
+        ctx.active.add(id(node))
+    try:
+        if isinstance(node, yaml.MappingNode):
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key_line = key_node.start_mark.line + 1
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise ConfigError("keys must be strings", ctx.file, key_line, _key(path))
+                if key_node.value == "<<" and key_node.style is None:
+                    raise ConfigError(
+                        "YAML merge keys (<<) are not supported: write the keys out",
+                        ctx.file,
+                        key_line,
+                        _key(path),
+                    )
+                key = _construct(key_node, loader, path, ctx)
+                if not isinstance(key, (str, int)) or isinstance(key, bool):
+                    raise ConfigError("keys must be strings", ctx.file, key_line, _key(path))
+                key = str(key)
+                if key in out:
+                    raise ConfigError(f"duplicate key '{key}'", ctx.file, key_line, format_path((*path, key)))
+                out[key] = _to_python(value_node, loader, (*path, key), ctx)
+                ctx.lines[(*path, key)] = key_line  # report a key where it is written
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [_to_python(v, loader, (*path, i), ctx) for i, v in enumerate(node.value)]
+        return _construct(node, loader, path, ctx)
+    finally:
+        ctx.active.discard(id(node))
 
 
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
-)
+def _construct(node: yaml.Node, loader: SafeLoader, path: Path_, ctx: _Walk) -> Any:
+    try:
+        return loader.construct_object(node)
+    except yaml.MarkedYAMLError as exc:
+        raise ConfigError(exc.problem or str(exc), ctx.file, node.start_mark.line + 1, _key(path)) from None
 
 
-def _to_python(node: yaml.Node, loader: _Loader, path: Path_, lines: dict[Path_, int], file: str) -> Any:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node)
-            if not isinstance(key, (str, int)):
-                raise ConfigError("keys must be strings", file, key_node.start_mark.line + 1)
-            key = str(key)
-            if key in out:
-                raise ConfigError(
-                    f"duplicate key '{key}'", file, key_node.start_mark.line + 1, format_path((*path, key))
-                )
-            out[key] = _to_python(value_node, loader, (*path, key), lines, file)
-            lines[(*path, key)] = key_node.start_mark.line + 1  # report a key where it is written
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_to_python(v, loader, (*path, i), lines, file) for i, v in enumerate(node.value)]
-    return loader.construct_object(node)
+def _key(path: Path_) -> str | None:
+    return format_path(path) or None
+
+
+class _Walk:
+    """State of one document walk: lines seen, values counted, collections being visited."""
+
+    def __init__(self, file: str) -> None:
+        self.file, self.lines, self.count, self.active = file, {}, 0, set()
 
 
 def load_yaml(text: str, file: str = "<string>") -> tuple[Any, dict[Path_, int]]:
-    """Parse YAML text into Python data and a {key path: line} map."""
-    loader = _Loader(text)
+    """Parse YAML text into Python data and a {key path: line} map (sim.config.yaml_safe rules)."""
+    try:
+        loader = SafeLoader(text)
+    except ReaderError as exc:  # a NUL or other control character
+        line = text[: exc.position].count("\n") + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise ConfigError(f"control character U+{code:04X} is not allowed in YAML", file, line) from None
     try:
         node = loader.get_single_node()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
+        if isinstance(exc, RefusedYaml):
+            raise ConfigError(problem, file, line) from None
         raise ConfigError(f"YAML syntax error: {problem}", file, line) from None
     finally:
         loader.dispose()
-    lines: dict[Path_, int] = {}
     if node is None:
         raise ConfigError("the file is empty", file, 1)
-    return _to_python(node, _Loader(""), (), lines, file), lines
+    ctx = _Walk(file)
+    return _to_python(node, SafeLoader(""), (), ctx), ctx.lines
+
+
+def short_repr(value: Any, limit: int = 80) -> str:
+    """repr() of a value cut to `limit` characters (a message stays one readable line)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 5] + "...'" + f" ({len(text)} chars)"
 
 
 def format_path(path: Path_) -> str:
@@ -90,11 +134,13 @@ def format_path(path: Path_) -> str:
 
 def parse_path(text: str) -> Path_:
     """'geometry.layers.0.thickness' or 'geometry.layers[0].thickness' -> key path tuple."""
+    if len(text) > 500:
+        raise ConfigError(f"key path of {len(text)} characters is too long")
     parts: list[str | int] = []
     for token in re.split(r"\.|\[|\]", text):
         if token == "":
             continue
-        parts.append(int(token) if token.isdigit() else token)
+        parts.append(int(token) if re.fullmatch(r"[0-9]{1,9}", token) else token)
     if not parts:
         raise ConfigError(f"empty key path '{text}'")
     return tuple(parts)
@@ -106,7 +152,12 @@ def apply_override(data: dict, lines: dict[Path_, int], assignment: str) -> None
         raise ConfigError(f"--set expects key.path=value, got '{assignment}'")
     key, _, raw = assignment.partition("=")
     path = parse_path(key.strip())
-    value, _ = load_yaml(raw, "--set") if raw.strip() else (None, {})
+    try:
+        value, _ = load_yaml(raw, "--set") if raw.strip() else (None, {})
+    except ConfigError as exc:
+        raise ConfigError(
+            exc.message, "--set", None, format_path(path + (parse_path(exc.key) if exc.key else ()))
+        ) from None
     target: Any = data
     for i, part in enumerate(path[:-1]):
         if isinstance(target, list):
@@ -169,9 +220,19 @@ def locate(
 
 
 def read_text(file: Path) -> str:
+    """The file's UTF-8 text; at most MAX_BYTES are read (so /dev/zero or a huge file is refused)."""
     try:
-        return file.read_text()
+        with open(file, "rb") as f:
+            data = f.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError("file not found", str(file)) from None
-    except (IsADirectoryError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read: {exc}", str(file)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror or exc}", str(file)) from None
+    problem = check_size(data)
+    if problem:
+        raise ConfigError(problem, str(file))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"not UTF-8 text (byte {data[exc.start]:#04x})", str(file), line) from None

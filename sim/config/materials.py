@@ -6,11 +6,12 @@ table/figure, or "assumed"). Values are converted to SI when the card is resolve
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
-from sim.config.base import Positive, Strict
+from sim.config.base import MAX_TEMPERATURE, Strict, Temperature
 from sim.units import activation_energy_ev, arrhenius, to_si, vft
 
 
@@ -22,8 +23,8 @@ class Property(Strict):
     unit: str = ""
     """unit of `value` (pint syntax, e.g. S/cm, mol/L, GPa, m2/s; empty: dimensionless), converted
     to SI; its dimension must match the quantity's"""
-    source: str = "assumed"
-    """where the number comes from: seed paper table/figure/equation, or 'assumed'"""
+    source: str = Field(min_length=1)
+    """where the number comes from: seed paper table/figure/equation, or 'assumed' (required)"""
 
     def si(self, si_unit: str) -> float:
         """The value in `si_unit`; ValueError on an unknown unit or a wrong dimension."""
@@ -58,7 +59,7 @@ class Arrhenius(Strict):
     kind: Literal["arrhenius"]
     sigma_ref: Conductivity
     """conductivity at t_ref"""
-    t_ref: Positive
+    t_ref: Temperature
     """reference temperature, K"""
     activation_energy: Energy
     """activation energy (unit eV, J/mol or kJ/mol)"""
@@ -81,8 +82,8 @@ class VFT(Strict):
     """A, a conductivity"""
     pseudo_activation_energy: Energy
     """B (unit eV, J/mol or kJ/mol)"""
-    t0: Positive
-    """Vogel temperature T0, K"""
+    t0: float = Field(gt=0, lt=MAX_TEMPERATURE)
+    """Vogel temperature T0, K (σ is defined above T0 only)"""
 
     def sigma(self, temperature: float) -> float:
         """σ at `temperature` (K), S/m."""
@@ -98,13 +99,15 @@ ConductivityModel = Annotated[Arrhenius | VFT, Field(discriminator="kind")]
 
 # property name -> (SI unit, lower bound, lower inclusive, upper bound, upper inclusive)
 _BOUNDS: dict[str, tuple[str, float, bool, float, bool]] = {
-    "conductivity": ("S/m", 0.0, False, float("inf"), False),
+    # upper bounds far above any electrolyte or electrode: copper 6e7 S/m, Li metal 7.6e4 mol/m³,
+    # diamond 1.2e12 Pa
+    "conductivity": ("S/m", 0.0, False, 1e8, True),
     "transference_number": ("1", 0.0, False, 1.0, True),
-    "salt_concentration": ("mol/m3", 0.0, False, float("inf"), False),
-    "relative_permittivity": ("1", 0.0, False, float("inf"), False),
-    "anion_cation_mobility_ratio": ("1", 0.0, False, float("inf"), False),
-    "diffusivity": ("m2/s", 0.0, True, float("inf"), False),
-    "young_modulus": ("Pa", 0.0, False, float("inf"), False),
+    "salt_concentration": ("mol/m3", 0.0, False, 1e5, True),
+    "relative_permittivity": ("1", 0.0, False, 1e5, True),
+    "anion_cation_mobility_ratio": ("1", 0.0, False, 1e6, True),
+    "diffusivity": ("m2/s", 0.0, True, 1e-3, True),
+    "young_modulus": ("Pa", 0.0, False, 1e13, True),
     "poisson_ratio": ("1", -1.0, False, 0.5, False),
 }
 
@@ -156,10 +159,10 @@ class MaterialCard(Strict):
             model = self.conductivity_model
             try:
                 sigma = model.sigma(model.t_ref if isinstance(model, Arrhenius) else model.t0 + 100.0)
-            except ValueError as exc:
+            except (ValueError, ArithmeticError) as exc:
                 raise ValueError(f"conductivity_model: {exc}") from None
-            if not sigma > 0:
-                raise ValueError("conductivity_model gives a non-positive conductivity")
+            if not 0 < sigma < math.inf:
+                raise ValueError(f"conductivity_model gives σ = {sigma} S/m (must be positive and finite)")
         return self
 
     def conductivity_at(self, temperature: float) -> float:

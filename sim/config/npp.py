@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from sim.config.base import NonNegative, Positive, Strict
+from sim.config.base import NonNegative, Positive, Potential, Strict, Temperature
 from sim.timestep import TimeConfig
 
 STEADY_TOLERANCE = 1e-9
@@ -28,7 +28,7 @@ class ButlerVolmer(Strict):
     current means equal electrochemical potential of Li in both electrodes (sim.physics.npp_forms)."""
 
     kind: Literal["butler_volmer"]
-    exchange_current_density: Positive
+    exchange_current_density: float = Field(gt=0, le=1e6)
     """i0 at c⁺ = c0 of the layer at the electrode, A/m²"""
     alpha: float = Field(default=0.5, gt=0.0, lt=1.0)
     """anodic transfer coefficient α"""
@@ -67,12 +67,12 @@ class NppPhysics(Strict):
     electroneutrality; anions blocked at both electrodes (seed 001)."""
 
     kind: Literal["npp"]
-    temperature: Positive = 298.15
+    temperature: Temperature = 298.15
     """temperature, K (σ(T) of the material cards is evaluated here)"""
     mode: Literal["electroneutral", "poisson"] = "electroneutral"
     """poisson: −∇·(ε∇φ) = F Σ z c (needs a mesh resolving the Debye length at the electrodes);
     electroneutral: Σ z c = 0 (the limit of a Debye length much smaller than the mesh)"""
-    potential_difference: float | None = None
+    potential_difference: Potential | None = None
     """cathode minus anode potential, V (seed 001: 0.01). poisson: Dirichlet values of φ on both
     electrodes (null: only the anode is grounded); butler_volmer: the electrode potentials;
     electroneutral with a fixed flux: must be null (the flux sets the current, the drop is output)"""

@@ -7,13 +7,14 @@ table_s1`, seed 001 Table S1 plus the assumed values the table lacks) or an inli
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from importlib import resources
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from sim.config.base import NonNegative, Positive, Strict
+from sim.config.base import MAX_TEMPERATURE, MIN_TEMPERATURE, NonNegative, Positive, Potential, Strict
 from sim.config.loader import load_yaml
 from sim.config.materials import Dimensionless, Pressure, Property
 from sim.timestep import TimeConfig
@@ -52,6 +53,22 @@ def _si(name: str, prop: Property) -> float:
         raise ValueError(f"{name}: {exc}") from None
 
 
+_OPEN, _POISSON = (0.0, 1.0), (-1.0, 0.5)
+RANGES: dict[str, tuple[float, float]] = {
+    **{name: (0.0, math.inf) for name in ("L_sigma", "W", "L_eta", "kappa0", "D_e", "D_l", "sigma_e")},
+    **{name: (0.0, math.inf) for name in ("sigma_l", "n", "c_s", "c0", "E_li", "E_e", "Omega_li")},
+    "alpha": _OPEN,
+    "beta": _OPEN,
+    "nu_li": _POISSON,
+    "nu_e": _POISSON,
+    "T": (MIN_TEMPERATURE, MAX_TEMPERATURE),
+    "delta": (-1.0, 1.0),
+    "omega": (-1.0, 64.0),
+    "vegard_strain": (-1.0, 1.0),
+}
+"""parameter → open interval (lo, hi) of physical SI values (T: the closed run-temperature range)"""
+
+
 def _check_card(card: dict[str, Property], complete: bool) -> None:
     unknown = sorted(set(card) - set(PARAMETERS))
     if unknown:
@@ -62,7 +79,10 @@ def _check_card(card: dict[str, Property], complete: bool) -> None:
     if missing:
         raise ValueError(f"parameter card lacks {', '.join(missing)}")
     for name, prop in card.items():
-        _si(name, prop)
+        value, (lo, hi) = _si(name, prop), RANGES[name]
+        inside = lo <= value <= hi if name == "T" else lo < value < hi
+        if not inside:
+            raise ValueError(f"{name} = {value:g} (SI) is non-physical: must be in ({lo:g}, {hi:g})")
 
 
 @cache
@@ -111,9 +131,9 @@ class PhaseFieldPhysics(Strict):
     """a card name from sim/data/phasefield_cards.yaml or an inline card {name: {value, unit, source}}"""
     deviations: dict[str, Property] = {}
     """values replacing the card's, each with `source` saying why (written to the summary)"""
-    applied_voltage: float = -0.2
+    applied_voltage: Potential = -0.2
     """anode potential relative to the cathode (φ = 0 there), V; negative plates Li"""
-    equilibrium_potential: float = 0.0
+    equilibrium_potential: Potential = 0.0
     """E_θ in η = φ − E_θ, V (single-potential form of Chen et al. 2015)"""
     cathode_concentration: NonNegative | None = 1.0
     """c̃ = c/c0 held at the cathode (a bulk reservoir); null: zero flux (closed cell)"""
@@ -136,7 +156,7 @@ class PhaseFieldPhysics(Strict):
     growth_zone: Positive | None = None
     """height above the anode where the interface travels (checked for resolution), m
     (default: geometry.refine_height, else the whole domain)"""
-    snapshots: int = Field(default=4, ge=1)
+    snapshots: int = Field(default=4, ge=1, le=1000)
     """PNG snapshots of ξ over the run"""
     time: TimeConfig
     """time window and adaptive stepping, s; `max_change` bounds the change of ξ per step"""

@@ -6,18 +6,18 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from sim.config.base import Positive, Strict
+from sim.config.base import Positive, Potential, Strict, Temperature
 
 
 class ConductionPhysics(Strict):
     """Steady ionic conduction −∇·(σ∇φ) = 0 (DESIGN 3.1): electrode potentials, insulating walls."""
 
     kind: Literal["conduction"]
-    temperature: Positive = 298.15
+    temperature: Temperature = 298.15
     """temperature in K (used when a material card gives σ(T))"""
-    anode_potential: float = 0.0
+    anode_potential: Potential = 0.0
     """potential of the `anode` boundary, V"""
-    cathode_potential: float = 0.01
+    cathode_potential: Potential = 0.01
     """potential of the `cathode` boundary, V (seed 001: ΔV = 0.01 V)"""
     electrode_area: Positive | None = None
     """electrode area in m² for reporting a resistance in Ω (the 2D model gives resistance × area)"""
@@ -39,7 +39,7 @@ class NewtonConfig(Strict):
     """relative residual tolerance (snes_rtol)"""
     atol: Positive = 1e-12
     """absolute residual tolerance in the model's scaled units (snes_atol)"""
-    max_iterations: int = Field(default=50, gt=0)
+    max_iterations: int = Field(default=50, gt=0, le=100000)
     """Newton iterations before the step counts as failed (snes_max_it; a transient model then
     retries with a smaller step)"""
 
@@ -53,7 +53,7 @@ class KrylovConfig(Strict):
     1e-8 for the linear solves inside Newton (inexact Newton: the outer iteration corrects)"""
     atol: Positive = 1e-14
     """absolute residual tolerance (ksp_atol)"""
-    max_iterations: int = Field(default=1000, gt=0)
+    max_iterations: int = Field(default=1000, gt=0, le=100000)
     """Krylov iterations per linear solve (ksp_max_it)"""
 
 

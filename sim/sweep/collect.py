@@ -24,7 +24,8 @@ def rows(points: list[tuple[dict[str, Any], PointState]]) -> tuple[list[str], li
         summary = state.summary or {}
         row = {"id": point["id"], **point["parameters"], "status": state.status, "reason": state.reason}
         row |= {key: summary.get(key) for key in RUN_STATS}
-        for key, value in (summary.get("metrics") or {}).items():
+        metrics_of_point = summary.get("metrics")
+        for key, value in (metrics_of_point if isinstance(metrics_of_point, dict) else {}).items():
             metrics.setdefault(key, None)
             row[key] = value
         table.append(row)

@@ -8,6 +8,7 @@
     zip:                                 # varied together, as one more grid axis
       physics.cathode_potential: [0.01, 0.02]
       solver.preset: [direct, iterative]
+    max_points: 1000                     # refuse more points (default; at most 100000)
 
 Each point is a fully resolved run config (validated with `sim.config.load_config`) with a stable
 id `<readable prefix>-<8 hex of the parameters' hash>` naming its run directory.
@@ -18,20 +19,40 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Discriminator, Field, Tag, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from sim.config import LoadedConfig, load_config
-from sim.config.base import Strict
-from sim.config.loader import ConfigError, Path_, format_path, load_yaml, locate, parse_path, read_text
+from sim.config.base import Strict, check_file_name
+from sim.config.loader import (
+    ConfigError,
+    Path_,
+    format_path,
+    load_yaml,
+    locate,
+    parse_path,
+    read_text,
+    short_repr,
+)
 
 SLURM_TIME = re.compile(r"^(\d+-\d{1,2}(:\d{1,2}){0,2}|\d+(:\d{1,2}){0,2}|UNLIMITED|INFINITE)$")
 MEMORY = re.compile(r"^\d+[KMGT]?$")
+MAX_POINTS_LIMIT = 100_000
+"""no sweep, whatever its max_points, has more points (or range values) than this"""
 CLI_NAMES = {"ntasks": "ranks"}
 """option → command-line flag where they differ (for error messages)"""
 
@@ -41,7 +62,7 @@ class Range(Strict):
 
     start: float
     stop: float
-    num: int = Field(gt=0)
+    num: int = Field(gt=0, le=MAX_POINTS_LIMIT)
     """number of values"""
     log: bool = False
     """space the values evenly in log10 (start and stop must be positive)"""
@@ -68,9 +89,9 @@ Values = Annotated[Annotated[list[Any], Tag("list")] | Annotated[Range, Tag("ran
 class LocalOptions(Strict):
     """Defaults of the local (process pool) backend; `--jobs` and `--ranks` override them."""
 
-    jobs: int | None = Field(default=None, gt=0)
+    jobs: int | None = Field(default=None, gt=0, le=1024)
     """points run at the same time (default: CPU cores // ranks)"""
-    ranks: int = Field(default=1, gt=0)
+    ranks: int = Field(default=1, gt=0, le=4096)
     """MPI ranks per point (run with the `mpiexec` next to this Python)"""
 
 
@@ -129,8 +150,9 @@ class SlurmOptions(Strict):
 class SweepSpec(Strict):
     """The sweep file."""
 
-    name: str | None = None
-    """sweep name (default: the sweep file name); the default output is results/<name>/"""
+    name: Annotated[str, Field(max_length=64), AfterValidator(check_file_name)] | None = None
+    """sweep name (default: the sweep file name); the default output is results/<name>/; a plain
+    file name of at most 64 characters"""
     description: str = ""
     base: str
     """base run config, relative to the sweep file"""
@@ -140,6 +162,8 @@ class SweepSpec(Strict):
     """key path → values; all combinations"""
     zip: dict[str, Values] = {}
     """key path → values of equal length, varied together (one more grid axis)"""
+    max_points: int = Field(default=1000, gt=0, le=MAX_POINTS_LIMIT)
+    """refuse a sweep with more points than this (counted before any point is built)"""
     local: LocalOptions = LocalOptions()
     slurm: SlurmOptions = SlurmOptions()
 
@@ -187,6 +211,11 @@ def point_id(parameters: dict[str, Any]) -> str:
     return f"{prefix}-{digest}" if prefix else digest
 
 
+def _count(values: Values) -> int:
+    """Number of values, without building a range."""
+    return values.num if isinstance(values, Range) else len(values)
+
+
 def _values(values: Values) -> list[Any]:
     return values.values() if isinstance(values, Range) else list(values)
 
@@ -213,11 +242,11 @@ def _check(spec: SweepSpec, data: dict, lines: dict, file: str) -> None:
             if path in seen:
                 raise ConfigError(f"key path also given in '{seen[path]}'", file, where, f"{section}.{key}")
             seen[path] = section
-            if section != "set" and not _values(values):
+            if section != "set" and not _count(values):
                 raise ConfigError(
                     "no values (give a non-empty list or a range)", file, where, f"{section}.{key}"
                 )
-    lengths = {key: len(_values(v)) for key, v in spec.zip.items()}
+    lengths = {key: _count(v) for key, v in spec.zip.items()}
     if len(set(lengths.values())) > 1:
         first = next(iter(lengths))
         bad = next(k for k in lengths if lengths[k] != lengths[first])
@@ -229,6 +258,23 @@ def _check(spec: SweepSpec, data: dict, lines: dict, file: str) -> None:
         )
     if not spec.grid and not spec.zip:
         raise ConfigError("nothing to sweep: give 'grid' and/or 'zip' parameters", file, 1)
+    total = math.prod(_count(v) for v in spec.grid.values()) * (max(lengths.values()) if lengths else 1)
+    if total > spec.max_points:
+        raise ConfigError(
+            f"the sweep has {total} points, more than max_points = {spec.max_points} "
+            "(raise max_points if this is intended)",
+            file,
+            lines.get(("max_points",)) or lines.get(("grid",)) or lines.get(("zip",)),
+            "max_points" if "max_points" in data else ("grid" if spec.grid else "zip"),
+        )
+
+
+def _common_prefix(a: Path_, b: Path_) -> int:
+    """Length of the common leading part of two key paths."""
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
 
 
 def _resolve(
@@ -246,11 +292,13 @@ def _resolve(
                 f"{exc.message} (base config {base}, sweep point {point})", exc.file, exc.line, exc.key
             ) from None
         target = parse_path(exc.key)
-        key = max(values, key=lambda k: _shared_prefix(parse_path(k), target))
+        key = max(values, key=lambda k: _common_prefix(parse_path(k), target))
+        if _common_prefix(parse_path(key), target) == 0:
+            raise ConfigError(f"{exc.key}: {exc.message} (base config {base})", sweep_file) from None
         section = next(s for s in ("set", "grid", "zip") if key in getattr(spec, s))
         message = exc.message if parse_path(key) == target else f"{exc.key}: {exc.message}"
         raise ConfigError(
-            f"{message} (value {values[key]!r}, base config {base})",
+            f"{message} (value {short_repr(values[key])}, base config {base})",
             sweep_file,
             lines.get((section, key)),
             f"{section}.{key}",
@@ -316,8 +364,3 @@ def point_config_text(point: Point) -> str:
     """The resolved config of a point as YAML (what `sim run` is given)."""
     header = f"# sweep point {point.id}: " + ", ".join(f"{k}={v!r}" for k, v in point.parameters.items())
     return header + "\n" + point.loaded.resolved_yaml
-
-
-def _shared_prefix(a: tuple, b: tuple) -> int:
-    """How many leading key-path parts two parsed key paths share."""
-    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))

@@ -31,9 +31,13 @@ LOCK = ".lock"
 DONE = "ok"
 
 
+class CorruptSummary(ValueError):
+    """A point's summary.json exists but is not a readable JSON object (the point is run again)."""
+
+
 @dataclass
 class PointState:
-    """Where a point stands: ok | failed | interrupted | missing | stale | pending | running."""
+    """Where a point stands: ok | failed | interrupted | missing | stale | corrupt | pending | running."""
 
     status: str
     reason: str = ""
@@ -105,36 +109,52 @@ class SweepDir:
     def index(self) -> dict[str, Any]:
         """The content of points.json (raises ConfigError if this is not a sweep directory)."""
         try:
-            return json.loads((self.path / POINTS).read_text())
+            index = json.loads((self.path / POINTS).read_bytes().decode("utf-8"))
         except FileNotFoundError:
             raise ConfigError(
                 f"not a sweep directory (no {POINTS}); run `sim sweep run` first", str(self.path)
             ) from None
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise ConfigError(f"unreadable {POINTS} ({exc}); rerun `sim sweep run`", str(self.path)) from None
+        if not isinstance(index, dict) or not isinstance(index.get("points"), list):
+            raise ConfigError(f"{POINTS} is not a sweep index; rerun `sim sweep run`", str(self.path))
+        return index
 
     def points(self) -> list[dict[str, Any]]:
         return self.index()["points"]
 
     def summary(self, point_id: str) -> dict[str, Any] | None:
+        """The point's summary.json; None if there is none; CorruptSummary if it cannot be read as
+        a JSON object (undecodable bytes, truncated, not a mapping)."""
+        path = self.run_dir(point_id) / SUMMARY
         try:
-            return json.loads((self.run_dir(point_id) / SUMMARY).read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
+            data = json.loads(path.read_bytes().decode("utf-8"))
+        except FileNotFoundError:
             return None
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise CorruptSummary(f"unreadable {SUMMARY}: {exc}"[:200]) from None
+        if not isinstance(data, dict):
+            raise CorruptSummary(f"{SUMMARY} is not a JSON object")
+        return data
 
     def state(self, point: dict[str, Any], job_state: tuple[str, str] | None = None) -> PointState:
         """A point's state from its summary, refined by its SLURM task state (state, reason)."""
         if job_state is not None and job_state[0] in ("pending", "running"):
             return PointState(job_state[0], job_state[1])
-        summary = self.summary(point["id"])
+        try:
+            summary = self.summary(point["id"])
+        except CorruptSummary as exc:
+            return PointState("corrupt", str(exc))
         if summary is None:
             if job_state is not None:
                 return PointState("failed", job_state[1])
             log = self.log(point["id"])
             tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []
             return PointState("missing", f"no summary ({tail[0][:200]})" if tail else "not run")
-        status = summary.get("status", "failed")
+        status = str(summary.get("status", "failed"))
         if status == DONE and summary.get("config_sha256") != point["config_sha256"]:
             return PointState("stale", "config changed since this run", summary)
-        return PointState(status, summary.get("message", ""), summary)
+        return PointState(status, str(summary.get("message", "")), summary)
 
     def todo(self, points: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The points that are not done."""

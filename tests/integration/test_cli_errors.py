@@ -53,7 +53,7 @@ CASES = [
     (
         "transference number above 1",
         lambda s: s.replace(
-            "source: assumed}\n", "source: assumed}\n    transference_number: {value: 1.5}\n"
+            "source: assumed}\n", "source: assumed}\n    transference_number: {value: 1.5, source: assumed}\n"
         ),
         "materials.b.transference_number",
         12,
@@ -61,7 +61,7 @@ CASES = [
     (
         "transference number zero",
         lambda s: s.replace(
-            "source: assumed}\n", "source: assumed}\n    transference_number: {value: 0.0}\n"
+            "source: assumed}\n", "source: assumed}\n    transference_number: {value: 0.0, source: assumed}\n"
         ),
         "materials.b.transference_number",
         12,

@@ -23,7 +23,8 @@ def card(**kw) -> MaterialCard:
         "transference_number": {"value": 0.2},
         "salt_concentration": {"value": 1000, "unit": "mol/m3"},
     }
-    return MaterialCard.model_validate(base | kw)
+    cards = {k: v | {"source": "assumed"} for k, v in (base | kw).items()}
+    return MaterialCard.model_validate(cards)
 
 
 def test_peo_diffusivity_by_hand():

@@ -32,9 +32,9 @@ geometry:
     - {name: l3, thickness: 6.0e-6}
   mesh: {size: 3.0e-6, min_size: 1.0e-6, refine_distance: 2.0e-6}
 materials:
-  l1: {conductivity: {value: 1.0e-2, unit: S/m}}
-  l2: {conductivity: {value: 2.5e-4, unit: S/m}}
-  l3: {conductivity: {value: 3.0e-3, unit: S/m}}
+  l1: {conductivity: {value: 1.0e-2, unit: S/m, source: assumed}}
+  l2: {conductivity: {value: 2.5e-4, unit: S/m, source: assumed}}
+  l3: {conductivity: {value: 3.0e-3, unit: S/m, source: assumed}}
 physics: {kind: conduction, anode_potential: 0.0, cathode_potential: 0.05, electrode_area: 2.0e-6}
 output: {fields: false, figures: false}
 """
@@ -60,8 +60,8 @@ geometry:
   inclusions: [{shape: circle, center: [10.0e-6, 10.0e-6], radius: RADIUS}]
   mesh: {size: 1.0e-6, min_size: 0.15e-6, refine_distance: 1.0e-6}
 materials:
-  electrolyte: {conductivity: {value: 1.0, unit: S/m}}
-  filler: {conductivity: {value: 10.0, unit: S/m}}
+  electrolyte: {conductivity: {value: 1.0, unit: S/m, source: assumed}}
+  filler: {conductivity: {value: 10.0, unit: S/m, source: assumed}}
 physics: {kind: conduction, cathode_potential: 1.0, element_degree: 2}
 output: {fields: false, figures: false}
 """

@@ -7,9 +7,12 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from sim.config.base import Length, Strict
+from sim.config.geometry.cells import estimate_cells
 from sim.config.shapes import fmt_length
 
 RESERVED_NAMES = ("anode", "cathode", "walls")
+DEFAULT_MAX_CELLS = 1_000_000
+"""default `geometry.mesh.max_cells`"""
 Point = tuple[float, float]
 
 
@@ -22,9 +25,12 @@ class MeshOptions(Strict):
     """element size at the electrodes and internal interfaces, m (default: size/4)"""
     refine_distance: Length | None = None
     """distance over which the size grows from min_size to size, m (default: 2 size)"""
-    curve_segments: int = Field(default=150, ge=8)
+    curve_segments: int = Field(default=150, ge=8, le=10000)
     """elements per full turn on curved boundaries: where the radius of curvature is ρ the element
     size is at most 2πρ/curve_segments (150: area error of a disc ≈ 3e-4, of a 2:1 ellipse ≈ 6e-4)"""
+    max_cells: int = Field(default=DEFAULT_MAX_CELLS, gt=0, le=10**9)
+    """refuse (at validation, before gmsh runs) sizes whose estimated triangle count exceeds this
+    (sim.config.geometry.cells: area/size² plus the min_size bands, on the high side)"""
     order: Literal[1, 2] = 1
     """polynomial order of the mesh geometry (2: curved boundaries follow the CAD more closely)"""
 
@@ -52,6 +58,18 @@ class GeometryBase(Strict):
 
     def _reference_length(self) -> float:
         raise NotImplementedError
+
+    def cell_problem(self) -> str | None:
+        """Why the sizes would give more than mesh.max_cells triangles (estimated), or None."""
+        estimate = estimate_cells(self)
+        mesh: MeshOptions = self.mesh  # type: ignore[attr-defined]
+        if estimate <= mesh.max_cells:
+            return None
+        return (
+            f"the mesh would have about {estimate:.3g} cells (estimated from size {fmt_length(mesh.size)}, "
+            f"min_size {fmt_length(mesh.min_size)} and the domain), more than max_cells = {mesh.max_cells}: "
+            "use larger sizes or raise geometry.mesh.max_cells"
+        )
 
     @model_validator(mode="after")
     def _fill_mesh(self) -> GeometryBase:

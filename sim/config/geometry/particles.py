@@ -50,7 +50,7 @@ class Packing(Strict):
     (default: 0.2 × the smaller semi-axis)"""
     seed: int = 0
     """random seed"""
-    max_attempts: int = Field(default=2000, gt=0)
+    max_attempts: int = Field(default=2000, gt=0, le=1000000)
     """random positions tried per particle before giving up"""
 
     @model_validator(mode="after")
@@ -87,7 +87,7 @@ class RandomPores(Strict):
     """smallest distance to particles, other pores and the box sides, m (default: radius/2)"""
     seed: int = 0
     """random seed"""
-    max_attempts: int = Field(default=2000, gt=0)
+    max_attempts: int = Field(default=2000, gt=0, le=1000000)
     """random positions tried per pore before giving up"""
 
     @model_validator(mode="after")
