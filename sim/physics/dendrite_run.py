@@ -10,15 +10,15 @@ from mpi4py import MPI
 
 from sim import checkpoint
 from sim._dolfinx import dolfinx
+from sim.checkpoint import CHECKPOINT
 from sim.mesh import boundary_facets
 from sim.physics import mechanics as mech
 from sim.physics.dendrite import DendriteModel, check_interface
-from sim.solve import RunResult, SolverFailed
+from sim.solve import RunResult
 from sim.timestep import TimeStats, integrate
 from sim.units import F
 
 fem = dolfinx.fem
-CHECKPOINT = "checkpoint.h5"
 
 
 def _sum(comm, form) -> float:
@@ -276,9 +276,7 @@ def run_dendrite(config, bundle, ctx) -> RunResult:
     state = {"U": model.U_n, "xi0": model.xi0} | ({"u": model.u_n} if phys.mechanics == "staggered" else {})
     path = ctx.out / CHECKPOINT
     snap_times = list(np.linspace(0, phys.time.t_end, phys.snapshots + 1)[1:])
-    if ctx.resume:
-        if not path.exists():
-            raise SolverFailed(f"cannot resume: no checkpoint {path}")
+    if ctx.resume:  # the run loop has verified the checkpoint (sim.run.execute)
         meta = checkpoint.load(path, state, ctx.comm)
         model.reject()  # the iterate = the accepted state
         observer.sync()
@@ -288,7 +286,7 @@ def run_dendrite(config, bundle, ctx) -> RunResult:
     figures = ctx.out / "figures"
 
     def save(s: TimeStats) -> None:
-        checkpoint.save(path, state, {"stats": vars(s), "history": observer.history}, ctx.comm)
+        checkpoint.save(path, state, {"stats": vars(s), "history": observer.history}, ctx.comm, ctx.identity)
 
     def output(t: float) -> None:
         fields.update()
