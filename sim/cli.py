@@ -58,7 +58,7 @@ class _Main(click.Group):
             interrupts.arm()
             return super().invoke(ctx)
         except KeyboardInterrupt:
-            click.echo("interrupted (before any run directory was touched)", err=True)
+            click.echo("interrupted before the run started (nothing written)", err=True)
             sys.exit(EXIT_INTERRUPTED)
 
 

@@ -49,3 +49,15 @@ def deferred() -> Iterator[None]:
         _state["deferring"] = before
     if not before:
         arm()
+
+
+@contextmanager
+def ignored() -> Iterator[None]:
+    """Drop signals (e.g. while a run writes its summary: the outcome is being recorded already)."""
+    before = _state["deferring"]
+    _state["deferring"] = True
+    try:
+        yield
+    finally:
+        _state["deferring"] = before
+        _state["pending"] = False

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -76,8 +77,11 @@ process (exit 134), so they are kept here and the process ends through `leave`, 
 
 
 def leave(code: int) -> NoReturn:
-    """End the process with `code`; without destroying writers in UNCLOSABLE (their destructors
-    would abort) if there are any."""
+    """End the process with `code` once the run is over (its summary written): a signal during the
+    interpreter's shutdown no longer changes the outcome (it used to end an `ok` run with -2), and
+    writers in UNCLOSABLE are not destroyed (their destructors would abort)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if UNCLOSABLE:
         sys.stdout.flush()
         sys.stderr.flush()

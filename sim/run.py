@@ -21,7 +21,7 @@ from typing import Any
 
 from mpi4py import MPI
 
-from sim import checkpoint
+from sim import checkpoint, interrupts
 from sim.checkpoint import CHECKPOINT
 from sim.config import LoadedConfig
 from sim.files import LockHeld, atomic_write, locked, watch_parent
@@ -37,6 +37,7 @@ PHYSICS = {
 }
 
 EXIT_OK, EXIT_INVALID, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INTERNAL = 0, 2, 3, 130, 1
+INTERRUPTED_BEFORE = "interrupted before the run started (nothing written)"
 
 
 @dataclass
@@ -195,13 +196,17 @@ def execute(
         try:
             _claim(out, comm, stack)
             from_checkpoint = resume and _resumable(out, ident, comm)
+            if comm.rank == 0:
+                watch_parent()
+            return _run(loaded, out, comm, quiet, resume, from_checkpoint, ident)
         except Refused as exc:
             if comm.rank == 0:
                 print(f"error: {exc}", file=sys.stderr)
             return exc.code
-        if comm.rank == 0:
-            watch_parent()
-        return _run(loaded, out, comm, quiet, resume, from_checkpoint, ident)
+        except KeyboardInterrupt:  # before _run's own handling: nothing but the lock was written
+            if comm.rank == 0:
+                print(INTERRUPTED_BEFORE, file=sys.stderr)
+            return EXIT_INTERRUPTED
 
 
 def _run(
@@ -225,7 +230,6 @@ def _run(
         "physics": config.physics.kind,
         "geometry": config.geometry.kind,
         "description": config.description,
-        "versions": versions(),
         "mpi_ranks": comm.size,
         "num_dofs": 0,
         "num_steps": 0,
@@ -247,6 +251,7 @@ def _run(
     timings: dict[str, float] = {}
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
+        summary["versions"] = versions()
         prepare_run_dir(out, comm, resume=from_checkpoint)
         ctx.logger = logger = make_logger(out, comm, quiet)
         if comm.rank == 0:
@@ -305,35 +310,36 @@ def _run(
         logger.error(traceback.format_exc())
     finally:
         signal.signal(signal.SIGTERM, previous)
-    try:
-        ctx.fields.close()
-    except OSError as exc:
-        if code == EXIT_OK:
-            code, status, message = EXIT_FAILED, "failed", str(exc)
-            logger.error(message)
-    summary |= ctx.state.pop("summary", {})
-    summary["wall_time_s"] = time.perf_counter() - start
-    summary["timings_s"] = timings
-    summary["peak_memory_mb"] = comm.allreduce(
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, op=MPI.MAX
-    )
-    summary["status"] = status
-    if message:
-        summary["message"] = message
-    if comm.rank == 0:
+    with interrupts.ignored():  # the outcome is decided; a late signal must not lose the summary
         try:
-            write_summary(out, summary)
-            logger.info(f"{status}: {out / 'summary.json'} ({summary['wall_time_s']:.1f} s)")
-            if code not in (EXIT_OK, EXIT_INTERRUPTED):
-                print(f"error: {message} (summary: {out / 'summary.json'})", file=sys.stderr)
-        except OSError as exc:  # the one place left to say why
-            code = code or EXIT_FAILED
-            why = f"{status}{': ' + message if message else ''}"
-            print(
-                f"error: {why}; and {out / 'summary.json'} cannot be written ({exc.strerror})",
-                file=sys.stderr,
-            )
-    for handler in logger.handlers:
-        with suppress(OSError):  # a full disk: the log's last lines are lost, the summary says why
-            handler.close()
+            ctx.fields.close()
+        except OSError as exc:
+            if code == EXIT_OK:
+                code, status, message = EXIT_FAILED, "failed", str(exc)
+                logger.error(message)
+        summary |= ctx.state.pop("summary", {})
+        summary["wall_time_s"] = time.perf_counter() - start
+        summary["timings_s"] = timings
+        summary["peak_memory_mb"] = comm.allreduce(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, op=MPI.MAX
+        )
+        summary["status"] = status
+        if message:
+            summary["message"] = message
+        if comm.rank == 0:
+            try:
+                write_summary(out, summary)
+                logger.info(f"{status}: {out / 'summary.json'} ({summary['wall_time_s']:.1f} s)")
+                if code not in (EXIT_OK, EXIT_INTERRUPTED):
+                    print(f"error: {message} (summary: {out / 'summary.json'})", file=sys.stderr)
+            except OSError as exc:  # the one place left to say why
+                code = code or EXIT_FAILED
+                why = f"{status}{': ' + message if message else ''}"
+                print(
+                    f"error: {why}; and {out / 'summary.json'} cannot be written ({exc.strerror})",
+                    file=sys.stderr,
+                )
+        for handler in logger.handlers:
+            with suppress(OSError):  # a full disk: the log's last lines are lost, the summary says why
+                handler.close()
     return code
