@@ -61,10 +61,10 @@ def one_line_error(result: subprocess.CompletedProcess, code: int, *fragments: s
 
 
 def tree(directory: Path) -> dict[str, bytes]:
-    """Every file below `directory` (relative path → content): to assert a directory is unchanged."""
-    return {
-        str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()
-    }
+    """Every file below `directory` (relative path → content) but the lock file (which a refused
+    run may create): to assert a directory is unchanged."""
+    files = sorted(p for p in directory.rglob("*") if p.is_file() and p.name != ".lock")
+    return {str(p.relative_to(directory)): p.read_bytes() for p in files}
 
 
 @contextlib.contextmanager
