@@ -6,16 +6,26 @@ stderr (rank 0 only), never a traceback. Works under `mpiexec -n N sim run ...`.
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
+# Interrupts first, before any heavy import (sim.interrupts): from here on Ctrl-C and SIGTERM end the
+# process with exit 130 and one line (a run that has claimed its directory also writes summary.json
+# with status `interrupted`), never a traceback or a silent exit 143.
+from sim import interrupts
 
-import click
+interrupts.install()
 
-from sim.config import ConfigError, LoadedConfig, load_config
-from sim.sweep.cli import sweep
+import json  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
 
-EXIT_INVALID = 2
+import click  # noqa: E402
+
+from sim.sweep.cli import sweep  # noqa: E402
+
+if TYPE_CHECKING:
+    from sim.config import LoadedConfig
+
+EXIT_INVALID, EXIT_INTERRUPTED = 2, 130
 
 
 def _rank() -> int:
@@ -30,11 +40,26 @@ def _echo(message: str, err: bool = False) -> None:
 
 
 def _load(config: str, overrides: tuple[str, ...]) -> LoadedConfig:
+    from sim.config import ConfigError, load_config
+
     try:
         return load_config(config, list(overrides))
     except ConfigError as exc:
         _echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INVALID)
+
+
+class _Main(click.Group):
+    """The `sim` group: an interrupt anywhere in a command that was not handled there (e.g. while
+    loading the config or importing DOLFINx) ends with exit 130 and one line."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            interrupts.arm()
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("interrupted before the run started (nothing written)", err=True)
+            sys.exit(EXIT_INTERRUPTED)
 
 
 _set_option = click.option(
@@ -47,7 +72,7 @@ _set_option = click.option(
 _config_arg = click.argument("config", type=click.Path(dir_okay=False))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="sim", prog_name="sim")
 def main() -> None:
     """Finite-element multiphysics for solid-state Li-metal battery electrolytes."""
@@ -73,6 +98,20 @@ def run(
     config: str | None, out: str | None, overrides: tuple[str, ...], quiet: bool, resume: str | None
 ) -> None:
     """Run CONFIG and write summary.json, fields, figures and log.txt."""
+    with interrupts.deferred():  # a signal while loading or importing DOLFINx ends here, exit 130
+        loaded, directory = _run_target(config, out, overrides, resume)
+        from sim.run import execute
+
+    code = execute(loaded, directory, quiet=quiet, resume=resume is not None)
+    from sim.output import leave
+
+    leave(code)
+
+
+def _run_target(
+    config: str | None, out: str | None, overrides: tuple[str, ...], resume: str | None
+) -> tuple[LoadedConfig, Path]:
+    """The config and run directory of `sim run` (exit 2 for a wrong combination of arguments)."""
     if resume is not None:
         if overrides or out or config:
             _echo(
@@ -83,22 +122,27 @@ def run(
         directory = Path(resume)
         loaded = _load(str(directory / "config.yaml"), ())
         why = loaded.config.not_resumable()
-        if why is None and not (directory / "checkpoint.h5").exists():
-            why = f"no checkpoint.h5 in {directory}"
         if why is not None:
             _echo(f"error: {directory / 'config.yaml'}: physics: cannot resume: {why}", err=True)
             sys.exit(EXIT_INVALID)
-        summary = directory / "summary.json"
-        loaded.name = json.loads(summary.read_text())["config_name"] if summary.exists() else directory.name
+        loaded.name = _run_name(directory)
     elif config is None:
         _echo("error: give a CONFIG (or --resume DIR)", err=True)
         sys.exit(EXIT_INVALID)
     else:
         loaded = _load(config, overrides)
         directory = Path(out) if out else Path("results") / loaded.name
-    from sim.run import execute
+    return loaded, directory
 
-    sys.exit(execute(loaded, directory, quiet=quiet, resume=resume is not None))
+
+def _run_name(directory: Path) -> str:
+    """The config name of the run in `directory` from its summary; the directory's name if the
+    summary is missing or unreadable (the resume writes a new one)."""
+    try:
+        name = json.loads((directory / "summary.json").read_text()).get("config_name")
+    except (OSError, ValueError, AttributeError):
+        name = None
+    return name if isinstance(name, str) and name else directory.name
 
 
 @main.command()
@@ -114,16 +158,19 @@ def run(
 @click.option("--quiet", is_flag=True, help="Only write log.txt; print nothing but errors.")
 def compare(config_a: str, config_b: str, out: str | None, overrides: tuple[str, ...], quiet: bool) -> None:
     """Run CONFIG_A and CONFIG_B (--set applies to both) and write side-by-side figures."""
-    a, b = _load(config_a, overrides), _load(config_b, overrides)
-    if a.name == b.name:
-        _echo(f"error: both configs are named '{a.name}'", err=True)
-        sys.exit(EXIT_INVALID)
-    from sim.compare import compare as run_compare
+    with interrupts.deferred():
+        a, b = _load(config_a, overrides), _load(config_b, overrides)
+        if a.name == b.name:
+            _echo(f"error: both configs are named '{a.name}'", err=True)
+            sys.exit(EXIT_INVALID)
+        from sim.compare import compare as run_compare
 
     directory = Path(out) if out else Path("results") / f"{a.name}_vs_{b.name}"
     code = run_compare(a, b, directory, quiet=quiet)
     _echo(f"comparison: {directory / 'comparison.json'}, figures in {directory / 'figures'}")
-    sys.exit(code)
+    from sim.output import leave
+
+    leave(code)
 
 
 @main.command()
@@ -138,11 +185,12 @@ def compare(config_a: str, config_b: str, out: str | None, overrides: tuple[str,
 @_set_option
 def mesh(config: str, out: str, overrides: tuple[str, ...]) -> None:
     """Build CONFIG's geometry and write meshes/<name>.msh and .xdmf (with cell/facet tags)."""
-    loaded = _load(config, overrides)
-    from mpi4py import MPI
+    with interrupts.deferred():
+        loaded = _load(config, overrides)
+        from mpi4py import MPI
 
-    from sim.geometry import GeometryError
-    from sim.mesh import build_mesh, mesh_summary, write_mesh
+        from sim.geometry import GeometryError
+        from sim.mesh import build_mesh, mesh_summary, write_mesh
 
     try:
         bundle = build_mesh(loaded.config.geometry, MPI.COMM_WORLD, keep_model=True)
@@ -164,8 +212,9 @@ def mesh(config: str, out: str, overrides: tuple[str, ...]) -> None:
 @_set_option
 def validate(config: str, overrides: tuple[str, ...]) -> None:
     """Check CONFIG without running it (exit 0 if valid, 2 with the first problem if not)."""
-    loaded = _load(config, overrides)
-    from sim.config import region_names
+    with interrupts.deferred():
+        loaded = _load(config, overrides)
+        from sim.config import region_names
 
     cfg = loaded.config
     _echo(
@@ -178,10 +227,11 @@ def validate(config: str, overrides: tuple[str, ...]) -> None:
 @click.option("--materials", is_flag=True, help="Also list the material library cards.")
 def info(materials: bool) -> None:
     """Versions, MPI ranks and the PETSc solvers this installation has."""
-    from mpi4py import MPI
-    from petsc4py import PETSc
+    with interrupts.deferred():
+        from mpi4py import MPI
+        from petsc4py import PETSc
 
-    from sim.output import versions
+        from sim.output import versions
 
     for name, version in versions().items():
         _echo(f"{name:10s} {version}")

@@ -9,7 +9,8 @@
 Mesh coordinates are in micrometres: multiply by `bundle.length_scale` (1e-6) for metres.
 A mesh built once is kept in the mesh cache (`mesh_cache_dir()`, keyed by the geometry section and
 the geometry code) and read back by later runs of the same geometry, e.g. every point of a sweep
-over physics parameters.
+over physics parameters. gmsh meshes in a child process (`sim.mesh_worker`), so Ctrl-C and SIGTERM
+stop a long meshing at once.
 """
 
 from __future__ import annotations
@@ -34,9 +35,7 @@ from dolfinx.mesh import GhostMode, Mesh, MeshTags, create_cell_partitioner
 from mpi4py import MPI
 
 from sim.geometry.common import GeometryError
-
-LENGTH_SCALE = 1e-6
-"""metres per mesh coordinate unit (the mesh is in µm)"""
+from sim.mesh_worker import LENGTH_SCALE
 
 
 @dataclass
@@ -82,6 +81,7 @@ def _code_hash() -> str:
             *(root / "geometry").glob("*.py"),
             *(root / "config" / "geometry").glob("*.py"),
             root / "config" / "shapes.py",
+            root / "mesh_worker.py",
             Path(__file__),
         ]
     ):
@@ -89,50 +89,83 @@ def _code_hash() -> str:
     return digest.hexdigest()
 
 
-def _write_cache(directory: Path, key: str, meta: dict) -> None:
-    """Write the current gmsh model as <key>.msh (binary, exact coordinates) and <key>.json, each via
-    a unique temporary file and a rename (concurrent sweep points may build the same mesh)."""
-    import gmsh
+def mesh_key(geometry_cfg: Any) -> str:
+    """The mesh's identity: the geometry section + gmsh version + geometry code (the cache key; also
+    stored in checkpoints, so `--resume` refuses a checkpoint made on another mesh)."""
+    return hashlib.sha256((geometry_cfg.model_dump_json() + _code_hash()).encode()).hexdigest()[:32]
+
+
+def _store(source: Path, directory: Path, key: str) -> None:
+    """Copy <key>.msh and <key>.json from `source` into the cache, each via a unique temporary file
+    and a rename (concurrent sweep points may build the same mesh); no temporary file stays."""
+    import shutil
 
     directory.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".msh")
-    os.close(fd)
-    binary = gmsh.option.getNumber("Mesh.Binary")
-    gmsh.option.setNumber("Mesh.Binary", 1)
-    try:
-        gmsh.write(tmp)
-    finally:
-        gmsh.option.setNumber("Mesh.Binary", binary)
-    os.replace(tmp, directory / f"{key}.msh")
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        json.dump(meta, f)
-    os.replace(tmp, directory / f"{key}.json")
+    for suffix in (".msh", ".json"):
+        fd, tmp = tempfile.mkstemp(dir=directory, suffix=suffix)
+        os.close(fd)
+        try:
+            shutil.copyfile(source / f"{key}{suffix}", tmp)
+            os.replace(tmp, directory / f"{key}{suffix}")
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def _mesh_in_child(geometry_cfg: Any, scratch: Path, key: str, verbose: bool) -> None:
+    """Mesh in `python -m sim.mesh_worker` (interruptible: a signal here kills the child and is
+    raised as KeyboardInterrupt); GeometryError/RuntimeError if the child fails."""
+    import subprocess
+    import sys
+
+    (scratch / "geometry.json").write_text(geometry_cfg.model_dump_json())
+    args = [str(scratch / "geometry.json"), str(scratch), key, str(os.getpid())]
+    with open(scratch / "stderr.txt", "w") as err:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "sim.mesh_worker", *args, *(["--verbose"] if verbose else [])],
+            stdin=subprocess.DEVNULL,
+            stdout=None if verbose else subprocess.DEVNULL,
+            stderr=err,
+        )
+        try:
+            code = child.wait()
+        except BaseException:
+            child.kill()
+            child.wait()
+            raise
+    if code == 0:
+        return
+    if (scratch / "error.json").exists():
+        raise GeometryError(json.loads((scratch / "error.json").read_text())["message"])
+    tail = (scratch / "stderr.txt").read_text(errors="replace").strip().splitlines()[-1:]
+    raise RuntimeError(f"gmsh meshing failed (exit {code}): {tail[0] if tail else 'no message'}")
 
 
 def _build_model(geometry_cfg: Any, verbose: bool, keep_model: bool) -> tuple[dict, dict, bytes | None, bool]:
-    """Rank 0: build and mesh the gmsh model, or open the cached one made from the same geometry
-    section and code; returns (expected areas, CAD areas, .msh or None, taken from the cache)."""
+    """Rank 0: mesh the geometry in a child process, or take the cached mesh made from the same
+    geometry section and code, and open it in gmsh; returns (expected areas, CAD areas, .msh or
+    None, taken from the cache)."""
     import gmsh
-
-    from sim.geometry import build, region_cad_areas
 
     gmsh.option.setNumber("General.Terminal", 1 if verbose else 0)
     cache = mesh_cache_dir()
-    key = hashlib.sha256((geometry_cfg.model_dump_json() + _code_hash()).encode()).hexdigest()[:32]
-    if cache is not None and (cache / f"{key}.json").exists() and (cache / f"{key}.msh").exists():
-        meta = json.loads((cache / f"{key}.json").read_text())
-        gmsh.open(str(cache / f"{key}.msh"))
-        return meta["areas"], meta["cad_areas"], _model_msh() if keep_model else None, True
-    gmsh.model.add(geometry_cfg.kind)
-    areas = build(geometry_cfg, LENGTH_SCALE)
-    cad = region_cad_areas(LENGTH_SCALE)
-    if cache is not None:
-        try:
-            _write_cache(cache, key, {"areas": areas, "cad_areas": cad})
-        except OSError as exc:  # a read-only or full disk costs the reuse, not the run
-            warnings.warn(f"mesh cache not written ({exc}); set SIM_MESH_CACHE=off to skip it", stacklevel=2)
-    return areas, cad, _model_msh() if keep_model else None, False
+    key = mesh_key(geometry_cfg)
+    with tempfile.TemporaryDirectory(prefix="sim-mesh-") as tmp:
+        scratch = Path(tmp)
+        cached = cache is not None and (cache / f"{key}.json").exists() and (cache / f"{key}.msh").exists()
+        source = cache if cached else scratch
+        if not cached:
+            _mesh_in_child(geometry_cfg, scratch, key, verbose)
+            if cache is not None:
+                try:
+                    _store(scratch, cache, key)
+                except OSError as exc:  # a read-only or full disk costs the reuse, not the run
+                    warnings.warn(
+                        f"mesh cache not written ({exc}); set SIM_MESH_CACHE=off to skip it", stacklevel=2
+                    )
+        meta = json.loads((source / f"{key}.json").read_text())
+        gmsh.open(str(source / f"{key}.msh"))
+    return meta["areas"], meta["cad_areas"], _model_msh() if keep_model else None, cached
 
 
 def _model_msh() -> bytes:
@@ -170,12 +203,13 @@ def build_mesh(
     if comm.rank == 0:
         started = not gmsh.isInitialized()
         if started:
-            previous = signal.getsignal(signal.SIGTERM)
+            previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
             gmsh.initialize(interruptible=False)
-            signal.signal(signal.SIGTERM, previous)  # gmsh resets it; the run loop relies on it
+            for sig, handler in previous.items():  # gmsh resets them; the run loop relies on them
+                signal.signal(sig, handler)
         try:
             areas, cad, msh, cached = _build_model(geometry_cfg, verbose, keep_model)
-        except Exception as exc:  # reported on all ranks below
+        except BaseException as exc:  # reported on all ranks below (an interrupt too: no rank waits)
             error = exc
     failure = comm.bcast(None if error is None else (type(error).__name__, str(error)), root=0)
     try:
@@ -184,6 +218,8 @@ def build_mesh(
                 raise error
             if failure[0] == GeometryError.__name__:
                 raise GeometryError(failure[1])
+            if failure[0] == KeyboardInterrupt.__name__:
+                raise KeyboardInterrupt
             raise RuntimeError(f"building the mesh failed on rank 0: {failure[0]}: {failure[1]}")
         data = dolfinx.io.gmsh.model_to_mesh(
             gmsh.model if comm.rank == 0 else None,

@@ -9,28 +9,42 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import signal
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from sim._dolfinx import dolfinx
 
 import numpy as np
 from mpi4py import MPI
 
+from sim.checkpoint import CHECKPOINT
 from sim.files import SUMMARY, atomic_write
 
 
-def prepare_run_dir(path: Path, comm: MPI.Comm) -> None:
-    """Create the run directory; a stale summary (from an earlier run) is removed first."""
+def prepare_run_dir(path: Path, comm: MPI.Comm, resume: bool = False) -> None:
+    """Clear the run directory for a new run: the stale summary, fields, figures and temporary files
+    of an earlier run go, and so does its checkpoint unless this run resumes from it (collective)."""
+    error = None
     if comm.rank == 0:
-        path.mkdir(parents=True, exist_ok=True)
-        (path / SUMMARY).unlink(missing_ok=True)
-        for stale in ("fields", "figures"):
-            shutil.rmtree(path / stale, ignore_errors=True)
-        (path / "figures").mkdir()
-        (path / "fields").mkdir()
-    comm.barrier()
+        try:
+            (path / SUMMARY).unlink(missing_ok=True)
+            if not resume:
+                (path / CHECKPOINT).unlink(missing_ok=True)
+            for tmp in path.glob(".*.tmp*"):
+                tmp.unlink(missing_ok=True)
+            for stale in ("fields", "figures"):
+                shutil.rmtree(path / stale, ignore_errors=True)
+            (path / "figures").mkdir()
+            (path / "fields").mkdir()
+        except OSError as exc:
+            error = f"cannot prepare the run directory {path}: {exc}"
+    error = comm.bcast(error, root=0)  # agreed, so no rank waits for another that failed
+    if error is not None:
+        raise OSError(error)
 
 
 def write_summary(path: Path, summary: dict[str, Any]) -> None:
@@ -58,6 +72,30 @@ def versions() -> dict[str, str]:
     return {"sim": sim.__version__, "dolfinx": dolfinx.__version__, "petsc": petsc, "gmsh": gmsh.__version__}
 
 
+UNCLOSABLE: list = []
+"""VTX writers that failed to write: closing or destroying them throws in ADIOS2's C++ and aborts the
+process (exit 134), so they are kept here and the process ends through `leave`, which skips that"""
+
+
+def leave(code: int) -> NoReturn:
+    """End the process with `code` once the run is over (its summary written): a signal during the
+    interpreter's shutdown no longer changes the outcome (it used to end an `ok` run with -2), and
+    writers in UNCLOSABLE are not destroyed (their destructors would abort)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if UNCLOSABLE:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
+def _plain(exc: Exception) -> str:
+    """An ADIOS2 message without colour codes and time stamp, on one line."""
+    text = re.sub(r"\x1b\[[0-9;]*m|\[\w{3} \w{3} [^]]*\]", "", str(exc))
+    return " ".join(text.split())
+
+
 class FieldWriter:
     """VTX (.bp) time series for ParaView, one file per group of fields sharing a space."""
 
@@ -65,20 +103,49 @@ class FieldWriter:
         self.directory, self.comm, self.enabled = directory, comm, enabled
         self._writers: dict[tuple[str, ...], dolfinx.io.VTXWriter] = {}
 
+    def _path(self, key: tuple[str, ...]) -> Path:
+        return self.directory / ("+".join(key) + ".bp")
+
     def write(self, functions: list, t: float) -> None:
         """Append `functions` at time `t` (s) to `fields/<name>.bp`."""
         if not self.enabled:
             return
         key = tuple(f.name for f in functions)
         if key not in self._writers:
-            path = self.directory / ("+".join(key) + ".bp")
-            self._writers[key] = dolfinx.io.VTXWriter(self.comm, path, list(functions), engine="BP4")
-        self._writers[key].write(t)
+            self._writers[key] = dolfinx.io.VTXWriter(
+                self.comm, self._path(key), list(functions), engine="BP4"
+            )
+        try:
+            self._writers[key].write(t)
+        except RuntimeError as exc:
+            self._failed(key, exc)
+
+    def _failed(self, key: tuple[str, ...], exc: RuntimeError) -> NoReturn:
+        """ADIOS2 could not write (e.g. a full disk): the half-written file is emptied and removed,
+        which frees its space for the summary, and OSError says why."""
+        UNCLOSABLE.append(self._writers.pop(key))
+        path = self._path(key)
+        if self.comm.rank == 0:
+            for part in path.rglob("*"):
+                if part.is_file():
+                    os.truncate(part, 0)  # frees the space although ADIOS2 keeps the file open
+            shutil.rmtree(path, ignore_errors=True)
+        raise OSError(f"cannot write fields {path}: {_plain(exc)}")
 
     def close(self) -> None:
-        for writer in self._writers.values():
-            writer.close()
-        self._writers.clear()
+        """Close every file; OSError (after closing the others) if one cannot be written."""
+        error = None
+        for key in list(self._writers):
+            try:
+                self._writers[key].close()
+                del self._writers[key]
+            except RuntimeError as exc:
+                try:
+                    self._failed(key, exc)
+                except OSError as failure:
+                    error = error or failure
+        if error is not None:
+            raise error
 
 
 def _local_triangles(function=None, mesh=None, cell_values=None) -> dict[str, np.ndarray]:

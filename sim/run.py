@@ -10,12 +10,13 @@ import importlib
 import logging
 import math
 import resource
+import shutil
 import signal
 import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from numbers import Real
 from pathlib import Path
@@ -23,10 +24,12 @@ from typing import Any
 
 from mpi4py import MPI
 
+from sim import checkpoint, interrupts
+from sim.checkpoint import CHECKPOINT
 from sim.config import LoadedConfig
-from sim.files import atomic_write
+from sim.files import LockHeld, atomic_write, locked, watch_parent
 from sim.geometry import GeometryError
-from sim.mesh import build_mesh, mesh_summary
+from sim.mesh import build_mesh, mesh_key, mesh_summary
 from sim.output import FieldWriter, plot_function, plot_regions, prepare_run_dir, versions, write_summary
 from sim.solve import RunResult, SolverFailed
 
@@ -37,6 +40,7 @@ PHYSICS = {
 }
 
 EXIT_OK, EXIT_INVALID, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INTERNAL = 0, 2, 3, 130, 1
+INTERRUPTED_BEFORE = "interrupted before the run started (nothing written)"
 
 
 @dataclass
@@ -52,6 +56,8 @@ class RunContext:
     """progress a model records while running (e.g. steps, time) for a failure summary"""
     resume: bool = False
     """continue from the model's checkpoint in `out` (sim run --resume; transient models that write one)"""
+    identity: dict[str, str] = field(default_factory=dict)
+    """the run's identity (`identity`), stored in every checkpoint"""
 
     def log(self, message: str) -> None:
         self.logger.info(message)
@@ -92,6 +98,14 @@ class RunContext:
                 bar.stop()
 
 
+class _LogFile(logging.FileHandler):
+    """log.txt: a line that cannot be written (e.g. a full disk) is lost without a traceback on the
+    console; the summary says why the run failed."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass
+
+
 def make_logger(out: Path, comm: MPI.Comm, quiet: bool) -> logging.Logger:
     """Logger writing to out/log.txt and the console on rank 0, silent elsewhere."""
     logger = logging.getLogger(f"sim.run.{out}")
@@ -101,7 +115,7 @@ def make_logger(out: Path, comm: MPI.Comm, quiet: bool) -> logging.Logger:
     if comm.rank != 0:
         logger.addHandler(logging.NullHandler())
         return logger
-    handler = logging.FileHandler(out / "log.txt", mode="w")
+    handler = _LogFile(out / "log.txt", mode="w")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     logger.addHandler(handler)
     if not quiet:
@@ -115,6 +129,70 @@ def _raise_interrupt(signum, frame):  # SIGTERM (e.g. scancel) ends the run like
     raise KeyboardInterrupt
 
 
+class Refused(Exception):
+    """The run cannot start in its directory; nothing was changed there (exit `code`)."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def identity(loaded: LoadedConfig) -> dict[str, str]:
+    """What a checkpoint must have been written by to be resumed: this resolved config, this mesh
+    (geometry section, geometry code and gmsh version) and this sim version."""
+    import sim
+
+    return {
+        "config_sha256": loaded.sha256,
+        "mesh_key": mesh_key(loaded.config.geometry),
+        "sim_version": sim.__version__,
+    }
+
+
+def _claim(out: Path, comm: MPI.Comm, stack: ExitStack) -> None:
+    """Rank 0 takes the run directory's lock (held until this process ends); Refused (exit 2) on
+    every rank if another process holds it or the directory cannot be written."""
+    refusal = None
+    if comm.rank == 0:
+        try:
+            stack.enter_context(locked(out, "`sim run`"))
+        except LockHeld as exc:
+            refusal = f"{exc}; wait for it to finish or choose another --out"
+        except OSError as exc:
+            refusal = f"cannot write the run directory {out}: {exc.strerror or exc}"
+    refusal = comm.bcast(refusal, root=0)
+    if refusal is not None:
+        raise Refused(EXIT_INVALID, refusal)
+
+
+def _resumable(out: Path, ident: dict[str, str], comm: MPI.Comm) -> bool:
+    """Whether `out` has a checkpoint to resume from, after checking (collectively, before anything
+    in `out` changes) that it is readable and this run's: Refused with exit 3 if it is damaged, 2
+    if it belongs to another config, mesh or sim version."""
+    if not comm.bcast((out / CHECKPOINT).exists() if comm.rank == 0 else None, root=0):
+        return False
+    fresh = f"start it afresh with `sim run {out / 'config.yaml'} --out {out}`"
+    try:
+        checkpoint.verify(out / CHECKPOINT, ident, comm)
+    except checkpoint.CheckpointError as exc:
+        raise Refused(EXIT_FAILED, f"cannot resume {out}: {exc}; {fresh}") from None
+    except checkpoint.CheckpointMismatch as exc:
+        raise Refused(EXIT_INVALID, f"cannot resume {out}: {exc}; {fresh}") from None
+    return True
+
+
+def _mesh_before_run_dir(loaded: LoadedConfig, out: Path, comm: MPI.Comm, created: bool) -> Any:
+    """The mesh, built before anything in the claimed run directory changes: an impossible geometry
+    is an invalid config (Refused, exit 2) and leaves nothing on disk (a directory made only for
+    the lock is removed again)."""
+    try:
+        return build_mesh(loaded.config.geometry, comm)
+    except GeometryError as exc:
+        if created and comm.rank == 0:
+            shutil.rmtree(out, ignore_errors=True)
+        raise Refused(EXIT_INVALID, f"{loaded.file or loaded.name}: geometry: {exc}") from None
+
+
 def execute(
     loaded: LoadedConfig,
     out: Path,
@@ -122,27 +200,49 @@ def execute(
     quiet: bool = False,
     resume: bool = False,
 ) -> int:
-    """Run a validated config into `out`; returns the process exit code (DESIGN 4)."""
+    """Run a validated config into `out`; returns the process exit code (DESIGN 4).
+
+    Before `out` changes: its lock is taken and, with `resume`, its checkpoint is checked; a refusal
+    is one line on stderr and leaves `out` as it was. A resume without a checkpoint (interrupted
+    before the first one) starts from t = 0. From then on every ending writes summary.json.
+    """
+    ident = identity(loaded)
+    with ExitStack() as stack:
+        try:
+            created = not comm.bcast(out.exists() if comm.rank == 0 else None, root=0)
+            _claim(out, comm, stack)
+            if comm.rank == 0:
+                watch_parent()
+            tick = time.perf_counter()
+            bundle = _mesh_before_run_dir(loaded, out, comm, created)
+            mesh_time = time.perf_counter() - tick
+            from_checkpoint = resume and _resumable(out, ident, comm)
+            return _run(loaded, out, comm, quiet, resume, from_checkpoint, ident, bundle, mesh_time)
+        except Refused as exc:
+            if comm.rank == 0:
+                print(f"error: {exc}", file=sys.stderr)
+            return exc.code
+        except KeyboardInterrupt:  # before _run's own handling: nothing but the lock was written
+            if comm.rank == 0:
+                print(INTERRUPTED_BEFORE, file=sys.stderr)
+            return EXIT_INTERRUPTED
+
+
+def _run(
+    loaded: LoadedConfig,
+    out: Path,
+    comm: MPI.Comm,
+    quiet: bool,
+    resume: bool,
+    from_checkpoint: bool,
+    ident: dict[str, str],
+    bundle: Any,
+    mesh_time: float,
+) -> int:
+    """The run in a claimed directory: every way it ends (also a signal, a full disk or a bug)
+    writes summary.json with its status and reason."""
     start = time.perf_counter()
     config = loaded.config
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-    try:  # before the run directory exists: an impossible geometry is an invalid config (exit 2)
-        bundle = build_mesh(config.geometry, comm)
-    except (GeometryError, KeyboardInterrupt) as exc:
-        signal.signal(signal.SIGTERM, previous)
-        if isinstance(exc, KeyboardInterrupt):
-            return EXIT_INTERRUPTED
-        if comm.rank == 0:
-            print(f"error: {loaded.file or loaded.name}: geometry: {exc}", file=sys.stderr)
-        return EXIT_INVALID
-    mesh_time = time.perf_counter() - start
-    prepare_run_dir(out, comm)
-    logger = make_logger(out, comm, quiet)
-    if comm.rank == 0:
-        atomic_write(
-            out / "config.yaml",
-            f"# resolved config of {loaded.name} (defaults filled in)\n" + loaded.resolved_yaml,
-        )
     summary: dict[str, Any] = {
         "config_name": loaded.name,
         "config_sha256": loaded.sha256,
@@ -151,23 +251,41 @@ def execute(
         "physics": config.physics.kind,
         "geometry": config.geometry.kind,
         "description": config.description,
-        "versions": versions(),
         "mpi_ranks": comm.size,
         "num_dofs": 0,
         "num_steps": 0,
         "newton_iterations": 0,
         "metrics": {},
     }
+    logger = logging.getLogger("sim.run.unstarted")
+    logger.addHandler(logging.NullHandler())
     ctx = RunContext(
-        out, comm, logger, FieldWriter(out / "fields", comm, config.output.fields), quiet=quiet, resume=resume
+        out,
+        comm,
+        logger,
+        FieldWriter(out / "fields", comm, config.output.fields),
+        quiet=quiet,
+        resume=from_checkpoint,
+        identity=ident,
     )
     code, status, message = EXIT_OK, "ok", ""
     timings: dict[str, float] = {}
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
+        summary["versions"] = versions()
+        prepare_run_dir(out, comm, resume=from_checkpoint)
+        ctx.logger = logger = make_logger(out, comm, quiet)
+        if comm.rank == 0:
+            atomic_write(
+                out / "config.yaml",
+                f"# resolved config of {loaded.name} (defaults filled in)\n" + loaded.resolved_yaml,
+            )
         logger.info(
             f"run {loaded.name}: {config.physics.kind} on {config.geometry.kind} geometry, "
             f"{comm.size} rank(s) → {out}"
         )
+        if resume and not from_checkpoint:
+            logger.info(f"no {CHECKPOINT} in {out} (stopped before its first checkpoint): starting at t = 0")
         summary["mesh"] = mesh_summary(bundle)
         timings["mesh"] = mesh_time
         logger.info(f"mesh: {summary['mesh']} (built in {mesh_time:.2f} s)")
@@ -194,9 +312,16 @@ def execute(
                 plot_function(function, out / "figures" / f"{name}.png", name, config.output.figure_width_px)
         for key, value in result.metrics.items():
             logger.info(f"  {key} = {value:.6g}")
-    except SolverFailed as exc:
+    except (SolverFailed, checkpoint.CheckpointError, checkpoint.CheckpointMismatch) as exc:
         code, status, message = EXIT_FAILED, "failed", str(exc)
-        logger.error(f"solver failed: {exc}")
+        logger.error(f"failed: {exc}")
+    except OSError as exc:  # a full disk, a directory made read-only mid-run: not a bug in sim
+        code, status, message = (
+            EXIT_FAILED,
+            "failed",
+            str(exc) if exc.errno is None else f"cannot write: {exc}",
+        )
+        logger.error(message)
     except KeyboardInterrupt:
         code, status, message = EXIT_INTERRUPTED, "interrupted", "interrupted by signal"
         logger.warning("interrupted")
@@ -205,19 +330,36 @@ def execute(
         logger.error(traceback.format_exc())
     finally:
         signal.signal(signal.SIGTERM, previous)
-        ctx.fields.close()
-    summary |= ctx.state.pop("summary", {})
-    summary["wall_time_s"] = time.perf_counter() - start
-    summary["timings_s"] = timings
-    summary["peak_memory_mb"] = comm.allreduce(
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, op=MPI.MAX
-    )
-    summary["status"] = status
-    if message:
-        summary["message"] = message
-    if comm.rank == 0:
-        write_summary(out, summary)
-        logger.info(f"{status}: {out / 'summary.json'} ({summary['wall_time_s']:.1f} s)")
-    for handler in logger.handlers:
-        handler.close()
+    with interrupts.ignored():  # the outcome is decided; a late signal must not lose the summary
+        try:
+            ctx.fields.close()
+        except OSError as exc:
+            if code == EXIT_OK:
+                code, status, message = EXIT_FAILED, "failed", str(exc)
+                logger.error(message)
+        summary |= ctx.state.pop("summary", {})
+        summary["wall_time_s"] = time.perf_counter() - start
+        summary["timings_s"] = timings
+        summary["peak_memory_mb"] = comm.allreduce(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, op=MPI.MAX
+        )
+        summary["status"] = status
+        if message:
+            summary["message"] = message
+        if comm.rank == 0:
+            try:
+                write_summary(out, summary)
+                logger.info(f"{status}: {out / 'summary.json'} ({summary['wall_time_s']:.1f} s)")
+                if code not in (EXIT_OK, EXIT_INTERRUPTED):
+                    print(f"error: {message} (summary: {out / 'summary.json'})", file=sys.stderr)
+            except OSError as exc:  # the one place left to say why
+                code = code or EXIT_FAILED
+                why = f"{status}{': ' + message if message else ''}"
+                print(
+                    f"error: {why}; and {out / 'summary.json'} cannot be written ({exc.strerror})",
+                    file=sys.stderr,
+                )
+        for handler in logger.handlers:
+            with suppress(OSError):  # a full disk: the log's last lines are lost, the summary says why
+                handler.close()
     return code

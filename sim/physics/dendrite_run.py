@@ -14,7 +14,7 @@ from sim import checkpoint
 from sim.mesh import boundary_facets
 from sim.physics import mechanics as mech
 from sim.physics.dendrite import DendriteModel, check_interface
-from sim.solve import RunResult, SolverFailed
+from sim.solve import RunResult
 from sim.timestep import TimeStats, integrate
 from sim.units import F
 
@@ -274,7 +274,7 @@ def run_dendrite(config, bundle, ctx) -> RunResult:
     )
     stats = TimeStats(dt=phys.time.dt_initial)
     state = {"U": model.U_n, "xi0": model.xi0} | ({"u": model.u_n} if phys.mechanics == "staggered" else {})
-    store = checkpoint.RunCheckpoint(ctx.out, state, ctx.comm)
+    store = checkpoint.RunCheckpoint(ctx.out, state, ctx.comm, ctx.identity)
     path = store.path
     snap_times = list(np.linspace(0, phys.time.t_end, phys.snapshots + 1)[1:])
     if ctx.resume:

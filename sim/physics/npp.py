@@ -440,7 +440,9 @@ def run(config, bundle, ctx) -> RunResult:
     balance = out.start_balance()
     steady = phys.time is None
     resumable = config.not_resumable() is None  # transient, P1
-    store = checkpoint.RunCheckpoint(ctx.out, {"w": problem.w_old}, ctx.comm) if resumable else None
+    store = (
+        checkpoint.RunCheckpoint(ctx.out, {"w": problem.w_old}, ctx.comm, ctx.identity) if resumable else None
+    )
     stats = None if steady else TimeStats(dt=phys.time.dt_initial)
     if ctx.resume:
         saved, data = store.load()

@@ -239,7 +239,9 @@ def run_cathode(config, bundle, ctx) -> RunResult:
         check_depletion(lows, phys.depletion_threshold * s.concentration, stats.t)
 
     initial = p.totals()
-    store = checkpoint.RunCheckpoint(ctx.out, {f"u{i}": fn for i, fn in enumerate(p.u_old)}, ctx.comm)
+    store = checkpoint.RunCheckpoint(
+        ctx.out, {f"u{i}": fn for i, fn in enumerate(p.u_old)}, ctx.comm, ctx.identity
+    )
     resumable = config.not_resumable() is None  # P1
     stats = TimeStats(dt=phys.time.dt_initial)
     if ctx.resume:

@@ -1,7 +1,9 @@
 """Local backend: run points in parallel processes, each `sim run` in its own subprocess.
 
 A crashing point cannot take down the others; Ctrl-C terminates the running points (their
-summaries say `interrupted`), skips the rest and leaves finished points intact.
+summaries say `interrupted`), skips the rest and leaves finished points intact. A point whose sweep
+dies (kill -9) stops itself (`sim run` watches $SIM_SWEEP_PID, `sim.files.watch_parent`); a rerun
+that finds a point's run directory still locked does not start it a second time.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from sim.files import PARENT_ENV, lock_holder
 from sim.sweep.store import DONE, SweepDir
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 3, 130
@@ -60,8 +63,8 @@ class _Pool:
 
     def run(self, store: SweepDir, point_id: str, ranks: int) -> int | None:
         with self.lock:
-            if self.stopping.is_set():
-                return None
+            if self.stopping.is_set() or lock_holder(store.run_dir(point_id)) is not None:
+                return None  # a point still running (from a sweep that was killed) is left alone
             with open(store.log(point_id), "w") as log:
                 try:
                     process = subprocess.Popen(
@@ -70,6 +73,7 @@ class _Pool:
                         stderr=subprocess.STDOUT,
                         stdin=subprocess.DEVNULL,
                         start_new_session=True,
+                        env=os.environ | {PARENT_ENV: str(os.getpid())},
                     )
                 except OSError as exc:  # e.g. no mpiexec: the log says why
                     log.write(f"cannot start the point: {exc}\n")

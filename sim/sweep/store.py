@@ -3,7 +3,8 @@
     <sweep dir>/sweep.yaml          copy of the sweep file
     <sweep dir>/points.json         name, swept keys, plot axes, every point (index, id, parameters, sha256)
     <sweep dir>/configs/<id>.yaml   the fully resolved config of each point (what `sim run` gets)
-    <sweep dir>/<id>/               the point's run directory (summary.json, fields, figures, log.txt)
+    <sweep dir>/<id>/               the point's run directory (summary.json, fields, figures, log.txt;
+                                    its .lock is held by the `sim run` of the point)
     <sweep dir>/logs/<id>.txt       console output of the point's process (crash tracebacks)
     <sweep dir>/slurm/              job-array script, jobs.json, task logs (SLURM backend)
     <sweep dir>/.lock               held by the `sim sweep run` working on the directory
@@ -15,7 +16,6 @@ A point is done when its summary says `ok` for the same resolved config (sha256)
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,11 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from sim.config.loader import ConfigError
-from sim.files import SUMMARY, atomic_write
+from sim.files import SUMMARY, LockHeld, atomic_write, lock_holder, locked
 from sim.sweep.spec import Range, Sweep, point_config_text
 
 POINTS = "points.json"
-LOCK = ".lock"
 DONE = "ok"
 
 
@@ -37,7 +36,8 @@ class CorruptSummary(ValueError):
 
 @dataclass
 class PointState:
-    """Where a point stands: ok | failed | interrupted | missing | stale | corrupt | pending | running."""
+    """Where a point stands: ok | failed | interrupted | missing | stale | corrupt | pending | running
+    (running: a SLURM task that runs, or a process that holds the point's run-directory lock)."""
 
     status: str
     reason: str = ""
@@ -61,25 +61,13 @@ class SweepDir:
 
     @contextmanager
     def locked(self) -> Iterator[None]:
-        """Hold the directory's lock (an flock, released when the process ends however it ends);
-        ConfigError if another `sim sweep run` holds it: two would run and rewrite the same points."""
-        import fcntl
-
-        self.path.mkdir(parents=True, exist_ok=True)
-        with open(self.path / LOCK, "a+") as f:
-            try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                f.seek(0)
-                holder = f.read().strip() or "another process"
-                raise ConfigError(
-                    f"{self.path} is in use by another `sim sweep run` ({holder}); wait for "
-                    "it to finish or choose another --out"
-                ) from None
-            f.truncate(0)
-            f.write(f"pid {os.getpid()} on {os.uname().nodename}")
-            f.flush()
-            yield
+        """Hold the directory's lock (`sim.files.locked`); ConfigError if another `sim sweep run`
+        holds it: two would run and rewrite the same points."""
+        try:
+            with locked(self.path, "another `sim sweep run`"):
+                yield
+        except LockHeld as exc:
+            raise ConfigError(f"{exc}; wait for it to finish or choose another --out") from None
 
     def write(self, sweep: Sweep) -> None:
         """Write the sweep file copy, the point list and every point's resolved config."""
@@ -141,6 +129,9 @@ class SweepDir:
         """A point's state from its summary, refined by its SLURM task state (state, reason)."""
         if job_state is not None and job_state[0] in ("pending", "running"):
             return PointState(job_state[0], job_state[1])
+        holder = lock_holder(self.run_dir(point["id"]))
+        if holder is not None:  # e.g. left running by a sweep that was killed
+            return PointState("running", holder)
         try:
             summary = self.summary(point["id"])
         except CorruptSummary as exc:

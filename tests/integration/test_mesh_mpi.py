@@ -2,22 +2,14 @@
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import mpiexec
 
 SCRIPT = Path(__file__).with_name("mesh_mpi_script.py")
-
-
-def mpiexec() -> str:
-    candidate = Path(sys.executable).parent / "mpiexec"
-    found = str(candidate) if candidate.exists() else shutil.which("mpiexec")
-    if found is None:
-        pytest.skip("no mpiexec")
-    return found
 
 
 def run(ranks: int, argument: str) -> str:

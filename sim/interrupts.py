@@ -1,0 +1,63 @@
+"""SIGINT and SIGTERM from process start: the `sim` CLI installs `handler` before any other import.
+
+While *deferred* (from `install` until `arm`, and inside `deferred()`), a signal is only recorded:
+raising KeyboardInterrupt in the middle of importing a compiled module (DOLFINx, PETSc, MPI) can
+leave it half-initialised and crash the interpreter (measured: exit -11 for a SIGTERM during
+`import dolfinx`). Leaving the deferred state raises the recorded interrupt; when armed, a signal
+raises KeyboardInterrupt at once (the run loop turns it into summary `interrupted`, exit 130).
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+_state = {"deferring": True, "pending": False}
+
+
+def handler(signum: int, frame: object) -> None:
+    """SIGINT/SIGTERM: record while deferred, else raise KeyboardInterrupt."""
+    if _state["deferring"]:
+        _state["pending"] = True
+        return
+    raise KeyboardInterrupt
+
+
+def install() -> None:
+    """Route SIGINT and SIGTERM to `handler` (deferred until `arm`)."""
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+def arm() -> None:
+    """From now on a signal raises KeyboardInterrupt; one recorded while deferred raises now."""
+    _state["deferring"] = False
+    if _state["pending"]:
+        _state["pending"] = False
+        raise KeyboardInterrupt
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Hold signals back (e.g. around heavy imports); a signal that came meanwhile is raised on exit."""
+    before = _state["deferring"]
+    _state["deferring"] = True
+    try:
+        yield
+    finally:
+        _state["deferring"] = before
+    if not before:
+        arm()
+
+
+@contextmanager
+def ignored() -> Iterator[None]:
+    """Drop signals (e.g. while a run writes its summary: the outcome is being recorded already)."""
+    before = _state["deferring"]
+    _state["deferring"] = True
+    try:
+        yield
+    finally:
+        _state["deferring"] = before
+        _state["pending"] = False
