@@ -14,7 +14,7 @@ from sim import checkpoint
 from sim.mesh import boundary_facets
 from sim.physics import mechanics as mech
 from sim.physics.dendrite import DendriteModel, check_interface
-from sim.solve import RunResult
+from sim.solve import RunResult, SolverFailed
 from sim.timestep import TimeStats, integrate
 from sim.units import F
 

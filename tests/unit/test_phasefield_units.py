@@ -45,15 +45,15 @@ def test_deviation_of_another_dimension_is_rejected(name, unit):
 def test_filament_units():
     p = physics(
         filament={
-            "young_modulus": {"value": 1500.0, "unit": "MPa"},
-            "poisson_ratio": {"value": 40, "unit": "%"},
+            "young_modulus": {"value": 1500.0, "unit": "MPa", "source": "test"},
+            "poisson_ratio": {"value": 40, "unit": "%", "source": "test"},
         }
     )
     assert p.filament.young_modulus.si("Pa") == pytest.approx(1.5e9)
     assert p.filament.poisson_ratio.si("1") == pytest.approx(0.4)
     for bad in (
-        {"young_modulus": {"value": 1.0, "unit": "GPA"}},
-        {"poisson_ratio": {"value": 0.4, "unit": "MPa"}},
+        {"young_modulus": {"value": 1.0, "unit": "GPA", "source": "test"}},
+        {"poisson_ratio": {"value": 0.4, "unit": "MPa", "source": "test"}},
     ):
         with pytest.raises(ValidationError, match="filament"):
             physics(filament=bad)
