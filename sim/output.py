@@ -1,4 +1,4 @@
-"""Run-directory output: atomic files, summary.json, VTX fields for ParaView, PNG figures.
+"""Run-directory output: atomic files, summary.json, field files for ParaView, PNG figures.
 
 Contract (DESIGN 4): files are written to a temporary name and renamed; `summary.json` is written
 last, so a directory without a summary (or with status != "ok") is never mistaken for a result.
@@ -13,10 +13,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from sim._dolfinx import dolfinx
+
 import numpy as np
 from mpi4py import MPI
 
-from sim._dolfinx import dolfinx
 from sim.files import SUMMARY, atomic_write
 
 
@@ -57,27 +58,108 @@ def versions() -> dict[str, str]:
     return {"sim": sim.__version__, "dolfinx": dolfinx.__version__, "petsc": petsc, "gmsh": gmsh.__version__}
 
 
-class FieldWriter:
-    """VTX (.bp) time series for ParaView, one file per group of fields sharing a space."""
+FIELD_FORMATS = ("vtk", "vtx")
+REGIONS_FILE = "regions.json"
 
-    def __init__(self, directory: Path, comm: MPI.Comm, enabled: bool = True) -> None:
-        self.directory, self.comm, self.enabled = directory, comm, enabled
-        self._writers: dict[tuple[str, ...], dolfinx.io.VTXWriter] = {}
+
+class FieldWriter:
+    """Field files for other tools, one per field, named after the field (DESIGN 4):
+
+    - vtk: `fields/<name>.pvd`, a time series of `fields/<name>/<name>_<step>.vtu` pieces, coordinates
+      in metres, with the cell data `region_id` and field data `TimeValue` (s), `length_unit_m` = 1
+      (coordinates are metres) and `region_id_<region name>` = id;
+    - vtx: `fields/<name>.bp` (ADIOS2), written with the mesh scaled to metres during the write;
+    - `fields/regions.json`: the region and boundary name → id maps and the units.
+    """
+
+    def __init__(self, directory: Path, comm: MPI.Comm, enabled: bool = True, formats=("vtk",)) -> None:
+        unknown = set(formats) - set(FIELD_FORMATS)
+        if unknown:
+            raise ValueError(f"unknown field formats {sorted(unknown)}; known: {FIELD_FORMATS}")
+        self.directory, self.comm, self.enabled, self.formats = directory, comm, enabled, tuple(formats)
+        self.length_scale = 1.0
+        self.regions: dict[str, int] = {}
+        self._region_ids: dict[int, tuple[Any, np.ndarray]] = {}  # id(mesh) → (mesh, id per local cell)
+        self._steps: dict[str, list[tuple[float, str]]] = {}
+        self._vtx: dict[str, dolfinx.io.VTXWriter] = {}
+
+    def attach(self, bundle) -> None:
+        """Use `bundle`'s mesh, length scale and region tags; writes fields/regions.json (collective)."""
+        mesh = bundle.mesh
+        tdim = mesh.topology.dim
+        imap = mesh.topology.index_map(tdim)
+        ids = np.full(imap.size_local + imap.num_ghosts, -1, dtype=np.int32)
+        ids[bundle.cell_tags.indices] = bundle.cell_tags.values
+        self._region_ids = {id(mesh): (mesh, ids)}
+        self.length_scale, self.regions = bundle.length_scale, dict(bundle.regions)
+        if self.enabled and self.comm.rank == 0:
+            sidecar = {
+                "length_unit": "m",
+                "time_unit": "s",
+                "regions": self.regions,
+                "boundaries": dict(bundle.boundaries),
+                "cell_data": "region_id",
+            }
+            atomic_write(self.directory / REGIONS_FILE, json.dumps(sidecar, indent=2) + "\n")
+
+    def add_submesh(self, submesh, entity_map) -> None:
+        """Fields on `submesh` (from dolfinx.mesh.create_submesh of the attached mesh) get the region
+        ids of their parent cells."""
+        _, ids = next(iter(self._region_ids.values()))  # the attached (parent) mesh comes first
+        imap = submesh.topology.index_map(submesh.topology.dim)
+        cells = np.arange(imap.size_local + imap.num_ghosts, dtype=np.int32)
+        parents = entity_map.sub_topology_to_topology(cells, inverse=False)
+        self._region_ids[id(submesh)] = (submesh, ids[parents])
 
     def write(self, functions: list, t: float) -> None:
-        """Append `functions` at time `t` (s) to `fields/<name>.bp`."""
+        """Append each of `functions` at time `t` (s) to its own field file(s) (collective)."""
         if not self.enabled:
             return
-        key = tuple(f.name for f in functions)
-        if key not in self._writers:
-            path = self.directory / ("+".join(key) + ".bp")
-            self._writers[key] = dolfinx.io.VTXWriter(self.comm, path, list(functions), engine="BP4")
-        self._writers[key].write(t)
+        for function in functions:
+            if "vtk" in self.formats:
+                self._write_vtk(function, t)
+            if "vtx" in self.formats:
+                self._write_vtx(function, t)
+
+    def _write_vtk(self, function, t: float) -> None:
+        from sim.vtu import function_grid, pvd_text, vtu_text, write_text
+
+        name = function.name
+        mesh = function.function_space.mesh
+        if id(mesh) not in self._region_ids:
+            raise ValueError(f"field {name}: its mesh is neither the run's mesh nor an added submesh")
+        grid = function_grid(function, self.length_scale, {"region_id": self._region_ids[id(mesh)][1]})
+        steps = self._steps.setdefault(name, [])
+        if grid is None:  # not rank 0
+            steps.append((t, ""))
+            return
+        grid.field_data = {
+            "TimeValue": np.array([t]),
+            "length_unit_m": np.array([1.0]),
+        } | {f"region_id_{region}": np.array([tag], dtype=np.int32) for region, tag in self.regions.items()}
+        piece = f"{name}/{name}_{len(steps):06d}.vtu"
+        (self.directory / name).mkdir(exist_ok=True)
+        write_text(self.directory / piece, vtu_text(grid))
+        steps.append((t, piece))
+        write_text(self.directory / f"{name}.pvd", pvd_text(steps))
+
+    def _write_vtx(self, function, t: float) -> None:
+        name = function.name
+        if name not in self._vtx:
+            path = self.directory / f"{name}.bp"
+            self._vtx[name] = dolfinx.io.VTXWriter(self.comm, path, [function], engine="BP4")
+        x = function.function_space.mesh.geometry.x
+        original = x.copy()
+        x *= self.length_scale  # the file in metres; the solver's mesh restored exactly afterwards
+        try:
+            self._vtx[name].write(t)
+        finally:
+            x[:] = original
 
     def close(self) -> None:
-        for writer in self._writers.values():
+        for writer in self._vtx.values():
             writer.close()
-        self._writers.clear()
+        self._vtx.clear()
 
 
 def _local_triangles(function=None, mesh=None, cell_values=None) -> dict[str, np.ndarray]:

@@ -23,7 +23,7 @@ from mpi4py import MPI
 from sim.config import LoadedConfig
 from sim.files import atomic_write
 from sim.geometry import GeometryError
-from sim.mesh import build_mesh, mesh_summary
+from sim.mesh import build_mesh, mesh_summary, named_entities
 from sim.output import FieldWriter, plot_function, plot_regions, prepare_run_dir, versions, write_summary
 from sim.solve import RunResult, SolverFailed
 
@@ -146,7 +146,12 @@ def execute(
         "metrics": {},
     }
     ctx = RunContext(
-        out, comm, logger, FieldWriter(out / "fields", comm, config.output.fields), quiet=quiet, resume=resume
+        out,
+        comm,
+        logger,
+        FieldWriter(out / "fields", comm, config.output.fields, config.output.formats),
+        quiet=quiet,
+        resume=resume,
     )
     code, status, message = EXIT_OK, "ok", ""
     timings: dict[str, float] = {}
@@ -159,6 +164,8 @@ def execute(
         logger.info("building the mesh (gmsh on rank 0)")
         bundle = build_mesh(config.geometry, comm)
         summary["mesh"] = mesh_summary(bundle)
+        summary |= named_entities(bundle)
+        ctx.fields.attach(bundle)
         timings["mesh"] = time.perf_counter() - tick
         logger.info(f"mesh: {summary['mesh']}")
         if config.output.figures:
@@ -167,13 +174,17 @@ def execute(
         tick = time.perf_counter()
         result: RunResult = model.run(config, bundle, ctx)
         timings["physics"] = time.perf_counter() - tick
+        extra = dict(result.extra)
+        for key in ("regions", "boundaries"):  # a model's per-region results join the name → id map
+            for name, values in extra.pop(key, {}).items():
+                summary[key].setdefault(name, {}).update(values)
         summary |= {
             "num_dofs": result.num_dofs,
             "num_steps": result.num_steps,
             "newton_iterations": result.newton_iterations,
             "krylov_iterations": result.krylov_iterations,
             "metrics": result.metrics,
-        } | result.extra
+        } | extra
         if config.output.figures:
             for name, function in result.plots.items():
                 plot_function(function, out / "figures" / f"{name}.png", name, config.output.figure_width_px)

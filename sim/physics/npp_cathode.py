@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import time
 
+from sim._dolfinx import dolfinx
+
 import numpy as np
 import ufl
 from mpi4py import MPI
 
-from sim._dolfinx import dolfinx
 from sim.materials import transport
 from sim.physics.npp_forms import Scales, concentrations
 from sim.solve import RunResult, SolverFailed, newton_solve, petsc_options
@@ -200,6 +201,8 @@ def run_cathode(config, bundle, ctx) -> RunResult:
             "a composite electrode (particles geometry) needs physics.interface and physics.time"
         )
     p = CathodeProblem(config, bundle)
+    for name, entity_map in zip(("binder", "particle"), p.entity_maps, strict=True):
+        ctx.fields.add_submesh(p.meshes[name], entity_map)
     s = p.scales
     ctx.log(
         f"binder: D⁺ = {p.binder.d_cation:.4g}, D⁻ = {p.binder.d_anion:.4g} m²/s; particle D = "

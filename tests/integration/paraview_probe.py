@@ -1,0 +1,48 @@
+"""Run by ParaView's own Python (`pvpython paraview_probe.py FIELD.pvd ...`): open each field file
+as a ParaView user would (File → Open, Apply), and report as JSON on stdout what ParaView shows:
+the reader, the time steps, every point/cell/field array with its range at the last time step, and
+the area from Filters → Integrate Variables. The test (test_paraview.py) judges the numbers.
+"""
+
+import json
+import sys
+
+from paraview import servermanager
+from paraview.simple import Delete, IntegrateVariables, OpenDataFile
+
+
+def probe(path):
+    reader = OpenDataFile(path)
+    times = reader.TimestepValues
+    times = list(times) if hasattr(times, "__len__") else [times]
+    last = times[-1]
+    reader.UpdatePipeline(last)
+    arrays = {}
+    for association, info in (
+        ("point", reader.PointData),
+        ("cell", reader.CellData),
+        ("field", reader.FieldData),
+    ):
+        for name in info.keys():
+            array = info[name]
+            arrays[name] = {
+                "association": association,
+                "components": array.GetNumberOfComponents(),
+                "range": list(array.GetRange(-1 if array.GetNumberOfComponents() > 1 else 0)),
+            }
+    integrate = IntegrateVariables(Input=reader)
+    integrate.UpdatePipeline(last)
+    area = servermanager.Fetch(integrate).GetCellData().GetArray("Area").GetValue(0)
+    bounds = reader.GetDataInformation().GetBounds()
+    Delete(integrate)
+    Delete(reader)
+    return {
+        "reader": reader.GetXMLName(),
+        "times": times,
+        "arrays": arrays,
+        "area": area,
+        "bounds": list(bounds),
+    }
+
+
+print(json.dumps({path: probe(path) for path in sys.argv[1:]}))
