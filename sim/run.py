@@ -21,10 +21,11 @@ from typing import Any
 from mpi4py import MPI
 
 from sim.config import LoadedConfig
+from sim.figures import plot_function, plot_regions
 from sim.files import atomic_write
 from sim.geometry import GeometryError
 from sim.mesh import build_mesh, mesh_summary, named_entities
-from sim.output import FieldWriter, plot_function, plot_regions, prepare_run_dir, versions, write_summary
+from sim.output import FieldWriter, prepare_run_dir, versions, write_summary
 from sim.solve import RunResult, SolverFailed
 
 PHYSICS = {
@@ -187,7 +188,10 @@ def execute(
         } | extra
         if config.output.figures:
             for name, function in result.plots.items():
-                plot_function(function, out / "figures" / f"{name}.png", name, config.output.figure_width_px)
+                options = result.plot_options.get(name, {})
+                plot_function(
+                    function, out / "figures" / f"{name}.png", name, config.output.figure_width_px, **options
+                )
         for key, value in result.metrics.items():
             logger.info(f"  {key} = {value:.6g}")
     except GeometryError as exc:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sim._dolfinx import dolfinx
+
 import numpy as np
 import ufl
 from mpi4py import MPI
 
 from sim import checkpoint
-from sim._dolfinx import dolfinx
 from sim.mesh import boundary_facets
 from sim.physics import mechanics as mech
 from sim.physics.dendrite import DendriteModel, check_interface
@@ -236,6 +237,14 @@ class FieldOutput:
         named = {f.name: f for group in self.groups() for f in group}
         return {k: v for k, v in named.items() if k != "displacement_m"}
 
+    def plot_options(self) -> dict:
+        """Every map shows the interface ξ = ½; c is blank in the metal (ξ > ½), where the
+        Chen-type c̃ has no meaning as a Li⁺ concentration."""
+        xi = self.scalars[0]
+        options = {name: {"interface": xi} for name in self.plots()}
+        options["concentration_Li_mol_m3"]["mask_metal"] = True
+        return options
+
 
 def growth_plot(history: dict, path: Path) -> None:
     """Dendrite height and Li area vs time (rank 0)."""
@@ -257,7 +266,7 @@ def growth_plot(history: dict, path: Path) -> None:
 
 def run_dendrite(config, bundle, ctx) -> RunResult:
     """Build, check, integrate and report the phase-field model of `config`."""
-    from sim.output import plot_function
+    from sim.figures import plot_function
 
     phys = config.physics
     checks = check_interface(phys, config.geometry, bundle)
@@ -301,6 +310,7 @@ def run_dendrite(config, bundle, ctx) -> RunResult:
                 figures / f"xi_t{t:.4g}s.png",
                 f"ξ at t = {t:.3g} s",
                 config.output.figure_width_px,
+                interface=fields.scalars[0],
             )
 
     if not ctx.resume:
@@ -337,6 +347,7 @@ def run_dendrite(config, bundle, ctx) -> RunResult:
         newton_iterations=stats.newton_iterations,
         krylov_iterations=stats.krylov_iterations,
         plots=fields.plots(),
+        plot_options=fields.plot_options(),
         extra={
             "history": observer.history,
             "time_stepping": stats.as_dict(),

@@ -253,6 +253,8 @@ def run_cathode(config, bundle, ctx) -> RunResult:
         "time_s": stats.t,
     }
     ndofs = sum(fn.function_space.dofmap.index_map.size_global for fn in p.u)
+    # what the particles hold in equilibrium with the binder at c0 (K c0: the site density)
+    capacity = phys.interface.partition_coefficient * s.concentration
     return RunResult(
         metrics=metrics,
         num_dofs=ndofs,
@@ -260,5 +262,11 @@ def run_cathode(config, bundle, ctx) -> RunResult:
         newton_iterations=stats.newton_iterations,
         krylov_iterations=stats.krylov_iterations,
         plots={name: fn for name, (fn, _) in fields.items()},
-        extra={"solve_time_s": solve_time},
+        plot_options={
+            "particle_concentration_Li_mol_m3": {
+                "divide_by": capacity,
+                "quantity": "particle filling c / (K c₀) (1)",
+            }
+        },
+        extra={"solve_time_s": solve_time, "particle_capacity_mol_m3": capacity},
     )
