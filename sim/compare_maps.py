@@ -62,17 +62,18 @@ def _mean(tri: Tri) -> float:
     return float((area * per_cell).sum() / area.sum())
 
 
-def _shown(field: str, tri: Tri, summary: dict) -> tuple[Tri, str]:
-    """The quantity drawn for `field` (SHOWN) and its label."""
+def _shown(field: str, tri: Tri, summary: dict) -> tuple[Tri, str, str]:
+    """The quantity drawn for `field` (SHOWN), its label and a note for the run's panel title."""
     kind = SHOWN.get(field)
     if kind == "deviation":
         mean = _mean(tri)
         tri.values = tri.values / mean - 1.0
-        return tri, f"{label(field).split(' (')[0]}: c / c̄ − 1 (c̄ = mean of each run)"
+        return tri, f"{label(field).split(' (')[0]} c / c̄ − 1 (1)", f"c̄ = {mean:.5g} mol/m³"
     if kind == "filling" and summary.get("particle_capacity_mol_m3"):
-        tri.values = tri.values / summary["particle_capacity_mol_m3"]
-        return tri, "particle filling c / (K c₀) (1)"
-    return tri, label(field)
+        capacity = summary["particle_capacity_mol_m3"]
+        tri.values = tri.values / capacity
+        return tri, "particle filling c / (K c₀) (1)", f"K c₀ = {capacity:.4g} mol/m³"
+    return tri, label(field), ""
 
 
 def _same_mesh(a: Tri, b: Tri) -> bool:
@@ -83,7 +84,7 @@ def comparison_maps(field: str, summaries: list[dict], run_dirs: list[Path], pat
     """figures/maps_<field>.png of `sim compare`: the runs' maps on one colour scale (+ B − A)."""
     names = [s["config_name"] for s in summaries]
     shown = [_shown(field, read_field(d, field), s) for d, s in zip(run_dirs, summaries, strict=True)]
-    tris, text = [t for t, _ in shown], shown[0][1]
+    tris, text = [t for t, _, _ in shown], shown[0][1]
     xis = [read_field(d, "phase_field_xi") for d in run_dirs]
     mask = field == "concentration_Li_mol_m3" and all(xi is not None for xi in xis)
     if mask:  # the point values of the cells outside the metal (c and ξ share their points)
@@ -100,9 +101,9 @@ def comparison_maps(field: str, summaries: list[dict], run_dirs: list[Path], pat
     cmap, norm = norm_for(lo, hi, diverging=field in DIVERGING or SHOWN.get(field) == "deviation")
     difference = len(tris) == 2 and _same_mesh(*tris) and xis[0] is None
     fig, axes = axes_for(np.vstack([t.x for t in tris]), 1400, len(tris) + int(difference))
-    for ax, tri, xi, name in zip(axes, tris, xis, names, strict=False):
+    for ax, tri, xi, name, (_, _, note) in zip(axes, tris, xis, names, shown, strict=False):
         image = draw(ax, tri, cmap, norm, xi, mask)
-        ax.set_title(name, fontweight="bold")
+        ax.set_title(f"{name} ({note})" if note else name, fontweight="bold")
     fig.colorbar(image, ax=axes[: len(tris)], label=text, shrink=0.9)
     if difference:
         delta = Tri(tris[0].x, tris[0].cells, tris[1].values - tris[0].values, tris[0].location)
@@ -110,6 +111,11 @@ def comparison_maps(field: str, summaries: list[dict], run_dirs: list[Path], pat
         d_cmap, d_norm = norm_for(-bound, bound, diverging=True)
         image = draw(axes[-1], delta, d_cmap, d_norm)
         axes[-1].set_title(f"{names[1]} − {names[0]}", fontweight="bold")
-        fig.colorbar(image, ax=axes[-1], label="difference", shrink=0.9)
-    fig.suptitle(f"{text}: one colour scale for both runs", fontsize=10, style="italic")
+        fig.colorbar(
+            image,
+            ax=axes[-1],
+            label=f"difference ({text.rsplit(' (', 1)[-1]}" if text.endswith(")") else "difference",
+            shrink=0.9,
+        )
+    fig.suptitle("one colour scale for both runs", fontsize=10, style="italic")
     save(fig, path)

@@ -197,7 +197,7 @@ def plot_function(
     xi = function_tri(interface) if interface is not None else None
     if tri is None:
         return
-    text = quantity or label(title)
+    text, bar = quantity or label(title), quantity or label(function.name)
     if divide_by is not None:
         tri.values = tri.values / divide_by
     values = tri.values
@@ -209,8 +209,10 @@ def plot_function(
     fig, (ax,) = axes_for(tri.x, width_px)
     image = draw(ax, tri, cmap, norm, xi, mask_metal)
     # an inset in axes coordinates: exactly as tall as the (equal-aspect) plot, whatever its shape
-    fig.colorbar(image, cax=ax.inset_axes((1.02, 0.0, 0.025, 1.0)), label=text)
-    ax.set_title(text + (" (blank: Li metal, ξ > ½; line: ξ = ½)" if mask_metal and xi is not None else ""))
+    fig.colorbar(image, cax=ax.inset_axes((1.02, 0.0, 0.025, 1.0)), label=bar)
+    if xi is not None:
+        text += " (blank: Li metal, ξ > ½; line: ξ = ½)" if mask_metal else " (line: ξ = ½)"
+    ax.set_title(text)
     save(fig, path)
 
 

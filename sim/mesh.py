@@ -135,19 +135,23 @@ def _build_model(geometry_cfg: Any, verbose: bool, keep_model: bool) -> tuple[di
 
 
 def _model_msh() -> bytes:
-    """The current gmsh model as .msh file contents, coordinates in metres (gmsh scales the nodes
-    while saving: Mesh.ScalingFactor; the model itself stays in mesh units)."""
+    """The current gmsh model as .msh file contents for other tools: coordinates in metres (gmsh
+    scales the nodes while saving, Mesh.ScalingFactor; the model stays in mesh units) and format 2.2,
+    which meshio 5.3 converts to other formats (its reader of format 4.1 adds a cell set
+    "gmsh:bounding_entities" that its own .vtu writer then fails on)."""
     import gmsh
 
-    factor = gmsh.option.getNumber("Mesh.ScalingFactor")
+    saved = {name: gmsh.option.getNumber(name) for name in ("Mesh.ScalingFactor", "Mesh.MshFileVersion")}
     gmsh.option.setNumber("Mesh.ScalingFactor", LENGTH_SCALE)
+    gmsh.option.setNumber("Mesh.MshFileVersion", 2.2)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "mesh.msh")
             gmsh.write(path)
             return Path(path).read_bytes()
     finally:
-        gmsh.option.setNumber("Mesh.ScalingFactor", factor)
+        for name, value in saved.items():
+            gmsh.option.setNumber(name, value)
 
 
 def build_mesh(

@@ -58,13 +58,14 @@ def _data_array(name: str, values: np.ndarray, indent: str, tuples: bool = False
     values = np.ascontiguousarray(values)
     if values.dtype not in _XML_TYPES:
         values = values.astype(np.float64 if values.dtype.kind == "f" else np.int64)
-    components = 1 if values.ndim == 1 else values.shape[1]
+    # scalars without NumberOfComponents (VTK's default 1): meshio then gives (n,), not (n, 1)
+    components = "" if values.ndim == 1 else f' NumberOfComponents="{values.shape[1]}"'
     raw = values.tobytes()
     payload = base64.b64encode(np.uint64(len(raw)).tobytes() + raw).decode("ascii")
     count = f' NumberOfTuples="{len(values)}"' if tuples else ""
     return (
         f'{indent}<DataArray type="{_XML_TYPES[values.dtype]}" Name={quoteattr(name)}'
-        f' NumberOfComponents="{components}"{count} format="binary">{payload}</DataArray>\n'
+        f'{components}{count} format="binary">{payload}</DataArray>\n'
     )
 
 

@@ -7,12 +7,13 @@ With `fail` as the first argument: build an impossible packing; every rank must 
 import json
 import sys
 
+from sim._dolfinx import dolfinx  # noqa: F401  (before any other dolfinx import)
+
 import ufl
 from dolfinx import fem
 from mpi4py import MPI
 from pydantic import TypeAdapter
 
-from sim._dolfinx import dolfinx  # noqa: F401  (before any other dolfinx import)
 from sim.config.geometry import GeometryConfig
 from sim.mesh import build_mesh, mesh_summary, write_mesh
 
