@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import itertools
 
+from sim._dolfinx import dolfinx
+
 import numpy as np
 import ufl
 from mpi4py import MPI
 
-from sim._dolfinx import dolfinx
 from sim.mesh import boundary_length, region_area
 from sim.solve import RunResult, SolverFailed, petsc_options
 

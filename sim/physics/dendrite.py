@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 
+from sim._dolfinx import dolfinx
+
 import numpy as np
 import ufl
 from mpi4py import MPI
 
-from sim._dolfinx import dolfinx
 from sim.mesh import boundary_facets, region_cells
 from sim.physics import mechanics as mech
 from sim.physics import phasefield as pf

@@ -16,12 +16,13 @@ import math
 import time
 from dataclasses import dataclass, field
 
+from sim._dolfinx import dolfinx
+
 import basix.ufl
 import numpy as np
 import ufl
 from mpi4py import MPI
 
-from sim._dolfinx import dolfinx
 from sim.config.physics import SolverConfig
 from sim.materials import Transport, transport
 from sim.mesh import boundary_length

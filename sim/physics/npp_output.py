@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sim._dolfinx import dolfinx
+
 import numpy as np
 from mpi4py import MPI
 
-from sim._dolfinx import dolfinx
 from sim.solve import SolverFailed
 from sim.units import F
 

@@ -2,10 +2,11 @@
 
 from types import SimpleNamespace
 
+from sim._dolfinx import dolfinx
+
 import numpy as np
 from mpi4py import MPI
 
-from sim._dolfinx import dolfinx
 from sim.config.npp import NppPhysics
 from sim.config.physics import SolverConfig
 from sim.materials import Transport

@@ -3,11 +3,12 @@ prescribed (uniform) overpotential, concentration and stress, on DOLFINx built-i
 
 from __future__ import annotations
 
+from sim._dolfinx import dolfinx
+
 import numpy as np
 import ufl
 from mpi4py import MPI
 
-from sim._dolfinx import dolfinx
 from sim.physics import phasefield as pf
 
 fem = dolfinx.fem

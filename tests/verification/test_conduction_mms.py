@@ -1,11 +1,12 @@
 """Manufactured solution for −∇·(σ∇φ) = f with variable σ: observed L2 order ≈ p + 1."""
 
+from sim._dolfinx import dolfinx
+
 import numpy as np
 import pytest
 import ufl
 from mpi4py import MPI
 
-from sim._dolfinx import dolfinx
 from sim.physics.conduction import conduction_forms
 
 fem = dolfinx.fem

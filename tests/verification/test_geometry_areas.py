@@ -8,13 +8,14 @@ converges to it at order 2h (P1 geometry) / h⁴ (P2 geometry).
 
 import math
 
+from sim._dolfinx import dolfinx  # noqa: F401  (before any other dolfinx import)
+
 import pytest
 import ufl
 from dolfinx import fem
 from mpi4py import MPI
 from pydantic import TypeAdapter
 
-from sim._dolfinx import dolfinx  # noqa: F401  (before any other dolfinx import)
 from sim.config import region_names
 from sim.config.geometry import GeometryConfig
 from sim.mesh import boundary_facets, build_mesh, mesh_summary, region_cells

@@ -2,12 +2,13 @@
 3 for P2) in the Li⁺ and anion concentrations and the potential, with Poisson and in the
 electroneutral limit."""
 
+from sim._dolfinx import dolfinx
+
 import numpy as np
 import pytest
 import ufl
 from mpi4py import MPI
 
-from sim._dolfinx import dolfinx
 from sim.physics.npp import mixed_space, newton_options
 from sim.physics.npp_forms import concentrations, nernst_planck, poisson
 

@@ -3,11 +3,12 @@ its energy, and curvature-driven shrinkage of a disk."""
 
 from __future__ import annotations
 
+from sim._dolfinx import dolfinx
+
 import numpy as np
 import ufl
 from mpi4py import MPI
 
-from sim._dolfinx import dolfinx
 from sim.physics import phasefield as pf
 from tests.verification.pf_helpers import XiProblem, tanh_profile
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import math
 
+from sim._dolfinx import dolfinx
+
 import pytest
 import ufl
 from mpi4py import MPI
 
-from sim._dolfinx import dolfinx
 from sim.physics import phasefield as pf
 from tests.verification.pf_helpers import XiProblem, front_position, tanh_profile
 

@@ -8,11 +8,12 @@ with symmetry, the exact far-field displacement u_r = ε*(1+ν)/(2(1−ν)) a²/
 
 from __future__ import annotations
 
+from sim._dolfinx import dolfinx
+
 import numpy as np
 import ufl
 from mpi4py import MPI
 
-from sim._dolfinx import dolfinx
 from sim.physics import mechanics as mech
 from sim.physics import phasefield as pf
 
