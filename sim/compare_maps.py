@@ -2,7 +2,8 @@
 
 What is shown is chosen per quantity (`SHOWN`), so that equal colours mean equal values:
 - Li⁺ and anion concentration: c / c̄ − 1, the relative deviation from the run's own mean c̄
-  (= c0 for a closed, mass-conserving run), on a symmetric scale shared by both runs;
+  (= c0 for a closed, mass-conserving run), on a symmetric scale shared by both runs (phase-field
+  runs: c itself, blank in the metal);
 - Li in the particles: c / (K c0), the filling relative to the equilibrium site density;
 - potential, ξ, stresses: the values, on the scale spanning both runs.
 When both runs are on the same mesh, a third panel shows the difference B − A. Phase-field maps
@@ -62,9 +63,10 @@ def _mean(tri: Tri) -> float:
     return float((area * per_cell).sum() / area.sum())
 
 
-def _shown(field: str, tri: Tri, summary: dict) -> tuple[Tri, str, str]:
-    """The quantity drawn for `field` (SHOWN), its label and a note for the run's panel title."""
-    kind = SHOWN.get(field)
+def _shown(field: str, tri: Tri, summary: dict, phase_field: bool) -> tuple[Tri, str, str]:
+    """The quantity drawn for `field` (SHOWN), its label and a note for the run's panel title.
+    Phase-field runs show c itself (their mean would include the metal side)."""
+    kind = None if phase_field else SHOWN.get(field)
     if kind == "deviation":
         mean = _mean(tri)
         tri.values = tri.values / mean - 1.0
@@ -80,13 +82,19 @@ def _same_mesh(a: Tri, b: Tri) -> bool:
     return a.location == b.location and a.x.shape == b.x.shape and np.allclose(a.x, b.x, rtol=0, atol=1e-9)
 
 
-def comparison_maps(field: str, summaries: list[dict], run_dirs: list[Path], path: Path) -> None:
-    """figures/maps_<field>.png of `sim compare`: the runs' maps on one colour scale (+ B − A)."""
+def comparison_maps(
+    field: str, summaries: list[dict], run_dirs: list[Path], path: Path
+) -> tuple[float, float]:
+    """figures/maps_<field>.png of `sim compare`: the runs' maps on one colour scale (+ B − A);
+    returns that scale's limits."""
     names = [s["config_name"] for s in summaries]
-    shown = [_shown(field, read_field(d, field), s) for d, s in zip(run_dirs, summaries, strict=True)]
-    tris, text = [t for t, _, _ in shown], shown[0][1]
     xis = [read_field(d, "phase_field_xi") for d in run_dirs]
-    mask = field == "concentration_Li_mol_m3" and all(xi is not None for xi in xis)
+    phase_field = all(xi is not None for xi in xis)
+    shown = [
+        _shown(field, read_field(d, field), s, phase_field) for d, s in zip(run_dirs, summaries, strict=True)
+    ]
+    tris, text = [t for t, _, _ in shown], shown[0][1]
+    mask = field == "concentration_Li_mol_m3" and phase_field
     if mask:  # the point values of the cells outside the metal (c and ξ share their points)
         visible = [
             t.values[np.unique(t.cells[xi.values[t.cells].mean(axis=1) <= 0.5])]
@@ -96,21 +104,22 @@ def comparison_maps(field: str, summaries: list[dict], run_dirs: list[Path], pat
         visible = [t.values for t in tris]
     lo = min(float(v.min()) for v in visible)
     hi = max(float(v.max()) for v in visible)
-    if SHOWN.get(field) == "deviation":  # symmetric around "no deviation"
+    deviation = SHOWN.get(field) == "deviation" and not phase_field
+    if deviation:  # symmetric around "no deviation"
         lo, hi = -max(abs(lo), abs(hi), 1e-12), max(abs(lo), abs(hi), 1e-12)
-    cmap, norm = norm_for(lo, hi, diverging=field in DIVERGING or SHOWN.get(field) == "deviation")
+    cmap, norm = norm_for(lo, hi, diverging=field in DIVERGING or deviation)
     difference = len(tris) == 2 and _same_mesh(*tris) and xis[0] is None
     fig, axes = axes_for(np.vstack([t.x for t in tris]), 1400, len(tris) + int(difference))
     for ax, tri, xi, name, (_, _, note) in zip(axes, tris, xis, names, shown, strict=False):
         image = draw(ax, tri, cmap, norm, xi, mask)
-        ax.set_title(f"{name} ({note})" if note else name, fontweight="bold")
+        ax.set_title(f"{name}\n{note}" if note else name, fontweight="bold", fontsize=11)
     fig.colorbar(image, ax=axes[: len(tris)], label=text, shrink=0.9)
     if difference:
         delta = Tri(tris[0].x, tris[0].cells, tris[1].values - tris[0].values, tris[0].location)
         bound = float(np.abs(delta.values).max()) or 1.0
         d_cmap, d_norm = norm_for(-bound, bound, diverging=True)
         image = draw(axes[-1], delta, d_cmap, d_norm)
-        axes[-1].set_title(f"{names[1]} − {names[0]}", fontweight="bold")
+        axes[-1].set_title(f"{names[1]} − {names[0]}", fontweight="bold", fontsize=11)
         fig.colorbar(
             image,
             ax=axes[-1],
@@ -119,3 +128,4 @@ def comparison_maps(field: str, summaries: list[dict], run_dirs: list[Path], pat
         )
     fig.suptitle("one colour scale for both runs", fontsize=10, style="italic")
     save(fig, path)
+    return lo, hi

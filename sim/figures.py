@@ -122,14 +122,15 @@ def function_tri(function) -> Tri | None:
 
 
 def axes_for(x: np.ndarray, width_px: int, panels: int = 1):
-    """A figure with `panels` equal-aspect map axes (stacked for wide domains, else side by side)."""
+    """A figure with `panels` equal-aspect map axes: stacked for wide domains, else side by side
+    (more than two: two per row; an unused last axis is hidden)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     aspect = np.ptp(x[:, 1]) / max(np.ptp(x[:, 0]), 1e-30)
-    rows, cols = (panels, 1) if aspect < 0.5 else (1, panels)
+    rows, cols = (panels, 1) if aspect < 0.5 else ((panels + 1) // 2, 2) if panels > 2 else (1, panels)
     width_in = width_px / 150
     panel_h = float(np.clip(width_in / cols * aspect, 0.18 * width_in / cols, 1.5 * width_in / cols)) + 0.8
     fig, axes = plt.subplots(
@@ -139,7 +140,9 @@ def axes_for(x: np.ndarray, width_px: int, panels: int = 1):
         ax.set_aspect("equal")
         ax.set_xlabel("x (µm)")
         ax.set_ylabel("y (µm)")
-    return fig, list(axes.flat)
+    for ax in axes.flat[panels:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat)[:panels]
 
 
 def norm_for(lo: float, hi: float, diverging: bool = False):
