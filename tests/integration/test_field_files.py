@@ -155,7 +155,7 @@ def test_paraview_opens_every_field_file(runs, mesh_dir):
                 assert 0.5 * expected["width"] < extent <= expected["width"] * (1 + 1e-12), path
             lo, hi = arrays[field]["range"]
             range_checks += _check_range(field, lo, hi, expected["summary"]["metrics"])
-    assert range_checks >= 6  # NPP Li⁺ and anion, cathode Li⁺, both stresses: measured 7
+    assert range_checks == 8  # NPP Li⁺ and anion min/max, cathode Li⁺ min/max, max σ_h and σ_vM
     cells, facets = (shown[str(m)] for m in meshes)
     assert cells["reader"] == facets["reader"] == "XMLUnstructuredGridReader"
     assert cells["arrays"]["region_id"]["association"] == "cell"
