@@ -180,11 +180,12 @@ def compare(config_a: str, config_b: str, out: str | None, overrides: tuple[str,
     type=click.Path(file_okay=False),
     default="meshes",
     show_default=True,
-    help="Directory for <name>.msh and <name>.xdmf.",
+    help="Directory for <name>.msh, <name>.vtu and <name>_boundaries.vtu.",
 )
 @_set_option
 def mesh(config: str, out: str, overrides: tuple[str, ...]) -> None:
-    """Build CONFIG's geometry and write meshes/<name>.msh and .xdmf (with cell/facet tags)."""
+    """Build CONFIG's geometry and write meshes/<name>.msh (gmsh, named groups), <name>.vtu (cells,
+    region_id) and <name>_boundaries.vtu (facets, boundary_id); coordinates in metres."""
     with interrupts.deferred():
         loaded = _load(config, overrides)
         from mpi4py import MPI

@@ -2,7 +2,7 @@
 
 Writes <out>/<name A>/ and <out>/<name B>/ (ordinary run directories), and in <out>:
 `comparison.json` (both metric sets and the ratio B/A), `figures/maps_<field>.png` (the two runs'
-maps side by side, or one above the other for wide domains),
+maps on one colour scale, from their field files; sim.compare_maps),
 `figures/central_axis_potential.png` (seed 001 Fig. S27) and
 `figures/anode_li_flux.png` and `anode_li_flux_normalized.png` (Li⁺ flux along the anode, and
 divided by its mean) for NPP runs; `figures/height_vs_charge.png` and `roughness_vs_charge.png`
@@ -17,18 +17,9 @@ from pathlib import Path
 
 from mpi4py import MPI
 
+from sim.compare_maps import MAP_FIELDS, comparison_maps
 from sim.config import LoadedConfig
 from sim.files import atomic_write
-
-MAP_FIELDS = (
-    "concentration_Li_mol_m3",
-    "potential_V",
-    "concentration_anion_mol_m3",
-    "particle_concentration_Li_mol_m3",
-    "phase_field_xi",
-    "von_mises_stress_Pa",
-    "hydrostatic_stress_Pa",
-)
 
 
 def compare(
@@ -66,13 +57,8 @@ def write_comparison(summaries: list[dict], run_dirs: list[Path], out: Path) -> 
     matplotlib.use("Agg")
 
     for field in MAP_FIELDS:
-        images = [d / "figures" / f"{field}.png" for d in run_dirs]
-        if all(p.exists() for p in images):
-            _maps(
-                images,
-                [_panel_title(name, m, field) for name, m in zip(names, metrics, strict=False)],
-                out / "figures" / f"maps_{field}.png",
-            )
+        if all((d / "fields" / f"{field}.pvd").exists() for d in run_dirs):
+            comparison_maps(field, summaries, run_dirs, out / "figures" / f"maps_{field}.png")
     figures = out / "figures"
     histories = [s.get("history") or {} for s in summaries]
     if all("charge_C_m" in h and "height_m" in h for h in histories):  # phase-field runs
@@ -116,33 +102,6 @@ def write_comparison(summaries: list[dict], run_dirs: list[Path], out: Path) -> 
         "Uniformity of the Li⁺ flux along the anode",
         figures / "anode_li_flux_normalized.png",
     )
-
-
-def _panel_title(name: str, metrics: dict, field: str) -> str:
-    """The run name and, where the summary has it, the field's range (each map has its own colours)."""
-    lo, hi = metrics.get(f"min_{field}"), metrics.get(f"max_{field}")
-    return name if lo is None or hi is None else f"{name}: {lo:.4g} to {hi:.4g} mol/m³"
-
-
-def _maps(images: list[Path], names: list[str], path: Path, dpi: int = 150) -> None:
-    """The runs' field maps in one figure at their own pixel size: side by side, or one above the
-    other when the maps are more than twice as wide as high (e.g. the 100 × 20 µm film). Each map
-    keeps its own colour scale (noted in the figure)."""
-    import matplotlib.pyplot as plt
-
-    pictures = [plt.imread(p) for p in images]
-    h, w = max(p.shape[0] for p in pictures), max(p.shape[1] for p in pictures)
-    rows, cols = (len(pictures), 1) if w > 2 * h else (1, len(pictures))
-    title = 0.35  # inches per panel for the run name, and for the note on top
-    fig, axes = plt.subplots(
-        rows, cols, figsize=(cols * w / dpi, rows * (h / dpi + title) + title), dpi=dpi, squeeze=False
-    )
-    for ax, picture, name in zip(axes.flat, pictures, names, strict=False):
-        ax.imshow(picture)
-        ax.set_title(name, fontsize=12, fontweight="bold")
-        ax.axis("off")
-    fig.suptitle("each map has its own colour scale: compare the colour bars", fontsize=10, style="italic")
-    _save(fig, path, dpi)
 
 
 def _um(values: list[float]) -> list[float]:

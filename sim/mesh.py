@@ -30,7 +30,6 @@ from sim._dolfinx import dolfinx
 
 import dolfinx.io.gmsh
 import numpy as np
-from dolfinx.io import XDMFFile
 from dolfinx.mesh import GhostMode, Mesh, MeshTags, create_cell_partitioner
 from mpi4py import MPI
 
@@ -56,7 +55,7 @@ class MeshBundle:
     cad_areas: dict[str, float] = field(default_factory=dict)
     """area of each region in m² from the CAD surfaces (gmsh OCC; rank 0 only)"""
     msh: bytes | None = field(default=None, repr=False)
-    """the gmsh .msh file contents (rank 0, only with build_mesh(..., keep_model=True))"""
+    """the gmsh .msh file contents, in metres (rank 0, only with build_mesh(..., keep_model=True))"""
     from_cache: bool = False
     """the gmsh mesh was read from the mesh cache (`mesh_cache_dir`) instead of being generated"""
 
@@ -169,13 +168,23 @@ def _build_model(geometry_cfg: Any, verbose: bool, keep_model: bool) -> tuple[di
 
 
 def _model_msh() -> bytes:
-    """The current gmsh model as .msh file contents."""
+    """The current gmsh model as .msh file contents for other tools: coordinates in metres (gmsh
+    scales the nodes while saving, Mesh.ScalingFactor; the model stays in mesh units) and format 2.2,
+    which meshio 5.3 converts to other formats (its reader of format 4.1 adds a cell set
+    "gmsh:bounding_entities" that its own .vtu writer then fails on)."""
     import gmsh
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "mesh.msh")
-        gmsh.write(path)
-        return Path(path).read_bytes()
+    saved = {name: gmsh.option.getNumber(name) for name in ("Mesh.ScalingFactor", "Mesh.MshFileVersion")}
+    gmsh.option.setNumber("Mesh.ScalingFactor", LENGTH_SCALE)
+    gmsh.option.setNumber("Mesh.MshFileVersion", 2.2)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "mesh.msh")
+            gmsh.write(path)
+            return Path(path).read_bytes()
+    finally:
+        for name, value in saved.items():
+            gmsh.option.setNumber(name, value)
 
 
 def build_mesh(
@@ -257,13 +266,17 @@ def build_mesh(
 
 
 def write_mesh(bundle: MeshBundle, directory: str | Path, name: str) -> list[Path]:
-    """Write `<name>.msh` (if the bundle kept it) and `<name>.xdmf` (+ .h5) with the mesh and its
-    tags ("cell_tags", "facet_tags"); collective. Returns the paths written.
+    """Write the mesh for other tools, coordinates in metres (collective); returns the paths:
 
-    Coordinates in both files are in mesh units (micrometres, see `bundle.length_scale`); the .msh
-    has the named physical groups, the XDMF tags use the same numbers (`bundle.regions`,
-    `bundle.boundaries`).
+    - `<name>.msh` (gmsh, with the named physical groups; only if the bundle kept it),
+    - `<name>.vtu`: the cells with cell data `region_id`,
+    - `<name>_boundaries.vtu`: the tagged facets with cell data `boundary_id`,
+
+    both .vtu with field data `region_id_<name>` / `boundary_id_<name>` = id and `length_unit_m` = 1
+    (read by ParaView, pyvista and meshio; the ids are `bundle.regions` / `bundle.boundaries`).
     """
+    from sim.vtu import entity_grid, vtu_text, write_text
+
     directory = Path(directory)
     comm = bundle.mesh.comm
     if comm.rank == 0:
@@ -280,12 +293,24 @@ def write_mesh(bundle: MeshBundle, directory: str | Path, name: str) -> list[Pat
         paths.append(path)
     else:
         warnings.warn("the .msh file is only written for meshes built with keep_model=True", stacklevel=2)
-    path = directory / f"{name}.xdmf"
-    with XDMFFile(comm, path, "w") as xdmf:
-        xdmf.write_mesh(bundle.mesh)
-        xdmf.write_meshtags(bundle.cell_tags, bundle.mesh.geometry)
-        xdmf.write_meshtags(bundle.facet_tags, bundle.mesh.geometry)
-    paths.append(path)
+    mesh, tdim = bundle.mesh, bundle.mesh.topology.dim
+    names = {f"region_id_{n}": np.array([t], np.int32) for n, t in bundle.regions.items()}
+    names |= {f"boundary_id_{n}": np.array([t], np.int32) for n, t in bundle.boundaries.items()}
+    names["length_unit_m"] = np.array([1.0])
+    for suffix, dim, tags, array in (
+        ("", tdim, bundle.cell_tags, "region_id"),
+        ("_boundaries", tdim - 1, bundle.facet_tags, "boundary_id"),
+    ):
+        owned = tags.indices < mesh.topology.index_map(dim).size_local
+        entities = tags.indices[owned]
+        grid = entity_grid(
+            mesh, dim, entities, bundle.length_scale, {array: tags.values[owned].astype(np.int32)}
+        )
+        path = directory / f"{name}{suffix}.vtu"
+        if grid is not None:
+            grid.field_data = names
+            write_text(path, vtu_text(grid))
+        paths.append(path)
     comm.barrier()
     return paths
 
@@ -346,5 +371,21 @@ def mesh_summary(bundle: MeshBundle) -> dict[str, Any]:
         "regions": {name: _global_count(bundle, tdim, region_cells(bundle, name)) for name in bundle.regions},
         "boundaries": {
             name: _global_count(bundle, tdim - 1, boundary_facets(bundle, name)) for name in bundle.boundaries
+        },
+    }
+
+
+def named_entities(bundle: MeshBundle) -> dict[str, dict[str, dict[str, Any]]]:
+    """The region and boundary name → {id, area_m2 / length_m} maps for summary.json (collective);
+    the ids are the cell/facet tags, the `region_id` values of the field files."""
+    scale = bundle.length_scale
+    return {
+        "regions": {
+            name: {"id": tag, "area_m2": region_area(bundle, name) * scale**2}
+            for name, tag in bundle.regions.items()
+        },
+        "boundaries": {
+            name: {"id": tag, "length_m": boundary_length(bundle, name) * scale}
+            for name, tag in bundle.boundaries.items()
         },
     }

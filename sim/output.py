@@ -1,4 +1,4 @@
-"""Run-directory output: atomic files, summary.json, VTX fields for ParaView, PNG figures.
+"""Run-directory output: atomic files, summary.json, field files for ParaView (figures: sim.figures).
 
 Contract (DESIGN 4): files are written to a temporary name and renamed; `summary.json` is written
 last, so a directory without a summary (or with status != "ok") is never mistaken for a result.
@@ -96,35 +96,113 @@ def _plain(exc: Exception) -> str:
     return " ".join(text.split())
 
 
+FIELD_FORMATS = ("vtk", "vtx")
+REGIONS_FILE = "regions.json"
+
+
 class FieldWriter:
-    """VTX (.bp) time series for ParaView, one file per group of fields sharing a space."""
+    """Field files for other tools, one per field, named after the field (DESIGN 4):
 
-    def __init__(self, directory: Path, comm: MPI.Comm, enabled: bool = True) -> None:
-        self.directory, self.comm, self.enabled = directory, comm, enabled
-        self._writers: dict[tuple[str, ...], dolfinx.io.VTXWriter] = {}
+    - vtk: `fields/<name>.pvd`, a time series of `fields/<name>/<name>_<step>.vtu` pieces, coordinates
+      in metres, with the cell data `region_id` and field data `TimeValue` (s), `length_unit_m` = 1
+      (coordinates are metres) and `region_id_<region name>` = id;
+    - vtx: `fields/<name>.bp` (ADIOS2), written with the mesh scaled to metres during the write;
+    - `fields/regions.json`: the region and boundary name → id maps and the units.
+    """
 
-    def _path(self, key: tuple[str, ...]) -> Path:
-        return self.directory / ("+".join(key) + ".bp")
+    def __init__(self, directory: Path, comm: MPI.Comm, enabled: bool = True, formats=("vtk",)) -> None:
+        unknown = set(formats) - set(FIELD_FORMATS)
+        if unknown:
+            raise ValueError(f"unknown field formats {sorted(unknown)}; known: {FIELD_FORMATS}")
+        self.directory, self.comm, self.enabled, self.formats = directory, comm, enabled, tuple(formats)
+        self.length_scale = 1.0
+        self.regions: dict[str, int] = {}
+        self._region_ids: dict[int, tuple[Any, np.ndarray]] = {}  # id(mesh) → (mesh, id per local cell)
+        self._steps: dict[str, list[tuple[float, str]]] = {}
+        self._vtx: dict[str, dolfinx.io.VTXWriter] = {}
+
+    def attach(self, bundle) -> None:
+        """Use `bundle`'s mesh, length scale and region tags; writes fields/regions.json (collective)."""
+        mesh = bundle.mesh
+        tdim = mesh.topology.dim
+        imap = mesh.topology.index_map(tdim)
+        ids = np.full(imap.size_local + imap.num_ghosts, -1, dtype=np.int32)
+        ids[bundle.cell_tags.indices] = bundle.cell_tags.values
+        self._region_ids = {id(mesh): (mesh, ids)}
+        self.length_scale, self.regions = bundle.length_scale, dict(bundle.regions)
+        if self.enabled and self.comm.rank == 0:
+            sidecar = {
+                "length_unit": "m",
+                "time_unit": "s",
+                "regions": self.regions,
+                "boundaries": dict(bundle.boundaries),
+                "cell_data": "region_id",
+            }
+            atomic_write(self.directory / REGIONS_FILE, json.dumps(sidecar, indent=2) + "\n")
+
+    def add_submesh(self, submesh, entity_map) -> None:
+        """Fields on `submesh` (from dolfinx.mesh.create_submesh of the attached mesh) get the region
+        ids of their parent cells."""
+        _, ids = next(iter(self._region_ids.values()))  # the attached (parent) mesh comes first
+        imap = submesh.topology.index_map(submesh.topology.dim)
+        cells = np.arange(imap.size_local + imap.num_ghosts, dtype=np.int32)
+        parents = entity_map.sub_topology_to_topology(cells, inverse=False)
+        self._region_ids[id(submesh)] = (submesh, ids[parents])
 
     def write(self, functions: list, t: float) -> None:
-        """Append `functions` at time `t` (s) to `fields/<name>.bp`."""
+        """Append each of `functions` at time `t` (s) to its own field file(s) (collective)."""
         if not self.enabled:
             return
-        key = tuple(f.name for f in functions)
-        if key not in self._writers:
-            self._writers[key] = dolfinx.io.VTXWriter(
-                self.comm, self._path(key), list(functions), engine="BP4"
-            )
-        try:
-            self._writers[key].write(t)
-        except RuntimeError as exc:
-            self._failed(key, exc)
+        for function in functions:
+            if "vtk" in self.formats:
+                self._write_vtk(function, t)
+            if "vtx" in self.formats:
+                self._write_vtx(function, t)
 
-    def _failed(self, key: tuple[str, ...], exc: RuntimeError) -> NoReturn:
+    def _write_vtk(self, function, t: float) -> None:
+        from sim.vtu import function_grid, pvd_text, vtu_text, write_text
+
+        name = function.name
+        mesh = function.function_space.mesh
+        if id(mesh) not in self._region_ids:
+            raise ValueError(f"field {name}: its mesh is neither the run's mesh nor an added submesh")
+        grid = function_grid(function, self.length_scale, {"region_id": self._region_ids[id(mesh)][1]})
+        steps = self._steps.setdefault(name, [])
+        if grid is None:  # not rank 0
+            steps.append((t, ""))
+            return
+        grid.field_data = {
+            "TimeValue": np.array([t]),
+            "length_unit_m": np.array([1.0]),
+        } | {f"region_id_{region}": np.array([tag], dtype=np.int32) for region, tag in self.regions.items()}
+        piece = f"{name}/{name}_{len(steps):06d}.vtu"
+        (self.directory / name).mkdir(exist_ok=True)
+        write_text(self.directory / piece, vtu_text(grid))
+        steps.append((t, piece))
+        write_text(self.directory / f"{name}.pvd", pvd_text(steps))
+
+    def _write_vtx(self, function, t: float) -> None:
+        name = function.name
+        if name not in self._vtx:
+            self._vtx[name] = dolfinx.io.VTXWriter(self.comm, self._vtx_path(name), [function], engine="BP4")
+        x = function.function_space.mesh.geometry.x
+        original = x.copy()
+        x *= self.length_scale  # the file in metres; the solver's mesh restored exactly afterwards
+        try:
+            self._vtx[name].write(t)
+        except RuntimeError as exc:
+            self._failed(name, exc)
+        finally:
+            x[:] = original
+
+    def _vtx_path(self, name: str) -> Path:
+        return self.directory / f"{name}.bp"
+
+    def _failed(self, name: str, exc: RuntimeError) -> NoReturn:
         """ADIOS2 could not write (e.g. a full disk): the half-written file is emptied and removed,
         which frees its space for the summary, and OSError says why."""
-        UNCLOSABLE.append(self._writers.pop(key))
-        path = self._path(key)
+        UNCLOSABLE.append(self._vtx.pop(name))
+        path = self._vtx_path(name)
         if self.comm.rank == 0:
             for part in path.rglob("*"):
                 if part.is_file():
@@ -135,155 +213,14 @@ class FieldWriter:
     def close(self) -> None:
         """Close every file; OSError (after closing the others) if one cannot be written."""
         error = None
-        for key in list(self._writers):
+        for name in list(self._vtx):
             try:
-                self._writers[key].close()
-                del self._writers[key]
+                self._vtx[name].close()
+                del self._vtx[name]
             except RuntimeError as exc:
                 try:
-                    self._failed(key, exc)
+                    self._failed(name, exc)
                 except OSError as failure:
                     error = error or failure
         if error is not None:
             raise error
-
-
-def _local_triangles(function=None, mesh=None, cell_values=None) -> dict[str, np.ndarray]:
-    """This rank's owned cells as linear triangles with point or cell values (for gathering)."""
-    if function is not None:
-        mesh = function.function_space.mesh
-    tdim = mesh.topology.dim
-    owned = mesh.topology.index_map(tdim).size_local
-    space = function.function_space if function is not None else None
-    if space is not None and space.element.basix_element.degree > 0:
-        topology, _, x = dolfinx.plot.vtk_mesh(space)
-        nodes = topology[0]
-        cells = topology.reshape(-1, nodes + 1)[:owned, 1:4]  # corner nodes come first in VTK order
-        values = function.x.array.reshape(-1, space.dofmap.index_map_bs)
-        location = "point"
-    else:
-        cells = dolfinx.mesh.entities_to_geometry(mesh, tdim, np.arange(owned, dtype=np.int32))
-        x = mesh.geometry.x
-        values = (
-            function.x.array.reshape(-1, space.dofmap.index_map_bs)[:owned]
-            if space is not None
-            else np.asarray(cell_values)[:owned].reshape(-1, 1)
-        )
-        location = "cell"
-    if values.shape[1] > 1:
-        values = np.linalg.norm(values, axis=1, keepdims=True)
-    return {"x": x[:, :2], "cells": cells, "values": values[:, 0], "location": location}
-
-
-def _gather_triangles(comm: MPI.Comm, data: dict) -> dict | None:
-    """Concatenate every rank's triangles on rank 0 (None elsewhere)."""
-    pieces = comm.gather(data, root=0)
-    if comm.rank != 0:
-        return None
-    offsets = np.cumsum([0] + [len(p["x"]) for p in pieces[:-1]])
-    return {
-        "x": np.vstack([p["x"] for p in pieces]),
-        "cells": np.vstack([p["cells"] + o for p, o in zip(pieces, offsets, strict=False)]),
-        "values": np.concatenate([p["values"] for p in pieces]),
-        "location": pieces[0]["location"],
-    }
-
-
-UNIT_SUFFIXES = {
-    "mol_m3": "mol/m³",
-    "A_m2": "A/m²",
-    "S_m": "S/m",
-    "mol_m2_s": "mol/(m² s)",
-    "V_m": "V/m",
-    "V": "V",
-    "Pa": "Pa",
-    "m": "m",
-    "1": "1",
-}
-
-
-def label(name: str) -> str:
-    """'current_density_A_m2' -> 'current density (A/m²)' for figure titles and colour bars."""
-    for suffix in sorted(UNIT_SUFFIXES, key=len, reverse=True):
-        if name.endswith("_" + suffix):
-            return f"{name[: -len(suffix) - 1].replace('_', ' ')} ({UNIT_SUFFIXES[suffix]})"
-    return name.replace("_", " ")
-
-
-def _figure(tri: dict, width_px: int):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.tri import Triangulation
-
-    x, y = tri["x"][:, 0], tri["x"][:, 1]
-    aspect = (y.max() - y.min()) / max(x.max() - x.min(), 1e-30)
-    width_in = width_px / 150
-    height_in = float(np.clip(width_in * aspect, 0.18 * width_in, 1.5 * width_in)) + 1.0
-    fig, ax = plt.subplots(figsize=(width_in, height_in), dpi=150, layout="constrained")
-    ax.set_aspect("equal")
-    ax.set_xlabel("x (µm)")
-    ax.set_ylabel("y (µm)")
-    return fig, ax, Triangulation(x, y, tri["cells"])
-
-
-def _save(fig, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, bbox_inches="tight", pad_inches=0.05)
-    plt.close(fig)
-    os.replace(tmp, path)
-
-
-def plot_function(function, path: Path, title: str, width_px: int) -> None:
-    """PNG of a scalar field (or the magnitude of a vector field); collective, rank 0 writes."""
-    tri = _gather_triangles(function.function_space.mesh.comm, _local_triangles(function))
-    if tri is None:
-        return
-    fig, ax, triangulation = _figure(tri, width_px)
-    if tri["location"] == "point":
-        image = ax.tripcolor(triangulation, tri["values"], shading="gouraud", cmap="viridis")
-    else:
-        image = ax.tripcolor(triangulation, facecolors=tri["values"], cmap="viridis")
-    # an inset in axes coordinates: exactly as tall as the (equal-aspect) plot, whatever its shape
-    fig.colorbar(image, cax=ax.inset_axes((1.02, 0.0, 0.025, 1.0)), label=label(title))
-    ax.set_title(label(title))
-    _save(fig, path)
-
-
-def plot_regions(bundle, path: Path, width_px: int) -> None:
-    """PNG of the mesh with each region coloured and named; collective, rank 0 writes."""
-    from matplotlib.colors import ListedColormap
-    from matplotlib.patches import Patch
-
-    mesh = bundle.mesh
-    tdim = mesh.topology.dim
-    values = np.full(mesh.topology.index_map(tdim).size_local + mesh.topology.index_map(tdim).num_ghosts, -1)
-    values[bundle.cell_tags.indices] = bundle.cell_tags.values
-    tri = _gather_triangles(mesh.comm, _local_triangles(mesh=mesh, cell_values=values))
-    if tri is None:
-        return
-    fig, ax, triangulation = _figure(tri, width_px)
-    tags = sorted(bundle.regions.values())
-    index = np.searchsorted(tags, tri["values"])
-    colors = [f"C{i % 10}" for i in range(len(tags))]
-    ax.tripcolor(
-        triangulation,
-        facecolors=index.astype(float),
-        cmap=ListedColormap(colors),
-        vmin=-0.5,
-        vmax=len(tags) - 0.5,
-        edgecolors="k",
-        linewidth=0.05,
-    )
-    names = {tag: name for name, tag in bundle.regions.items()}
-    ax.legend(
-        handles=[Patch(color=c, label=names[t]) for t, c in zip(tags, colors, strict=False)],
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        frameon=False,
-    )
-    ax.set_title(f"regions ({len(tri['cells'])} cells)")
-    _save(fig, path)

@@ -27,10 +27,11 @@ from mpi4py import MPI
 from sim import checkpoint, interrupts
 from sim.checkpoint import CHECKPOINT
 from sim.config import LoadedConfig
+from sim.figures import plot_function, plot_regions
 from sim.files import LockHeld, atomic_write, locked, watch_parent
 from sim.geometry import GeometryError
-from sim.mesh import build_mesh, mesh_key, mesh_summary
-from sim.output import FieldWriter, plot_function, plot_regions, prepare_run_dir, versions, write_summary
+from sim.mesh import build_mesh, mesh_key, mesh_summary, named_entities
+from sim.output import FieldWriter, prepare_run_dir, versions, write_summary
 from sim.solve import RunResult, SolverFailed
 
 PHYSICS = {
@@ -263,7 +264,7 @@ def _run(
         out,
         comm,
         logger,
-        FieldWriter(out / "fields", comm, config.output.fields),
+        FieldWriter(out / "fields", comm, config.output.fields, config.output.formats),
         quiet=quiet,
         resume=from_checkpoint,
         identity=ident,
@@ -287,6 +288,8 @@ def _run(
         if resume and not from_checkpoint:
             logger.info(f"no {CHECKPOINT} in {out} (stopped before its first checkpoint): starting at t = 0")
         summary["mesh"] = mesh_summary(bundle)
+        summary |= named_entities(bundle)
+        ctx.fields.attach(bundle)
         timings["mesh"] = mesh_time
         logger.info(f"mesh: {summary['mesh']} (built in {mesh_time:.2f} s)")
         if config.output.figures:
@@ -295,13 +298,17 @@ def _run(
         tick = time.perf_counter()
         result: RunResult = model.run(config, bundle, ctx)
         timings["physics"] = time.perf_counter() - tick
+        extra = dict(result.extra)
+        for key in ("regions", "boundaries"):  # a model's per-region results join the name → id map
+            for name, values in extra.pop(key, {}).items():
+                summary[key].setdefault(name, {}).update(values)
         summary |= {
             "num_dofs": result.num_dofs,
             "num_steps": result.num_steps,
             "newton_iterations": result.newton_iterations,
             "krylov_iterations": result.krylov_iterations,
             "metrics": result.metrics,
-        } | result.extra
+        } | extra
         bad = [k for k, v in result.metrics.items() if isinstance(v, Real) and not math.isfinite(v)]
         if bad:  # never an `ok` summary with a NaN/inf number in it
             raise SolverFailed(
@@ -309,7 +316,10 @@ def _run(
             )
         if config.output.figures:
             for name, function in result.plots.items():
-                plot_function(function, out / "figures" / f"{name}.png", name, config.output.figure_width_px)
+                options = result.plot_options.get(name, {})
+                plot_function(
+                    function, out / "figures" / f"{name}.png", name, config.output.figure_width_px, **options
+                )
         for key, value in result.metrics.items():
             logger.info(f"  {key} = {value:.6g}")
     except (SolverFailed, checkpoint.CheckpointError, checkpoint.CheckpointMismatch) as exc:

@@ -100,6 +100,8 @@ class RunResult:
     newton_iterations: int = 0
     krylov_iterations: int = 0
     plots: dict[str, Any] = field(default_factory=dict)
-    """name → dolfinx Function (or (Function, component)) to render as figures/<name>.png"""
+    """name → dolfinx Function to render as figures/<name>.png"""
+    plot_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """name → keyword arguments of sim.figures.plot_function (interface, mask_metal, divide_by, …)"""
     extra: dict[str, Any] = field(default_factory=dict)
     """further JSON-serialisable data for summary.json (e.g. per-region values, profiles)"""

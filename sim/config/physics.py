@@ -91,8 +91,17 @@ class OutputConfig(Strict):
     """What a run writes besides summary.json, config.yaml and log.txt."""
 
     fields: bool = True
-    """write fields for ParaView (VTX .bp directories)"""
+    """write field files for ParaView, pyvista, meshio (in `formats`; SI coordinates)"""
+    formats: list[Literal["vtk", "vtx"]] = Field(default=["vtk"], min_length=1)
+    """field file formats: vtk = fields/<name>.pvd time series of .vtu pieces (every ParaView,
+    pyvista, meshio), vtx = fields/<name>.bp (ADIOS2; ParaView builds with an ADIOS2 reader)"""
     figures: bool = True
     """write PNG figures (matplotlib, no display needed)"""
     figure_width_px: int = Field(default=1400, ge=200, le=6000)
     """width of PNG figures in pixels"""
+
+    @model_validator(mode="after")
+    def _check_formats(self) -> OutputConfig:
+        if len(set(self.formats)) != len(self.formats):
+            raise ValueError(f"formats lists a format twice: {self.formats}")
+        return self

@@ -236,6 +236,14 @@ class FieldOutput:
         named = {f.name: f for group in self.groups() for f in group}
         return {k: v for k, v in named.items() if k != "displacement_m"}
 
+    def plot_options(self) -> dict:
+        """Every map shows the interface ξ = ½; c is blank in the metal (ξ > ½), where the
+        Chen-type c̃ has no meaning as a Li⁺ concentration."""
+        xi = self.scalars[0]
+        options = {name: {"interface": xi} for name in self.plots()}
+        options["concentration_Li_mol_m3"]["mask_metal"] = True
+        return options
+
 
 def growth_plot(history: dict, path: Path) -> None:
     """Dendrite height and Li area vs time (rank 0)."""
@@ -257,7 +265,7 @@ def growth_plot(history: dict, path: Path) -> None:
 
 def run_dendrite(config, bundle, ctx) -> RunResult:
     """Build, check, integrate and report the phase-field model of `config`."""
-    from sim.output import plot_function
+    from sim.figures import plot_function
 
     phys = config.physics
     checks = check_interface(phys, config.geometry, bundle)
@@ -303,6 +311,7 @@ def run_dendrite(config, bundle, ctx) -> RunResult:
                 figures / f"xi_t{t:.4g}s.png",
                 f"ξ at t = {t:.3g} s",
                 config.output.figure_width_px,
+                interface=fields.scalars[0],
             )
 
     if not ctx.resume:
@@ -339,6 +348,7 @@ def run_dendrite(config, bundle, ctx) -> RunResult:
         newton_iterations=stats.newton_iterations,
         krylov_iterations=stats.krylov_iterations,
         plots=fields.plots(),
+        plot_options=fields.plot_options(),
         extra={
             "history": observer.history,
             "time_stepping": stats.as_dict(),

@@ -201,6 +201,8 @@ def run_cathode(config, bundle, ctx) -> RunResult:
     (physics.interface and physics.time are required at validation)."""
     phys = config.physics
     p = CathodeProblem(config, bundle)
+    for name, entity_map in zip(("binder", "particle"), p.entity_maps, strict=True):
+        ctx.fields.add_submesh(p.meshes[name], entity_map)
     s = p.scales
     ctx.log(
         f"binder: D⁺ = {p.binder.d_cation:.4g}, D⁻ = {p.binder.d_anion:.4g} m²/s; particle D = "
@@ -278,6 +280,8 @@ def run_cathode(config, bundle, ctx) -> RunResult:
     solve_time = time.perf_counter() - start
     metrics = cathode_metrics(p, fields, initial) | {"time_s": stats.t}
     ndofs = sum(fn.function_space.dofmap.index_map.size_global for fn in p.u)
+    # what the particles hold in equilibrium with the binder at c0 (K c0: the site density)
+    capacity = phys.interface.partition_coefficient * s.concentration
     return RunResult(
         metrics=metrics,
         num_dofs=ndofs,
@@ -285,7 +289,13 @@ def run_cathode(config, bundle, ctx) -> RunResult:
         newton_iterations=stats.newton_iterations,
         krylov_iterations=stats.krylov_iterations,
         plots={name: fn for name, (fn, _) in fields.items()},
-        extra={"solve_time_s": solve_time},
+        plot_options={
+            "particle_concentration_Li_mol_m3": {
+                "divide_by": capacity,
+                "quantity": "particle filling c / (K c₀) (1)",
+            }
+        },
+        extra={"solve_time_s": solve_time, "particle_capacity_mol_m3": capacity},
     )
 
 

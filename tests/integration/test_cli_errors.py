@@ -118,6 +118,13 @@ CASES = [
         5,
     ),
     (
+        "unknown field format",
+        lambda s: s + "output: {formats: [vtk, xdmf]}\n",
+        "output.formats[1]",
+        15,
+    ),
+    ("field format twice", lambda s: s + "output: {formats: [vtk, vtk]}\n", "output", 15),
+    (
         "mesh size below min size",
         lambda s: s.replace(
             "  width: 10.0e-6\n", "  width: 10.0e-6\n  mesh: {size: 1.0e-7, min_size: 1.0e-6}\n"

@@ -46,8 +46,11 @@ def test_run_directory_contract(tmp_path):
     assert all(isinstance(v, float) for v in summary["metrics"].values())
     resolved = (out / "config.yaml").read_text()
     assert "electrode_area: 5.608e-05" in resolved and "preset: direct" in resolved  # defaults filled
-    for name in ("potential_V.bp", "current_density_A_m2.bp"):
-        assert (out / "fields" / name / "md.idx").exists()
+    for name in ("potential_V", "current_density_A_m2", "conductivity_S_m"):
+        assert (out / "fields" / f"{name}.pvd").exists() and (
+            out / "fields" / name / f"{name}_000000.vtu"
+        ).exists()
+    assert not list((out / "fields").glob("*.bp"))  # VTX only on request (output.formats)
     for name in ("regions.png", "potential_V.png", "current_density_A_m2.png"):
         assert (out / "figures" / name).stat().st_size > 10_000
     assert "ok:" in (out / "log.txt").read_text()
@@ -69,9 +72,25 @@ def test_one_and_two_ranks_agree(tmp_path):
 @pytest.mark.mpi
 def test_two_rank_figures_and_fields(tmp_path):
     out = tmp_path / "mpi"
-    sim("run", "configs/seed002_bilayer.yaml", "--out", str(out), "--quiet", ranks=2)
+    sim(
+        "run",
+        "configs/seed002_bilayer.yaml",
+        "--out",
+        str(out),
+        "--quiet",
+        "--set",
+        "output.formats=[vtk, vtx]",
+        ranks=2,
+    )
     assert (out / "figures" / "potential_V.png").stat().st_size > 10_000
     assert (out / "fields" / "potential_V.bp" / "md.idx").exists()
+    import meshio
+
+    # the ranks' pieces are merged into one grid: one point per vertex (P1), one cell per cell
+    grid = meshio.read(out / "fields" / "potential_V" / "potential_V_000000.vtu")
+    summary = json.loads((out / "summary.json").read_text())
+    assert len(grid.points) == summary["mesh"]["num_vertices"]
+    assert len(grid.cells[0].data) == summary["mesh"]["num_cells"]
 
 
 def test_solver_failure_exit_3(tmp_path):
@@ -93,9 +112,10 @@ def test_solver_failure_exit_3(tmp_path):
     assert summary["status"] == "failed" and "did not converge" in summary["message"]
 
 
-def test_mesh_command_writes_msh_and_xdmf(tmp_path):
+def test_mesh_command_writes_msh_and_vtu(tmp_path):
     result = sim("mesh", "configs/seed002_bilayer.yaml", "--out", str(tmp_path))
-    assert (tmp_path / "seed002_bilayer.msh").exists() and (tmp_path / "seed002_bilayer.xdmf").exists()
+    for name in ("seed002_bilayer.msh", "seed002_bilayer.vtu", "seed002_bilayer_boundaries.vtu"):
+        assert (tmp_path / name).exists(), name
     assert "regions spe, lagp" in result.stdout
 
 
@@ -125,3 +145,15 @@ def test_cli_works_from_any_directory(tmp_path):
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_order_two_mesh_writes_figures_and_fields(tmp_path):
+    """Curved (order-2) cells: maps are drawn through the corner nodes, field files keep the 6-node cells."""
+    out = tmp_path / "order2"
+    sim("run", str(SLAB), "--out", str(out), "--quiet", "--set", "geometry.mesh.order=2")
+    for name in ("regions.png", "potential_V.png", "current_density_A_m2.png"):
+        assert (out / "figures" / name).stat().st_size > 10_000, name
+    import meshio
+
+    cells = meshio.read(out / "fields" / "conductivity_S_m" / "conductivity_S_m_000000.vtu").cells[0]
+    assert cells.type == "triangle6"
