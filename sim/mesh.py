@@ -117,7 +117,8 @@ def _build_model(geometry_cfg: Any, verbose: bool, keep_model: bool) -> tuple[di
     from sim.geometry import build, region_cad_areas
 
     gmsh.option.setNumber("General.Terminal", 1 if verbose else 0)
-    cache = mesh_cache_dir()
+    built = geometry_cfg.kind != "file"  # a file's mesh is only converted (and may change under its path)
+    cache = mesh_cache_dir() if built else None
     key = hashlib.sha256((geometry_cfg.model_dump_json() + _code_hash()).encode()).hexdigest()[:32]
     if cache is not None and (cache / f"{key}.json").exists() and (cache / f"{key}.msh").exists():
         meta = json.loads((cache / f"{key}.json").read_text())
@@ -125,7 +126,7 @@ def _build_model(geometry_cfg: Any, verbose: bool, keep_model: bool) -> tuple[di
         return meta["areas"], meta["cad_areas"], _model_msh() if keep_model else None, True
     gmsh.model.add(geometry_cfg.kind)
     areas = build(geometry_cfg, LENGTH_SCALE)
-    cad = region_cad_areas(LENGTH_SCALE)
+    cad = region_cad_areas(LENGTH_SCALE) if built else {}
     if cache is not None:
         try:
             _write_cache(cache, key, {"areas": areas, "cad_areas": cad})
