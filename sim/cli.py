@@ -90,9 +90,10 @@ def run(
     else:
         loaded = _load(config, overrides)
         directory = Path(out) if out else Path("results") / loaded.name
-    from sim.run import execute
+    from sim.api import run as run_config
 
-    sys.exit(execute(loaded, directory, quiet=quiet, resume=resume is not None))
+    result = run_config(loaded, directory, quiet=quiet, check=False, resume=resume is not None)
+    sys.exit(result.exit_code)
 
 
 @main.command()

@@ -7,11 +7,14 @@ else (run directory, logging, exit status, summary) so models stay small.
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import resource
 import signal
+import sys
 import time
 import traceback
+import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,7 +26,7 @@ from mpi4py import MPI
 from sim.config import LoadedConfig
 from sim.files import atomic_write
 from sim.geometry import GeometryError
-from sim.mesh import build_mesh, mesh_summary
+from sim.mesh import MeshBundle, build_mesh, mesh_summary
 from sim.output import FieldWriter, plot_function, plot_regions, prepare_run_dir, versions, write_summary
 from sim.solve import RunResult, SolverFailed
 
@@ -49,11 +52,14 @@ class RunContext:
     """progress a model records while running (e.g. steps, time) for a failure summary"""
     resume: bool = False
     """continue from the model's checkpoint in `out` (sim run --resume; transient models that write one)"""
+    functions: dict[str, Any] = field(default_factory=dict)
+    """name → the DOLFINx Function last passed to write_fields (after the run: the final state)"""
 
     def log(self, message: str) -> None:
         self.logger.info(message)
 
     def write_fields(self, functions: list, t: float) -> None:
+        self.functions |= {f.name: f for f in functions}
         self.fields.write(functions, t)
 
     @contextmanager
@@ -89,6 +95,22 @@ class RunContext:
                 bar.stop()
 
 
+@dataclass
+class RunOutcome:
+    """What `execute` returns: the process exit code (DESIGN 4) and what the run produced."""
+
+    exit_code: int
+    status: str
+    """"ok", "failed" or "interrupted" (as in summary.json)"""
+    out: Path
+    summary: dict[str, Any]
+    """the summary as written to summary.json (JSON types)"""
+    functions: dict[str, Any] = field(default_factory=dict)
+    """name → DOLFINx Function of the final state (the fields the model wrote)"""
+    bundle: MeshBundle | None = None
+    """the mesh with its named tags (None if meshing failed)"""
+
+
 def make_logger(out: Path, comm: MPI.Comm, quiet: bool) -> logging.Logger:
     """Logger writing to out/log.txt and the console on rank 0, silent elsewhere."""
     logger = logging.getLogger(f"sim.run.{out}")
@@ -118,8 +140,8 @@ def execute(
     comm: MPI.Comm = MPI.COMM_WORLD,
     quiet: bool = False,
     resume: bool = False,
-) -> int:
-    """Run a validated config into `out`; returns the process exit code (DESIGN 4)."""
+) -> RunOutcome:
+    """Run a validated config into `out`; the outcome carries the process exit code (DESIGN 4)."""
     start = time.perf_counter()
     config = loaded.config
     prepare_run_dir(out, comm)
@@ -150,6 +172,7 @@ def execute(
     )
     code, status, message = EXIT_OK, "ok", ""
     timings: dict[str, float] = {}
+    bundle = None
     try:
         logger.info(
             f"run {loaded.name}: {config.physics.kind} on {config.geometry.kind} geometry, "
@@ -208,4 +231,21 @@ def execute(
         logger.info(f"{status}: {out / 'summary.json'} ({summary['wall_time_s']:.1f} s)")
     for handler in logger.handlers:
         handler.close()
-    return code
+    # as summary.json has it (numpy scalars and arrays become JSON numbers and lists)
+    written = json.loads(
+        json.dumps(summary, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o))
+    )
+    return RunOutcome(code, status, out, written, dict(ctx.functions), bundle)
+
+
+class _CallableModule(types.ModuleType):
+    """`sim.run` is this module once imported (Python makes a submodule its package's attribute),
+    and the Python API's `sim.run(config, out=...)`: calling the module calls sim.api.run."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from sim.api import run
+
+        return run(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
