@@ -94,6 +94,8 @@ def _cell_types(mesh) -> tuple[list[tuple[int, int, np.ndarray]], list[str]]:
 
 
 def _add(groups: dict, key: GroupKey, dim: int, indices: np.ndarray) -> None:
+    if not len(indices):
+        return
     per_dim = groups.setdefault(key, {})
     per_dim[dim] = np.union1d(per_dim.get(dim, np.zeros(0, np.int64)), indices).astype(np.int64)
 
@@ -152,8 +154,9 @@ def _read(path: Path, fmt: str):
     try:
         with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
             return meshio.read(path, file_format=fmt)
-    except Exception as exc:  # meshio raises many kinds (ReadError, ValueError, KeyError, ...)
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    except (Exception, SystemExit) as exc:  # meshio raises many kinds, and exits on some files
+        said = quiet.getvalue().strip() if isinstance(exc, SystemExit) else str(exc).strip()
+        detail = said.splitlines()[-1] if said else type(exc).__name__
         raise MeshFileError(f"cannot read {path} as a {fmt} mesh: {detail}") from None
 
 
@@ -207,11 +210,11 @@ def _read_cached(path: Path, mtime_ns: int, size: int, unit: str, tag_array: str
     return MeshFile(path, points, triangles, lines, _groups(mesh, blocks, tag_array))
 
 
-def map_groups(meshfile: MeshFile, mapping: dict[str, GroupKey] | None, dim: int) -> dict[str, GroupKey]:
+def map_groups(meshfile: MeshFile, mapping: dict[str, GroupKey], dim: int) -> dict[str, GroupKey]:
     """Check a region (dim 2) or boundary (dim 1) mapping {name: file group}; the default maps
     every named group of that dimension to itself. Raises MeshFileError naming the problem."""
     what = "region" if dim == 2 else "boundary"
-    if mapping is None:
+    if not mapping:
         mapping = {name: name for name in meshfile.named(dim)}
     for name, key in mapping.items():
         if key not in meshfile.groups or dim not in meshfile.groups[key]:

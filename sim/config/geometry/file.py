@@ -29,6 +29,7 @@ class FileGeometry(Strict):
     """A mesh made elsewhere (e.g. a segmented tomography), for conduction and NPP runs.
 
     Regions: the keys of `regions` (default: every named 2D group of the file, by its name).
+    Each triangle must be in exactly one region; boundary lines must be edges of the triangles.
     Boundaries: the keys of `boundaries` (default: every named line group); `anode` and `cathode`
     are required. The anode/cathode distance used for effective conductivities is the y extent.
     """
@@ -43,10 +44,12 @@ class FileGeometry(Strict):
     cell_tags, medit:ref the file has)"""
     path: str
     """mesh file (.msh, .vtu, .inp, .med), relative to the config file's directory (stored resolved)"""
-    regions: dict[str, GroupRef] | None = Field(default=None, validate_default=True)
-    """region name (the materials key) → file group (name or number) of triangles"""
-    boundaries: dict[str, GroupRef] | None = Field(default=None, validate_default=True)
-    """boundary name (anode, cathode, walls, interfaces) → file group (name or number) of lines"""
+    regions: dict[str, GroupRef] = Field(default={}, validate_default=True)
+    """region name (the materials key) → file group (name or number) of triangles (empty: every
+    named 2D group under its own name; the resolved config lists them)"""
+    boundaries: dict[str, GroupRef] = Field(default={}, validate_default=True)
+    """boundary name (anode, cathode, walls, interfaces) → file group (name or number) of lines
+    (empty: every named line group under its own name)"""
 
     @field_validator("path")
     @classmethod
@@ -64,7 +67,7 @@ class FileGeometry(Strict):
 
     @field_validator("regions", "boundaries")
     @classmethod
-    def _map(cls, value: dict[str, GroupRef] | None, info: ValidationInfo) -> dict[str, GroupRef] | None:
+    def _map(cls, value: dict[str, GroupRef], info: ValidationInfo) -> dict[str, GroupRef]:
         from sim.geometry.file import map_groups
 
         if not {"path", "unit", "tag_array"} <= info.data.keys():
