@@ -65,10 +65,10 @@ class MeshFile:
         return ", ".join(keys) or "(none)"
 
 
-def _cell_types(mesh) -> tuple[list[tuple[int, int, np.ndarray]], list[str]]:
-    """(block index, dim, connectivity) of the triangle and line blocks; names of ignored types.
+def _cell_types(mesh) -> list[tuple[int, int, np.ndarray]]:
+    """(block index, dim, connectivity) of the triangle and line blocks (vertex cells are skipped).
     Raises for cells this geometry kind cannot use."""
-    kept, ignored = [], []
+    kept = []
     types = sorted({block.type for block in mesh.cells})
     solid = [t for t in types if t in SOLID]
     if solid:
@@ -78,9 +78,7 @@ def _cell_types(mesh) -> tuple[list[tuple[int, int, np.ndarray]], list[str]]:
     for i, block in enumerate(mesh.cells):
         if block.type in CELL_DIM:
             kept.append((i, CELL_DIM[block.type], np.asarray(block.data, dtype=np.int64)))
-        elif block.type == "vertex":
-            ignored.append(block.type)
-        else:
+        elif block.type != "vertex":
             raise MeshFileError(
                 f"{block.type} cells are not supported: geometry kind file reads 3-node triangles "
                 "(cells) and 2-node lines (boundaries)"
@@ -90,7 +88,7 @@ def _cell_types(mesh) -> tuple[list[tuple[int, int, np.ndarray]], list[str]]:
             f"the mesh has no 2D cells (only {', '.join(types) or 'no cells'}): "
             "geometry kind file needs triangles"
         )
-    return kept, ignored
+    return kept
 
 
 def _add(groups: dict, key: GroupKey, dim: int, indices: np.ndarray) -> None:
@@ -156,8 +154,8 @@ def _read(path: Path, fmt: str):
             return meshio.read(path, file_format=fmt)
     except (Exception, SystemExit) as exc:  # meshio raises many kinds, and exits on some files
         said = quiet.getvalue().strip() if isinstance(exc, SystemExit) else str(exc).strip()
-        detail = said.splitlines()[-1] if said else type(exc).__name__
-        raise MeshFileError(f"cannot read {path} as a {fmt} mesh: {detail}") from None
+        detail = said.splitlines()[-1].removeprefix("Error: ") if said else type(exc).__name__
+        raise MeshFileError(f"cannot read the file as a {fmt} mesh (meshio: {detail})") from None
 
 
 def read_mesh_file(path: str | Path, unit: str = "m", tag_array: str | None = None) -> MeshFile:
@@ -173,9 +171,9 @@ def read_mesh_file(path: str | Path, unit: str = "m", tag_array: str | None = No
 def _read_cached(path: Path, mtime_ns: int, size: int, unit: str, tag_array: str | None) -> MeshFile:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise MeshFileError(f"unsupported mesh format '{path.suffix}' (known: {', '.join(FORMATS)}): {path}")
+        raise MeshFileError(f"unsupported mesh format '{path.suffix}' (known: {', '.join(FORMATS)})")
     mesh = _read(path, fmt)
-    blocks, _ = _cell_types(mesh)
+    blocks = _cell_types(mesh)
     points = np.asarray(mesh.points, dtype=np.float64)
     if points.shape[1] == 3:
         z = points[:, 2]

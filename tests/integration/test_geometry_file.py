@@ -122,6 +122,12 @@ def _bad(tmp: Path, good: dict, kind: str) -> tuple[dict, str]:
     geometry = {"kind": "file", "path": str(path), "unit": "mm"}
     if kind == "missing file":
         return geometry, "mesh file not found"
+    if kind == "unsupported format":
+        path = path.with_suffix(".stl")
+        path.write_text("solid nothing\nendsolid nothing\n")
+        return geometry | {
+            "path": str(path)
+        }, "unsupported mesh format '.stl' (known: .msh, .vtu, .inp, .med)"
     if kind == "unreadable":
         path.write_text("$MeshFormat\nthis is not a mesh\n")
         return geometry, "cannot read"
@@ -153,7 +159,7 @@ def _bad(tmp: Path, good: dict, kind: str) -> tuple[dict, str]:
     return geometry, message
 
 
-BAD = ["missing file", "unreadable", "no anode", "3D", "only lines", "inverted", "unit"]
+BAD = ["missing file", "unsupported format", "unreadable", "no anode", "3D", "only lines", "inverted", "unit"]
 
 
 @pytest.mark.parametrize("kind", BAD)
@@ -180,3 +186,21 @@ def test_bad_mapping_is_a_config_error(tmp_path, exported):
     geometry = {**exported["vtu"], "kind": "file", "regions": {"spe": 1}}
     with pytest.raises(sim.ConfigError, match=r"triangles belong to none of the regions"):
         sim.load_config(_config(tmp_path, "bad_cover", geometry))
+
+
+def test_npp_on_the_msh_of_sim_mesh_matches_the_gmsh_geometry(tmp_path):
+    """The same bundle serves NPP: the seed 001 PEO/MOF film with its Li bump, from `sim mesh`'s .msh."""
+    base = ROOT / "configs" / "peo_mof_100x20.yaml"
+    subprocess.run([*SIM, "mesh", str(base), "--out", str(tmp_path)], check=True, capture_output=True)
+    msh = tmp_path / "peo_mof_100x20.msh"
+    unit = "um" if np.ptp(meshio.read(msh).points[:, 1]) > 1.0 else "m"
+    data = yaml.safe_load(base.read_text())
+    data |= {"name": "npp_file", "geometry": {"kind": "file", "path": str(msh), "unit": unit}}
+    data["output"] = {"fields": False, "figures": False}
+    config = tmp_path / "npp_file.yaml"
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    off = {"output__fields": False, "output__figures": False}
+    gmsh_run = sim.run(sim.load_config(base, **off), out=tmp_path / "gmsh", quiet=True)
+    file_run = sim.run(sim.load_config(config), out=tmp_path / "file", quiet=True)
+    for key in ("current_density_A_m2", "anode_li_flux_cv", "anode_li_flux_peak_to_mean", "potential_drop_V"):
+        assert file_run.metrics[key] == pytest.approx(gmsh_run.metrics[key], rel=1e-10), key
