@@ -35,3 +35,11 @@ def test_notebook_runs_and_its_metrics_are_the_summary(tmp_path, monkeypatch):
     assert shown == summary["metrics"]
     assert summary["overrides"][0] == "physics.temperature=333.15"
     assert summary["status"] == "ok"
+
+
+def test_readme_shows_the_notebook_code():
+    """README's "Python API" example is the notebook's code (after its chdir cell), cell by cell."""
+    readme = (ROOT / "README.md").read_text().split("## Python API", 1)[1]
+    block = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    cells = [c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code"]
+    assert block.strip() == "\n\n".join(cells[1:]).strip()
