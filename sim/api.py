@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from sim.config import ConfigError, LoadedConfig
 from sim.config import load_config as _load_config
+
+if TYPE_CHECKING:
+    from sim.run import RunOutcome
 
 __all__ = [
     "ConfigError",
@@ -97,7 +100,7 @@ class _RunData:
 class Result(_RunData):
     """A run made in this process: the summary plus the DOLFINx objects of its final state."""
 
-    def __init__(self, outcome) -> None:
+    def __init__(self, outcome: RunOutcome) -> None:
         self.exit_code: int = outcome.exit_code
         self.out: Path = outcome.out
         self.summary: dict[str, Any] = outcome.summary
@@ -114,6 +117,8 @@ class Result(_RunData):
         particle concentration of a composite cathode, are given by name on their own)."""
         from sim.pyvista_grid import functions_to_pyvista
 
+        if self.bundle is None:
+            raise ValueError(f"the run made no mesh ({self.summary.get('message', self.status)})")
         if names is None:
             names = [n for n, f in self.functions.items() if f.function_space.mesh is self.bundle.mesh]
         unknown = [n for n in names if n not in self.functions]

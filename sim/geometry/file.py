@@ -236,7 +236,11 @@ def map_groups(meshfile: MeshFile, mapping: dict[str, GroupKey], dim: int) -> di
                 f"({', '.join(map(str, mapping.values()))}); map every 2D group"
             )
         if (count > 1).any():
-            raise MeshFileError(f"{int((count > 1).sum())} triangles belong to more than one region")
+            raise MeshFileError(
+                f"{int((count > 1).sum())} triangles belong to more than one region "
+                f"({', '.join(map(str, mapping.values()))}; e.g. a set of all elements): "
+                "map the regions explicitly under geometry.regions"
+            )
     else:
         missing = [n for n in ("anode", "cathode") if n not in mapping]
         if missing:
