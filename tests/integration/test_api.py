@@ -22,6 +22,17 @@ def test_import_sim_is_light():
     assert out.strip() == "[]"
 
 
+def test_sim_run_is_callable_even_after_importing_the_run_loop_module(tmp_path):
+    """`import sim.run` makes the module the package attribute `sim.run`; calling it is the API's run."""
+    code = (
+        "import sim.run, sim; from sim.run import execute; "
+        f"r = sim.run(sim.load_config({str(TINY)!r}), out={str(tmp_path / 'r')!r}, quiet=True); "
+        "print(r.status, r.exit_code, type(r).__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split()[-3:] == ["ok", "0", "Result"]
+
+
 def test_overrides_are_key_paths_with_double_underscores():
     loaded = sim.load_config(TINY, physics__temperature=310.0, geometry__layers__0__thickness=4.0e-6)
     assert loaded.config.physics.temperature == 310.0
