@@ -1,6 +1,11 @@
-"""sim: finite-element multiphysics for solid-state Li-metal battery electrolytes."""
+"""sim: finite-element multiphysics for solid-state Li-metal battery electrolytes.
+
+Python API (sim.api), imported on first use so `import sim` stays light:
+`sim.load_config(path, **overrides)`, `sim.run(config, out=...)`, `sim.open_results(run_dir)`.
+"""
 
 import os
+from typing import Any
 
 __version__ = "0.1.0"
 
@@ -9,3 +14,19 @@ __version__ = "0.1.0"
 # interrupt handling (exit 130, summary `interrupted`).
 if "-no_signal_handler" not in os.environ.get("PETSC_OPTIONS", ""):
     os.environ["PETSC_OPTIONS"] = f"{os.environ.get('PETSC_OPTIONS', '')} -no_signal_handler".strip()
+
+_API = ("ConfigError", "FieldSeries", "Result", "RunFailed", "SavedRun", "load_config", "open_results")
+
+__all__ = [*_API, "__version__", "run"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "run":  # the run-loop module; calling it runs a config (sim.api.run)
+        import importlib
+
+        return importlib.import_module("sim.run")
+    if name in _API:
+        from sim import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'sim' has no attribute '{name}'")

@@ -100,12 +100,12 @@ def run(
     """Run CONFIG and write summary.json, fields, figures and log.txt."""
     with interrupts.deferred():  # a signal while loading or importing DOLFINx ends here, exit 130
         loaded, directory = _run_target(config, out, overrides, resume)
-        from sim.run import execute
+        from sim.api import run as run_config
 
-    code = execute(loaded, directory, quiet=quiet, resume=resume is not None)
+    result = run_config(loaded, directory, quiet=quiet, check=False, resume=resume is not None)
     from sim.output import leave
 
-    leave(code)
+    leave(result.exit_code)
 
 
 def _run_target(

@@ -28,7 +28,7 @@ def compare(
     """Run both configs into `out` and write the comparison; returns the worse exit code."""
     from sim.run import execute
 
-    codes = [execute(cfg, out / cfg.name, comm, quiet) for cfg in (a, b)]
+    codes = [execute(cfg, out / cfg.name, comm, quiet).exit_code for cfg in (a, b)]
     if comm.rank == 0:
         summaries = [json.loads((out / cfg.name / "summary.json").read_text()) for cfg in (a, b)]
         write_comparison(summaries, [out / cfg.name for cfg in (a, b)], out)

@@ -147,7 +147,8 @@ def _build_model(geometry_cfg: Any, verbose: bool, keep_model: bool) -> tuple[di
     import gmsh
 
     gmsh.option.setNumber("General.Terminal", 1 if verbose else 0)
-    cache = mesh_cache_dir()
+    # a file's mesh is only converted (and may change under its path): never cached
+    cache = mesh_cache_dir() if geometry_cfg.kind != "file" else None
     key = mesh_key(geometry_cfg)
     with tempfile.TemporaryDirectory(prefix="sim-mesh-") as tmp:
         scratch = Path(tmp)

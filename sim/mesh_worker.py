@@ -68,7 +68,7 @@ def main(argv: list[str]) -> int:
         except GeometryError as exc:
             (out / "error.json").write_text(json.dumps({"type": "GeometryError", "message": str(exc)}))
             return 2
-        cad = region_cad_areas(LENGTH_SCALE)
+        cad = region_cad_areas(LENGTH_SCALE) if cfg.kind != "file" else {}  # a file has no CAD
         write_msh(out / f"{key}.msh")
         (out / f"{key}.json").write_text(json.dumps({"areas": areas, "cad_areas": cad}))
     finally:

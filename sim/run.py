@@ -7,6 +7,7 @@ else (run directory, logging, exit status, summary) so models stay small.
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import math
 import resource
@@ -15,6 +16,7 @@ import signal
 import sys
 import time
 import traceback
+import types
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
@@ -30,7 +32,7 @@ from sim.config import LoadedConfig
 from sim.figures import plot_function, plot_regions
 from sim.files import LockHeld, atomic_write, locked, watch_parent
 from sim.geometry import GeometryError
-from sim.mesh import build_mesh, mesh_key, mesh_summary, named_entities
+from sim.mesh import MeshBundle, build_mesh, mesh_key, mesh_summary, named_entities
 from sim.output import FieldWriter, prepare_run_dir, versions, write_summary
 from sim.solve import RunResult, SolverFailed
 
@@ -59,11 +61,14 @@ class RunContext:
     """continue from the model's checkpoint in `out` (sim run --resume; transient models that write one)"""
     identity: dict[str, str] = field(default_factory=dict)
     """the run's identity (`identity`), stored in every checkpoint"""
+    functions: dict[str, Any] = field(default_factory=dict)
+    """name → the DOLFINx Function last passed to write_fields (after the run: the final state)"""
 
     def log(self, message: str) -> None:
         self.logger.info(message)
 
     def write_fields(self, functions: list, t: float) -> None:
+        self.functions |= {f.name: f for f in functions}
         self.fields.write(functions, t)
 
     @contextmanager
@@ -105,6 +110,22 @@ class _LogFile(logging.FileHandler):
 
     def handleError(self, record: logging.LogRecord) -> None:
         pass
+
+
+@dataclass
+class RunOutcome:
+    """What `execute` returns: the process exit code (DESIGN 4) and what the run produced."""
+
+    exit_code: int
+    status: str
+    """"ok", "failed" or "interrupted" (as in summary.json)"""
+    out: Path
+    summary: dict[str, Any]
+    """the summary as written to summary.json (JSON types)"""
+    functions: dict[str, Any] = field(default_factory=dict)
+    """name → DOLFINx Function of the final state (the fields the model wrote)"""
+    bundle: MeshBundle | None = None
+    """the mesh with its named tags (None if meshing failed)"""
 
 
 def make_logger(out: Path, comm: MPI.Comm, quiet: bool) -> logging.Logger:
@@ -200,8 +221,8 @@ def execute(
     comm: MPI.Comm = MPI.COMM_WORLD,
     quiet: bool = False,
     resume: bool = False,
-) -> int:
-    """Run a validated config into `out`; returns the process exit code (DESIGN 4).
+) -> RunOutcome:
+    """Run a validated config into `out`; the outcome carries the process exit code (DESIGN 4).
 
     Before `out` changes: its lock is taken and, with `resume`, its checkpoint is checked; a refusal
     is one line on stderr and leaves `out` as it was. A resume without a checkpoint (interrupted
@@ -222,11 +243,11 @@ def execute(
         except Refused as exc:
             if comm.rank == 0:
                 print(f"error: {exc}", file=sys.stderr)
-            return exc.code
+            return RunOutcome(exc.code, "failed", out, {"status": "failed", "message": str(exc)})
         except KeyboardInterrupt:  # before _run's own handling: nothing but the lock was written
             if comm.rank == 0:
                 print(INTERRUPTED_BEFORE, file=sys.stderr)
-            return EXIT_INTERRUPTED
+            return RunOutcome(EXIT_INTERRUPTED, "interrupted", out, {"status": "interrupted"})
 
 
 def _run(
@@ -239,7 +260,7 @@ def _run(
     ident: dict[str, str],
     bundle: Any,
     mesh_time: float,
-) -> int:
+) -> RunOutcome:
     """The run in a claimed directory: every way it ends (also a signal, a full disk or a bug)
     writes summary.json with its status and reason."""
     start = time.perf_counter()
@@ -372,4 +393,21 @@ def _run(
         for handler in logger.handlers:
             with suppress(OSError):  # a full disk: the log's last lines are lost, the summary says why
                 handler.close()
-    return code
+    # as summary.json has it (numpy scalars and arrays become JSON numbers and lists)
+    written = json.loads(
+        json.dumps(summary, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o))
+    )
+    return RunOutcome(code, status, out, written, dict(ctx.functions), bundle)
+
+
+class _CallableModule(types.ModuleType):
+    """`sim.run` is this module once imported (Python makes a submodule its package's attribute),
+    and the Python API's `sim.run(config, out=...)`: calling the module calls sim.api.run."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from sim.api import run
+
+        return run(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -61,6 +61,8 @@ def region_names(geometry: Any) -> list[str]:
         names += ["nucleus"] if geometry.nuclei else []
         names += ["filament"] if geometry.filaments is not None else []
         return names
+    if kind == "file":
+        return list(geometry.regions)
     raise ValueError(f"unknown geometry kind {kind}")
 
 
@@ -86,6 +88,10 @@ class RunConfig(Strict):
     def cross_check(self) -> tuple[tuple, str] | None:
         """Checks across sections (regions ↔ materials); returns (key path, message) or None."""
         library = material_library()
+        if self.geometry.kind == "file" and self.physics.kind == "phasefield":
+            return ("geometry", "kind"), (
+                "a file geometry serves conduction and npp; phasefield needs kind dendrite"
+            )
         for region, card in self.materials.items():
             if isinstance(card, str) and card not in library:
                 return ("materials", region), (
@@ -222,7 +228,7 @@ def load_config(file: str | Path, overrides: list[str] | None = None) -> LoadedC
     for assignment in overrides or []:
         apply_override(data, lines, assignment)
     try:
-        config = RunConfig.model_validate(data)
+        config = RunConfig.model_validate(data, context={"base_dir": file.parent})
     except ValidationError as exc:
         raise _first_error(exc, data, lines, str(file)) from None
     problem = config.cross_check() or config.capability_check()

@@ -13,6 +13,7 @@ Names per kind (always: boundaries `anode` (y = 0), `cathode` (top), `walls` (x 
 - layers: one region per layer; interfaces `<lower>__<upper>`
 - particles: regions `binder`, `particle`; `particle_surface`, `pore_surface`
 - dendrite: regions `electrolyte`, `nucleus`, `filament`; `nucleus_surface`, `filament_surface`
+- file: the regions and boundaries the config maps from an external mesh's groups (no analytic areas)
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from importlib import import_module
 
 from sim.geometry.common import GeometryError, region_cad_areas
 
-KINDS = ("slab", "layers", "particles", "dendrite")
+KINDS = ("slab", "layers", "particles", "dendrite", "file")
 
 __all__ = ["KINDS", "GeometryError", "build", "region_cad_areas"]
 

@@ -47,7 +47,7 @@ def runs(tmp_path_factory) -> dict[str, dict]:
         results |= {n: summary(out / a / n) for n in (a, b)}
         results[f"{a}_dir"] = out / a
     for name in ("examples/peo_100x20_seed_flux", "examples/peo_mof_fillers_100x20"):
-        assert execute(load(name, ["output.figures=false"]), out / name, quiet=True) == 0
+        assert execute(load(name, ["output.figures=false"]), out / name, quiet=True).exit_code == 0
         results[name] = summary(out / name)
     return results
 
@@ -94,7 +94,7 @@ def test_plm_vs_peo_20x5p6(runs, tmp_path):
             load("plm_20x5p6", ["output.figures=false", "physics.potential_difference=0.0"]),
             tmp_path / "rest",
             quiet=True,
-        )
+        ).exit_code
         == 0
     )
     rest = summary(tmp_path / "rest")["metrics"]["anode_concentration_Li_mol_m3"]
@@ -120,7 +120,7 @@ def test_seed_flux_scaled_is_steady_and_unscaled_is_refused(runs, tmp_path):
         "examples/peo_100x20_seed_flux",
         ["physics.flux_scale=1.0", "physics.time={t_end: 0.01, dt_initial: 1.0e-6}"],
     )
-    assert execute(seed, tmp_path / "seed", quiet=True) == 3
+    assert execute(seed, tmp_path / "seed", quiet=True).exit_code == 3
     message = summary(tmp_path / "seed")["message"]
     assert "depletes" in message and "Sand" in message
 
@@ -129,6 +129,6 @@ def test_poisson_mode_refuses_an_unresolved_debye_layer(tmp_path):
     poisson = load(
         "peo_20x5p6", ["physics.mode=poisson", "physics.reaction={kind: flux}", "physics.flux_scale=1.0e-4"]
     )
-    assert execute(poisson, tmp_path / "poisson", quiet=True) == 3
+    assert execute(poisson, tmp_path / "poisson", quiet=True).exit_code == 3
     message = summary(tmp_path / "poisson")["message"]
     assert "Debye length" in message and "electroneutral" in message

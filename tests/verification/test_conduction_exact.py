@@ -18,7 +18,7 @@ def run_config(tmp_path: Path, text: str, name: str = "case", overrides=()) -> d
     path.write_text(text)
     loaded = load_config(path, list(overrides))
     out = tmp_path / name
-    assert execute(loaded, out, MPI.COMM_WORLD, quiet=True) == 0
+    assert execute(loaded, out, MPI.COMM_WORLD, quiet=True).exit_code == 0
     return json.loads((out / "summary.json").read_text())
 
 
@@ -93,7 +93,7 @@ def test_seed002_bilayer_resistances(tmp_path):
         ROOT / "configs" / "seed002_bilayer.yaml", ["output.figures=false", "output.fields=false"]
     )
     out = tmp_path / "seed002"
-    assert execute(loaded, out, MPI.COMM_WORLD, quiet=True) == 0
+    assert execute(loaded, out, MPI.COMM_WORLD, quiet=True).exit_code == 0
     summary = json.loads((out / "summary.json").read_text())
     layers = summary["layers"]
     assert layers["spe"]["resistance_ohm"] == pytest.approx(1.59, rel=0.01)

@@ -1,4 +1,5 @@
-"""Geometry sections of a run config: the four domain kinds and their mesh options.
+"""Geometry sections of a run config: the four built domain kinds, their mesh options, and `file`
+(an external mesh).
 
 All lengths are in metres (YAML: `width: 100.0e-6`). The domain is the box [0, width] × [0, height]
 with the anode at y = 0 and the cathode (or current collector) at the top. Validation rejects
@@ -15,15 +16,17 @@ from pydantic import Field
 
 from sim.config.geometry.base import RESERVED_NAMES, GeometryBase, MeshOptions
 from sim.config.geometry.dendrite import DendriteGeometry, Filaments, Nucleus
+from sim.config.geometry.file import FileGeometry
 from sim.config.geometry.layers import Layer, LayersGeometry
 from sim.config.geometry.particles import Packing, Particle, ParticlesGeometry, Pore, RandomPores
 from sim.config.geometry.slab import CircleInclusion, EllipseInclusion, Protrusion, SlabGeometry
 from sim.config.shapes import Ellipse
 
 GeometryConfig = Annotated[
-    SlabGeometry | LayersGeometry | ParticlesGeometry | DendriteGeometry, Field(discriminator="kind")
+    SlabGeometry | LayersGeometry | ParticlesGeometry | DendriteGeometry | FileGeometry,
+    Field(discriminator="kind"),
 ]
-"""The `geometry:` section: one of the four kinds, chosen by `kind`."""
+"""The `geometry:` section: one of the five kinds, chosen by `kind`."""
 
 __all__ = [
     "RESERVED_NAMES",
@@ -32,6 +35,7 @@ __all__ = [
     "Ellipse",
     "EllipseInclusion",
     "Filaments",
+    "FileGeometry",
     "GeometryBase",
     "GeometryConfig",
     "Layer",
