@@ -42,7 +42,7 @@ output: {fields: false, figures: false}
 def test_shorted_two_layer_cell_carries_no_current(tmp_path: Path):
     file = tmp_path / "shorted.yaml"
     file.write_text(CONFIG)
-    assert execute(load_config(file), tmp_path / "run", quiet=True) == 0
+    assert execute(load_config(file), tmp_path / "run", quiet=True).exit_code == 0
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["status"] == "ok"
     m = summary["metrics"]
