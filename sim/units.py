@@ -24,6 +24,7 @@ UNITS: dict[str, dict[str, float]] = {
     "energy": {"eV": 1.0, "J/mol": 1.0 / (EV * 6.02214076e23), "kJ/mol": 1000.0 / (EV * 6.02214076e23)},
     "temperature": {"K": 1.0},
     "molar_volume": {"m3/mol": 1.0, "cm3/mol": 1e-6},
+    "capacitance_per_area": {"F/m2": 1.0, "uF/cm2": 1e-2, "µF/cm2": 1e-2},
 }
 
 
