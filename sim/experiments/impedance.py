@@ -88,6 +88,8 @@ class ImpedanceSolver:
         self.omega = fem.Constant(mesh, 0.0)
         w = self.omega
         a = bil(j, ur, vr) + bil(j, ui, vi) - w * bil(m, ui, vr) + w * bil(m, ur, vi)
+        a_j = bil(j, ur, vr) + bil(j, ui, vi)
+        a_m = bil(m, ur, vi) - bil(m, ui, vr)
         one = fem.Function(split.control.function_space)
         one.x.array[:] = 1.0
         b_j = _derivative(split.flux_cathode, split.control, one)
@@ -97,7 +99,13 @@ class ImpedanceSolver:
         rhs = _sum(rhs) if rhs else fem.Constant(mesh, 0.0) * T[0] * ufl.dx
         self.a, self.L = fem.form(a), fem.form(rhs)
         self.bcs = self._bcs()
-        self.A = fem.petsc.create_matrix(self.a)
+        # A(ω) = A_J + ω A_M: both assembled once on the pattern of the block form
+        self.A_j, self.A_m = fem.petsc.create_matrix(self.a), fem.petsc.create_matrix(self.a)
+        fem.petsc.assemble_matrix(self.A_j, fem.form(a_j), bcs=self.bcs)
+        fem.petsc.assemble_matrix(self.A_m, fem.form(a_m), bcs=self.bcs, diag=0.0)
+        for mat in (self.A_j, self.A_m):
+            mat.assemble()
+        self.A = self.A_j.copy()
         self.b = fem.petsc.create_vector(fem.extract_function_spaces(self.L))
         self.x = fem.Function(W2)
         self.ksp = PETSc.KSP().create(mesh.comm)
@@ -150,9 +158,8 @@ class ImpedanceSolver:
     def solve(self, omega_scaled: float) -> complex:
         """δI (scaled) for δV = 1 (scaled) at scaled angular frequency ω."""
         self.omega.value = omega_scaled
-        self.A.zeroEntries()
-        fem.petsc.assemble_matrix(self.A, self.a, bcs=self.bcs)
-        self.A.assemble()
+        self.A_j.copy(self.A, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
+        self.A.axpy(omega_scaled, self.A_m, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
         with self.b.localForm() as loc:
             loc.set(0.0)
         fem.petsc.assemble_vector(self.b, self.L)

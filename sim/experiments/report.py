@@ -97,6 +97,7 @@ def report(config, bundle, ctx, spectrum: Spectrum, z_dc: complex | None, thickn
         f"z_real_max_frequency_{unit}": float(z[0].real),
         f"z_real_min_frequency_{unit}": float(z[-1].real),
         "solve_time_per_frequency_s": float(np.mean(spectrum.solve_times)),
+        "spectrum_time_s": float(np.sum(spectrum.solve_times)),
     }
     if z_dc is not None:
         metrics[f"z_dc_{unit}"] = float(z_dc.real / (area if area is not None else 1.0))
