@@ -42,6 +42,9 @@ PHYSICS = {
     "phasefield": "sim.physics.phasefield",
 }
 
+EXPERIMENTS = "sim.experiments.run"
+"""runs `experiment` sections (by experiment.kind) on the physics of the config"""
+
 EXIT_OK, EXIT_INVALID, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INTERNAL = 0, 2, 3, 130, 1
 INTERRUPTED_BEFORE = "interrupted before the run started (nothing written)"
 
@@ -315,7 +318,9 @@ def _run(
         logger.info(f"mesh: {summary['mesh']} (built in {mesh_time:.2f} s)")
         if config.output.figures:
             plot_regions(bundle, out / "figures" / "regions.png", config.output.figure_width_px)
-        model = importlib.import_module(PHYSICS[config.physics.kind])
+        model = importlib.import_module(
+            PHYSICS[config.physics.kind] if config.experiment is None else EXPERIMENTS
+        )
         tick = time.perf_counter()
         result: RunResult = model.run(config, bundle, ctx)
         timings["physics"] = time.perf_counter() - tick

@@ -79,3 +79,15 @@ def vft(prefactor: float, pseudo_activation_ev: float, t0: float, temperature: f
     if temperature <= t0:
         raise ValueError(f"VFT undefined at T = {temperature} K <= T0 = {t0} K")
     return prefactor * math.exp(-pseudo_activation_ev * EV / (KB * (temperature - t0)))
+
+
+def conductivity_from_resistance(thickness: float, resistance: float, area: float) -> float:
+    """σ = l/(R·A) (seed 001 eq. S1, seed 003 eq. 1); SI in, S/m out."""
+    return thickness / (resistance * area)
+
+
+def warburg_diffusivity(
+    warburg_coefficient: float, area: float, concentration: float, temperature: float, n: int = 1
+) -> float:
+    """D = (RT)² / (2 (A n² F² C σ_w)²) (seed 003 eqs. 2–3), SI: σ_w in Ω s^-1/2, A in m², C in mol/m³."""
+    return (R * temperature) ** 2 / (2.0 * (area * n**2 * F**2 * concentration * warburg_coefficient) ** 2)

@@ -16,6 +16,7 @@ import yaml
 from pydantic import Field, ValidationError
 
 from sim.config.base import FileName, Strict
+from sim.config.experiment import Experiment
 from sim.config.geometry import GeometryConfig
 from sim.config.loader import (
     ConfigError,
@@ -84,6 +85,8 @@ class RunConfig(Strict):
     """solver settings"""
     output: OutputConfig = OutputConfig()
     """output settings"""
+    experiment: Experiment | None = None
+    """a virtual experiment run on this cell instead of the plain solve (impedance); null: none"""
 
     def cross_check(self) -> tuple[tuple, str] | None:
         """Checks across sections (regions ↔ materials); returns (key path, message) or None."""
@@ -112,7 +115,7 @@ class RunConfig(Strict):
             return ("materials", extra[0]), (
                 f"region '{extra[0]}' does not exist in this geometry (regions: {', '.join(regions)})"
             )
-        return self._check_temperature(regions)
+        return self._check_temperature(regions) or self._check_experiment()
 
     def _check_temperature(self, regions: list[str]) -> tuple[tuple, str] | None:
         """σ(T) of every region's card is defined, positive and finite at the run temperature
@@ -166,6 +169,8 @@ class RunConfig(Strict):
     def not_resumable(self) -> str | None:
         """Why `sim run --resume` cannot continue this run (None: it can): only time windows are
         checkpointed, with P1 fields (sim.checkpoint keys vertex dofs)."""
+        if self.experiment is not None:
+            return f"a {self.experiment.kind} experiment has no checkpoint: run it again"
         phys = self.physics
         if phys.kind == "conduction":
             return "conduction is steady (one linear solve): run it again instead"
@@ -175,6 +180,45 @@ class RunConfig(Strict):
             )
         if phys.kind == "npp" and phys.element_degree != 1:
             return "checkpoints hold P1 fields only (element_degree is 2)"
+
+    def _check_experiment(self) -> tuple[tuple, str] | None:
+        """What the impedance experiment supports (conduction, electroneutral NPP with Butler–Volmer
+        or blocking electrodes, slab/layers geometries); None when fine."""
+        exp, phys = self.experiment, self.physics
+        if exp is None:
+            return None
+        if phys.kind not in ("conduction", "npp"):
+            return ("experiment", "kind"), f"impedance needs physics kind conduction or npp, not {phys.kind}"
+        if self.geometry.kind not in ("slab", "layers"):
+            return (
+                "experiment",
+                "kind",
+            ), f"impedance supports slab and layers geometries, not {self.geometry.kind}"
+        if phys.kind == "npp":
+            if phys.mode != "electroneutral":
+                return ("physics", "mode"), (
+                    "impedance needs mode electroneutral (the bulk displacement current is added "
+                    "by the experiment)"
+                )
+            if phys.reaction.kind not in ("butler_volmer", "blocking"):
+                return ("physics", "reaction", "kind"), (
+                    f"impedance needs reaction kind butler_volmer or blocking, not {phys.reaction.kind} "
+                    "(a fixed flux or reservoir does not respond to the electrode potential)"
+                )
+            if phys.reaction.kind == "blocking" and exp.double_layer_capacitance is None:
+                return ("experiment", "double_layer_capacitance"), (
+                    "blocking electrodes in the NPP model pass current only through the double "
+                    "layer: give double_layer_capacitance"
+                )
+        if exp.dielectric:
+            for region in self.materials:
+                if self.material(region).relative_permittivity is None:
+                    return ("experiment", "dielectric"), (
+                        f"the card of region '{region}' has no relative_permittivity (needed for "
+                        "the displacement current): add it or set dielectric: false"
+                    )
+        if phys.kind == "conduction" and None not in (phys.electrode_area, exp.electrode_area):
+            return ("experiment", "electrode_area"), "give the electrode area once (physics.electrode_area)"
         return None
 
     def material(self, region: str) -> MaterialCard:

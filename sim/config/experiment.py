@@ -1,0 +1,103 @@
+"""Config of virtual experiments (issue 12, top-level section `experiment`): what a researcher
+measures on a cell — an impedance spectrum — run on the same geometry, materials and physics."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from sim.config.base import Positive, Strict
+from sim.config.materials import Property
+from sim.units import to_si
+
+
+class FrequencyRange(Strict):
+    """Log-spaced frequencies f_min … f_max (Hz), `points` of them, highest first (as analysers sweep)."""
+
+    min: Positive = 1.0e-3
+    """lowest frequency, Hz"""
+    max: Positive = 1.0e6
+    """highest frequency, Hz"""
+    points: int = Field(default=40, ge=2, le=2000)
+    """number of frequencies"""
+
+    @model_validator(mode="after")
+    def _check_order(self) -> FrequencyRange:
+        if not self.min < self.max:
+            raise ValueError(f"min ({self.min:g} Hz) must be below max ({self.max:g} Hz)")
+        return self
+
+
+class CircuitFit(Strict):
+    """Equivalent-circuit fit with impedance.py (circuit strings in its syntax, e.g. 'p(R0,C0)-Ws0')."""
+
+    circuit: str
+    """the circuit, e.g. 'p(R0,C0)' (blocking film) or 'p(R0,C0)-p(R1,C1)-Ws0' (Li | salt | Li)"""
+    initial_guess: list[float]
+    """one starting value per fitted circuit parameter, SI (Ω, F, s), in the circuit's order"""
+    constants: dict[str, float] = {}
+    """circuit parameters held fixed (e.g. a geometric capacitance ε0 εr S/l known from the cell)"""
+    bulk_resistance: str = "R0"
+    """the circuit element that is the bulk resistance R_b, for seed 003's σ = L/(R_b S)"""
+    charge_transfer_resistance: str | None = None
+    """the element that is R_ct (both electrodes); with it, t⁺ = R_b/(Z(0) − R_ct) is reported"""
+
+    @model_validator(mode="after")
+    def _check_circuit(self) -> CircuitFit:
+        from impedance.models.circuits import CustomCircuit
+
+        try:
+            circuit = CustomCircuit(self.circuit, initial_guess=self.initial_guess, constants=self.constants)
+            names = circuit.get_param_names()[0]
+        except Exception as exc:  # impedance.py raises bare ValueError/AssertionError/TypeError
+            raise ValueError(f"circuit {self.circuit!r}: {exc}") from None
+        if len(names) != len(self.initial_guess):
+            raise ValueError(f"circuit {self.circuit!r} has {len(names)} parameters ({', '.join(names)})")
+        for key in ("bulk_resistance", "charge_transfer_resistance"):
+            name = getattr(self, key)
+            if name is not None and name not in names:
+                raise ValueError(f"{key} {name!r} is not in the circuit ({', '.join(names)})")
+        return self
+
+
+class Impedance(Strict):
+    """Small-signal impedance: linearise F(u, u̇) = 0 about a state, solve (iωM + J) δu = b for each
+    frequency in real 2×2 block form, Z = δV/δI with δI from the consistent (residual) flux at the
+    cathode. Linear response: the amplitude drops out, so Z is the small-amplitude limit."""
+
+    kind: Literal["impedance"]
+    frequencies: FrequencyRange = FrequencyRange()
+    """frequency list, Hz"""
+    state: Literal["steady", "initial"] = "steady"
+    """the state to linearise about: the steady state of the physics section (NPP: pseudo-transient
+    continuation), or the initial state (uniform salt, no potential)"""
+    electrode_area: Positive | None = None
+    """electrode area S in m² (the 2D model gives Z × area); null: Z is area-specific (Ω m²)"""
+    double_layer_capacitance: Property | None = None
+    """C_dl of both electrode | electrolyte interfaces (unit F/m2 or uF/cm2), in parallel with the
+    charge transfer; null: ideal contact (conduction) — NPP with blocking electrodes needs it"""
+    dielectric: bool = True
+    """bulk displacement current ε0 εr ∂E/∂t (needs relative_permittivity on every card): the
+    high-frequency bulk arc R_b ∥ C_g"""
+    fit: CircuitFit | None = None
+    """equivalent-circuit fit of the spectrum; null: no fit"""
+    warburg_region: tuple[Positive, Positive] | None = None
+    """[f_low, f_high] Hz of the 45° Warburg line: the slope of Z′ vs ω^-1/2 there is the Warburg
+    coefficient, and seed 003 eq. 3 turns it into a diffusivity; null: not evaluated"""
+
+    @model_validator(mode="after")
+    def _check_cdl(self) -> Impedance:
+        if self.double_layer_capacitance is not None:
+            cdl = self.double_layer_capacitance
+            if not to_si(cdl.value, cdl.unit, "F/m2") > 0:
+                raise ValueError("double_layer_capacitance must be positive")
+        return self
+
+    def cdl(self) -> float | None:
+        """C_dl in F/m², or None."""
+        c = self.double_layer_capacitance
+        return None if c is None else to_si(c.value, c.unit, "F/m2")
+
+
+Experiment = Annotated[Impedance, Field(discriminator="kind")]

@@ -1,0 +1,188 @@
+"""Small-signal impedance of a `ResidualSplit` (issue 12).
+
+(iωM + J) δu = b in real 2×2 block form on a space of two copies of the model's space:
+[[J, −ωM], [ωM, J]] [δu′; δu″] = [b_J; ω b_M]. The block matrix is assembled monolithically from
+UFL (ω a Constant), so one MUMPS LU per frequency reuses the symbolic factorisation. δI is the
+consistent current: the interior residual, linearised, tested with the cathode indicator.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sim._dolfinx import dolfinx
+
+import basix.ufl
+import numpy as np
+import ufl
+from mpi4py import MPI
+from petsc4py import PETSc
+
+from sim.experiments.forms import ResidualSplit
+from sim.solve import SolverFailed
+
+fem = dolfinx.fem
+
+
+@dataclass
+class Spectrum:
+    """Z(f) in Ω m² (per unit electrode area) and the solve timing."""
+
+    frequency: np.ndarray
+    """Hz"""
+    z_area: np.ndarray
+    """complex Z × electrode area, Ω m²"""
+    solve_times: np.ndarray
+    """s per frequency (assembly + factorisation + solve + current)"""
+    num_dofs: int
+    """unknowns of the real block system"""
+
+
+def _derivative(form, coefficient, direction):
+    return ufl.derivative(form, coefficient, direction) if form is not None else None
+
+
+def _sum(forms):
+    forms = [f for f in forms if f is not None]
+    return sum(forms[1:], forms[0]) if forms else None
+
+
+def block_space(split: ResidualSplit) -> fem.FunctionSpace:
+    """2n Lagrange fields (n real parts, then n imaginary parts) of the model's element."""
+    V = split.u.function_space
+    mesh = V.mesh
+    degree = V.ufl_element().embedded_superdegree
+    element = basix.ufl.element("Lagrange", mesh.basix_cell(), degree)
+    return fem.functionspace(mesh, basix.ufl.mixed_element([element] * (2 * split.components)))
+
+
+def _parts(arg, n: int):
+    """(real, imaginary) halves of a block-space argument, shaped like the model's argument."""
+    comps = [arg[i] for i in range(2 * n)]
+    if n == 1:
+        return comps[0], comps[1]
+    return ufl.as_vector(comps[:n]), ufl.as_vector(comps[n:])
+
+
+class ImpedanceSolver:
+    """Assembles and solves the block system of `split` frequency by frequency."""
+
+    def __init__(self, split: ResidualSplit, bundle, options: dict, prefix: str = "impedance_") -> None:
+        self.split, self.bundle = split, bundle
+        n = split.components
+        V = split.u.function_space
+        mesh = V.mesh
+        self.W2 = W2 = block_space(split)
+        du = ufl.TrialFunction(V)
+        U, T = ufl.TrialFunction(W2), ufl.TestFunction(W2)
+        (ur, ui), (vr, vi) = _parts(U, n), _parts(T, n)
+        v = split.test
+        storage = _sum([split.storage, split.storage_cathode])
+        flux = _sum([split.flux, split.flux_cathode])
+        m = _derivative(storage, split.u, du)
+        j = _derivative(flux, split.u, du)
+
+        def bil(form, trial, test):
+            return ufl.replace(form, {du: trial, v: test})
+
+        self.omega = fem.Constant(mesh, 0.0)
+        w = self.omega
+        a = bil(j, ur, vr) + bil(j, ui, vi) - w * bil(m, ui, vr) + w * bil(m, ur, vi)
+        a_j = bil(j, ur, vr) + bil(j, ui, vi)
+        a_m = bil(m, ur, vi) - bil(m, ui, vr)
+        one = fem.Function(split.control.function_space)
+        one.x.array[:] = 1.0
+        b_j = _derivative(split.flux_cathode, split.control, one)
+        b_m = _derivative(split.storage_cathode, split.control, one)
+        rhs = [-ufl.replace(b_j, {v: vr})] if b_j is not None else []
+        rhs += [-w * ufl.replace(b_m, {v: vi})] if b_m is not None else []
+        rhs = _sum(rhs) if rhs else fem.Constant(mesh, 0.0) * T[0] * ufl.dx
+        self.a, self.L = fem.form(a), fem.form(rhs)
+        self.bcs = self._bcs()
+        # A(ω) = A_J + ω A_M: both assembled once on the pattern of the block form
+        self.A_j, self.A_m = fem.petsc.create_matrix(self.a), fem.petsc.create_matrix(self.a)
+        fem.petsc.assemble_matrix(self.A_j, fem.form(a_j), bcs=self.bcs)
+        fem.petsc.assemble_matrix(self.A_m, fem.form(a_m), bcs=self.bcs, diag=0.0)
+        for mat in (self.A_j, self.A_m):
+            mat.assemble()
+        self.A = self.A_j.copy()
+        self.b = fem.petsc.create_vector(fem.extract_function_spaces(self.L))
+        self.x = fem.Function(W2)
+        self.ksp = PETSc.KSP().create(mesh.comm)
+        self.ksp.setOperators(self.A)
+        self.ksp.setOptionsPrefix(prefix)
+        opts = PETSc.Options()
+        for key, value in options.items():
+            opts[prefix + key] = value
+        self.ksp.setFromOptions()
+        # the current: interior residual (no cathode terms), linearised, tested with the indicator
+        self.current_forms = self._current_forms(
+            du, v, m_int=_derivative(split.storage, split.u, du), j_int=_derivative(split.flux, split.u, du)
+        )
+        self.num_dofs = W2.dofmap.index_map.size_global * W2.dofmap.index_map_bs
+
+    def _bcs(self) -> list:
+        mesh, n = self.W2.mesh, self.split.components
+        fdim = mesh.topology.dim - 1
+        mesh.topology.create_connectivity(fdim, fdim + 1)
+        bcs = []
+        for comp, facets, weight in self.split.dirichlet:
+            for part, value in ((comp, weight), (n + comp, 0.0)):
+                sub = self.W2.sub(part)
+                dofs = fem.locate_dofs_topological(sub, fdim, facets)
+                bcs.append(fem.dirichletbc(PETSc.ScalarType(value), dofs, sub))
+        return bcs
+
+    def _current_forms(self, du, v, m_int, j_int) -> tuple:
+        """(real, imaginary) parts of δI = (J + iωM)(δu′ + iδu″) tested with the cathode indicator."""
+        split, n = self.split, self.split.components
+        V = split.u.function_space
+        ind = fem.Function(V)
+        mesh = V.mesh
+        fdim = mesh.topology.dim - 1
+        facets = self.bundle.facet_tags.find(self.bundle.boundaries["cathode"])
+        sub = V.sub(split.charge_component) if n > 1 else V
+        dofs = fem.locate_dofs_topological(sub, fdim, facets)
+        ind.x.array[dofs] = 1.0
+        ind.x.scatter_forward()
+        ur, ui = _parts(self.x, n)
+        w = self.omega
+
+        def lin(form, direction):
+            return ufl.replace(form, {du: direction, v: ind})
+
+        real = lin(j_int, ur) - w * lin(m_int, ui)
+        imag = lin(j_int, ui) + w * lin(m_int, ur)
+        return fem.form(real), fem.form(imag)
+
+    def solve(self, omega_scaled: float) -> complex:
+        """δI (scaled) for δV = 1 (scaled) at scaled angular frequency ω."""
+        self.omega.value = omega_scaled
+        self.A_j.copy(self.A, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
+        self.A.axpy(omega_scaled, self.A_m, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
+        with self.b.localForm() as loc:
+            loc.set(0.0)
+        fem.petsc.assemble_vector(self.b, self.L)
+        fem.petsc.apply_lifting(self.b, [self.a], bcs=[self.bcs])
+        self.b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        fem.petsc.set_bc(self.b, self.bcs)
+        self.ksp.solve(self.b, self.x.x.petsc_vec)
+        reason = self.ksp.getConvergedReason()
+        if reason <= 0:
+            raise SolverFailed(f"impedance solve failed at ω = {omega_scaled:.3g} (PETSc reason {reason})")
+        self.x.x.scatter_forward()
+        comm = self.W2.mesh.comm
+        re, im = (comm.allreduce(fem.assemble_scalar(f), op=MPI.SUM) for f in self.current_forms)
+        return complex(re, im)
+
+    def spectrum(self, frequencies: np.ndarray, width: float) -> Spectrum:
+        """Z × area (Ω m²) at `frequencies` (Hz); `width` is the cathode length in m."""
+        s = self.split
+        z, times = [], []
+        for f in frequencies:
+            tick = time.perf_counter()
+            di = self.solve(2.0 * np.pi * f * s.time_unit) * s.current_unit / width  # A/m² per scaled δV
+            z.append(s.potential_unit / di)
+            times.append(time.perf_counter() - tick)
+        return Spectrum(np.asarray(frequencies), np.asarray(z), np.asarray(times), self.num_dofs)

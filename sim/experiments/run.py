@@ -1,0 +1,78 @@
+"""`experiment: impedance` in the run loop: state → linearisation → spectrum → csv, figures, fit."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.experiments.forms import conduction_split, npp_split
+from sim.experiments.impedance import ImpedanceSolver, Spectrum
+from sim.mesh import boundary_length
+from sim.solve import RunResult, petsc_options
+
+
+def frequencies(cfg) -> np.ndarray:
+    """Log-spaced, highest first."""
+    f = cfg.frequencies
+    return np.logspace(np.log10(f.max), np.log10(f.min), f.points)
+
+
+def _npp_state(config, bundle, ctx):
+    """The NPP problem at the state to linearise about (steady: pseudo-transient continuation)."""
+    from sim.physics.npp import NppProblem, Scales, advance, region_transport
+
+    props = region_transport(config)
+    scales = Scales(
+        bundle.length_scale,
+        max(p.salt_concentration for p in props.values()),
+        max(p.d_cation for p in props.values()),
+        config.physics.temperature,
+    )
+    problem = NppProblem(config, bundle, scales, props)
+    if config.experiment.state == "steady":
+        height = _electrode_distance(bundle) * scales.length
+        stats = advance(problem, None, height, tolerance=config.physics.steady_tolerance)
+        ctx.log(f"steady state after {stats.steps} pseudo-time steps")
+    return problem
+
+
+def _electrode_distance(bundle) -> float:
+    from sim.physics.conduction import electrode_distance
+
+    return electrode_distance(bundle.mesh)
+
+
+def linearise(config, bundle, ctx):
+    """The model's ResidualSplit at the experiment's state."""
+    exp = config.experiment
+    if config.physics.kind == "conduction":
+        return conduction_split(config, bundle, exp.cdl(), exp.dielectric)
+    return npp_split(_npp_state(config, bundle, ctx), exp.cdl(), exp.dielectric)
+
+
+def has_dc_limit(config) -> bool:
+    """Z(0) is finite unless a double layer blocks the direct current."""
+    exp, phys = config.experiment, config.physics
+    if exp.double_layer_capacitance is None:
+        return True
+    return phys.kind == "npp" and phys.reaction.kind == "butler_volmer"
+
+
+def impedance_spectrum(config, bundle, ctx) -> tuple[Spectrum, complex | None]:
+    """Z × area (Ω m²) over the configured frequencies, and at ω = 0 when it is finite."""
+    split = linearise(config, bundle, ctx)
+    options = petsc_options(config.solver, symmetric=False)
+    solver = ImpedanceSolver(split, bundle, options)
+    width = boundary_length(bundle, "cathode") * bundle.length_scale
+    exp = config.experiment
+    ctx.log(f"impedance: {solver.num_dofs} unknowns (real 2×2 blocks), {exp.frequencies.points} frequencies")
+    spectrum = solver.spectrum(frequencies(exp), width)
+    z_dc = solver.spectrum(np.zeros(1), width).z_area[0] if has_dc_limit(config) else None
+    return spectrum, z_dc
+
+
+def run(config, bundle, ctx) -> RunResult:
+    """Run the configured experiment and report its spectrum."""
+    from sim.experiments.report import report
+
+    spectrum, z_dc = impedance_spectrum(config, bundle, ctx)
+    return report(config, bundle, ctx, spectrum, z_dc, _electrode_distance(bundle) * bundle.length_scale)
