@@ -111,9 +111,9 @@ def _local_triangles(function=None, mesh=None, cell_values=None) -> dict[str, np
 def _gather_triangles(comm: MPI.Comm, data: dict) -> dict | None:
     """Concatenate every rank's triangles on rank 0 (None elsewhere)."""
     pieces = comm.gather(data, root=0)
-    if comm.rank != 0:
+    if pieces is None:  # not rank 0
         return None
-    offsets = np.cumsum([0] + [len(p["x"]) for p in pieces[:-1]])
+    offsets = np.cumsum([0, *(len(p["x"]) for p in pieces[:-1])])
     return {
         "x": np.vstack([p["x"] for p in pieces]),
         "cells": np.vstack([p["cells"] + o for p, o in zip(pieces, offsets, strict=False)]),

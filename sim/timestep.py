@@ -104,7 +104,7 @@ def integrate(
     cfg: TimeConfig,
     *,
     stats: TimeStats | None = None,
-    on_step: Callable[[TimeStats], None] | None = None,
+    on_step: Callable[[TimeStats], bool | None] | None = None,
     on_output: Callable[[float], None] | None = None,
     on_checkpoint: Callable[[TimeStats], None] | None = None,
     progress: Callable[[float], None] | None = None,

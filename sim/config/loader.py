@@ -13,6 +13,8 @@ from typing import Any
 import yaml
 
 Path_ = tuple[str | int, ...]
+Lines = dict[Path_, int | str]
+"""key path → line number in the file, or the option that set it ("--set")"""
 
 
 class ConfigError(Exception):
@@ -41,7 +43,7 @@ _Loader.add_implicit_resolver(
 )
 
 
-def _to_python(node: yaml.Node, loader: _Loader, path: Path_, lines: dict[Path_, int], file: str) -> Any:
+def _to_python(node: yaml.Node, loader: _Loader, path: Path_, lines: Lines, file: str) -> Any:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
@@ -62,7 +64,7 @@ def _to_python(node: yaml.Node, loader: _Loader, path: Path_, lines: dict[Path_,
     return loader.construct_object(node)
 
 
-def load_yaml(text: str, file: str = "<string>") -> tuple[Any, dict[Path_, int]]:
+def load_yaml(text: str, file: str = "<string>") -> tuple[Any, Lines]:
     """Parse YAML text into Python data and a {key path: line} map."""
     loader = _Loader(text)
     try:
@@ -74,7 +76,7 @@ def load_yaml(text: str, file: str = "<string>") -> tuple[Any, dict[Path_, int]]
         raise ConfigError(f"YAML syntax error: {problem}", file, line) from None
     finally:
         loader.dispose()
-    lines: dict[Path_, int] = {}
+    lines: Lines = {}
     if node is None:
         raise ConfigError("the file is empty", file, 1)
     return _to_python(node, _Loader(""), (), lines, file), lines
@@ -100,7 +102,7 @@ def parse_path(text: str) -> Path_:
     return tuple(parts)
 
 
-def apply_override(data: dict, lines: dict[Path_, int], assignment: str) -> None:
+def apply_override(data: dict, lines: Lines, assignment: str) -> None:
     """Apply `--set key.path=value` (value parsed as YAML) to raw config data in place."""
     if "=" not in assignment:
         raise ConfigError(f"--set expects key.path=value, got '{assignment}'")
@@ -125,8 +127,8 @@ def apply_override(data: dict, lines: dict[Path_, int], assignment: str) -> None
     else:
         raise ConfigError("cannot be set", "--set", None, format_path(path))
     for p in [p for p in lines if p[: len(path)] == path]:
-        lines[p] = "--set"  # type: ignore[assignment]
-    lines[path] = "--set"  # type: ignore[assignment]
+        lines[p] = "--set"
+    lines[path] = "--set"
 
 
 def _match(node: Any, parts: tuple, absent_ok: bool) -> tuple[bool, list]:
@@ -150,9 +152,7 @@ def _match(node: Any, parts: tuple, absent_ok: bool) -> tuple[bool, list]:
     return max(options, key=lambda o: (o[0], len(o[1])))
 
 
-def locate(
-    loc: tuple, data: Any, lines: dict[Path_, int], absent_ok: bool = False
-) -> tuple[Path_, int | None]:
+def locate(loc: tuple, data: Any, lines: Lines, absent_ok: bool = False) -> tuple[Path_, int | str | None]:
     """Map a pydantic error location to the raw-data key path and its line.
 
     pydantic inserts discriminator tags and union member names into `loc`; those are skipped

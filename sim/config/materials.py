@@ -111,6 +111,7 @@ class MaterialCard(Strict):
     def _check_value(cls, prop: Property | None, info: ValidationInfo) -> Property | None:
         if prop is None:
             return prop
+        assert info.field_name is not None  # a field validator always knows its field
         kind, lo, lo_in, hi, hi_in = _BOUNDS[info.field_name]
         value = to_si(prop.value, prop.unit, kind)  # ValueError names the accepted units
         ok_lo = value >= lo if lo_in else value > lo

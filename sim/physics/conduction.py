@@ -109,7 +109,7 @@ def run(config, bundle, ctx) -> RunResult:
     ctx.log(f"solving conduction: {V.dofmap.index_map.size_global} dofs, preset {config.solver.preset}")
     problem.solve()
     reason = problem.solver.getConvergedReason()
-    if reason <= 0:
+    if reason <= 0:  # type: ignore[operator]  # petsc4py's stub names the enum class; PETSc returns an int
         raise SolverFailed(f"linear solver did not converge (PETSc reason {reason})")
     its = problem.solver.getIterationNumber()
 

@@ -154,7 +154,7 @@ class CathodeProblem:
 
     # -- Stepper ---------------------------------------------------------------------------------
     def step(self, t: float, dt: float) -> StepOutcome:
-        self.dt.value = dt / self.scales.time
+        self.dt.value = dt / self.scales.time  # type: ignore[assignment]  # setter takes any array-like
         outcome = newton_solve(self.problem, list(self.u))
         if not outcome.converged:
             return outcome

@@ -20,7 +20,6 @@ import itertools
 import json
 import re
 from dataclasses import dataclass
-from os.path import commonpath
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -247,7 +246,7 @@ def _resolve(
                 f"{exc.message} (base config {base}, sweep point {point})", exc.file, exc.line, exc.key
             ) from None
         target = parse_path(exc.key)
-        key = max(values, key=lambda k: len(commonpath([parse_path(k), target])))
+        key = max(values, key=lambda k: _shared_prefix(parse_path(k), target))
         section = next(s for s in ("set", "grid", "zip") if key in getattr(spec, s))
         message = exc.message if parse_path(key) == target else f"{exc.key}: {exc.message}"
         raise ConfigError(
@@ -256,6 +255,11 @@ def _resolve(
             lines.get((section, key)),
             f"{section}.{key}",
         ) from None
+
+
+def _shared_prefix(a: tuple[str | int, ...], b: tuple[str | int, ...]) -> int:
+    """How many leading key-path parts a and b have in common."""
+    return sum(1 for _ in itertools.takewhile(lambda pair: pair[0] == pair[1], zip(a, b, strict=False)))
 
 
 def load_sweep(
