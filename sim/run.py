@@ -30,7 +30,7 @@ from sim.solve import RunResult, SolverFailed
 PHYSICS = {
     "conduction": "sim.physics.conduction",
     "npp": "sim.physics.npp",
-    "phasefield": "sim.physics.phasefield",
+    "phasefield": "sim.physics.dendrite_run",
 }
 
 EXIT_OK, EXIT_INVALID, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INTERNAL = 0, 2, 3, 130, 1

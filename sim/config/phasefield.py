@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 from sim.config.base import NonNegative, Positive, Strict
 from sim.config.loader import load_yaml
 from sim.config.materials import Property
-from sim.timestep import TimeConfig
+from sim.config.time import TimeConfig
 from sim.units import to_si
 
 # parameter → (SI unit, unit kind for conversion or None, description)

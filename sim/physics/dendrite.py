@@ -20,8 +20,8 @@ from mpi4py import MPI
 from sim.mesh import boundary_facets, region_cells
 from sim.physics import mechanics as mech
 from sim.physics import phasefield as pf
-from sim.solve import SolverFailed, newton_solve, petsc_options, solve_interruptible
-from sim.timestep import StepOutcome
+from sim.solve import SolverFailed, petsc_options, solve_interruptible
+from sim.timestep import StepOutcome, newton_solve
 from sim.units import F, R
 
 fem, la = dolfinx.fem, dolfinx.la

@@ -257,7 +257,7 @@ def growth_plot(history: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def run_dendrite(config, bundle, ctx) -> RunResult:
+def run(config, bundle, ctx) -> RunResult:
     """Build, check, integrate and report the phase-field model of `config`."""
     from sim.output import plot_function
 

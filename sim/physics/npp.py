@@ -26,12 +26,13 @@ from mpi4py import MPI
 from sim.config import RunConfig
 from sim.config.npp import NppPhysics
 from sim.config.physics import SolverConfig
+from sim.config.time import TimeConfig
 from sim.materials import Transport, transport
 from sim.mesh import MeshBundle, boundary_length
 from sim.physics.npp_forms import Scales, butler_volmer, concentrations, nernst_planck, poisson
 from sim.physics.npp_output import NppOutput
-from sim.solve import RunResult, SolverFailed, newton_solve, petsc_options
-from sim.timestep import StepOutcome, TimeConfig, TimeStats, integrate
+from sim.solve import RunResult, SolverFailed, petsc_options
+from sim.timestep import StepOutcome, TimeStats, integrate, newton_solve
 from sim.units import F
 
 fem = dolfinx.fem

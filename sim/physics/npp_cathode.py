@@ -20,8 +20,8 @@ from mpi4py import MPI
 
 from sim.materials import transport
 from sim.physics.npp_forms import Scales, concentrations
-from sim.solve import RunResult, SolverFailed, newton_solve, petsc_options
-from sim.timestep import StepOutcome, integrate
+from sim.solve import RunResult, SolverFailed, petsc_options
+from sim.timestep import StepOutcome, integrate, newton_solve
 
 fem = dolfinx.fem
 INTERFACE = 1

@@ -40,8 +40,8 @@ def test_linear_profile_and_limiting_flux(fraction):
 def test_depletion_at_sands_time():
     """Above the limiting flux Li⁺ runs out at the anode after Sand's time
     t_s = π D_amb c0² / (4 (N (1 − t⁺))²); the run stops there with a 'depleted' message."""
+    from sim.config.time import TimeConfig
     from sim.solve import SolverFailed
-    from sim.timestep import TimeConfig
 
     n_lim = 4.0 * D_PLUS * C0 / (LENGTH * 1e-6)
     flux = 10.0 * n_lim
