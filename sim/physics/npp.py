@@ -25,7 +25,6 @@ from mpi4py import MPI
 
 from sim.config import RunConfig
 from sim.config.npp import NppPhysics
-from sim.config.physics import SolverConfig
 from sim.config.time import TimeConfig
 from sim.materials import Transport, transport
 from sim.mesh import MeshBundle, boundary_length
@@ -44,13 +43,6 @@ def mixed_space(mesh, degree: int, n: int) -> fem.FunctionSpace:
     """n Lagrange fields of `degree` on `mesh` (μ⁺, μ⁻[, ψ])."""
     element = basix.ufl.element("Lagrange", mesh.basix_cell(), degree)
     return fem.functionspace(mesh, basix.ufl.mixed_element([element] * n))
-
-
-def newton_options(rtol: float, atol: float, max_it: int) -> dict:
-    """SNES newtonls + backtracking line search with MUMPS LU (the direct preset)."""
-    return petsc_options(
-        SolverConfig(rtol=rtol, atol=atol, max_iterations=max_it), symmetric=False, nonlinear=True
-    )
 
 
 def region_transport(config) -> dict[str, Transport]:
