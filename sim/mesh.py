@@ -185,11 +185,12 @@ def build_mesh(
             if failure[0] == GeometryError.__name__:
                 raise GeometryError(failure[1])
             raise RuntimeError(f"building the mesh failed on rank 0: {failure[0]}: {failure[1]}")
+        gdim = comm.bcast(gmsh.model.getDimension() if comm.rank == 0 else None, root=0)
         data = dolfinx.io.gmsh.model_to_mesh(
             gmsh.model if comm.rank == 0 else None,
             comm,
             0,
-            gdim=2,
+            gdim=gdim,
             # the (mode, max_facet_to_cell_links) overload of a singledispatch function; mypy sees the first
             partitioner=create_cell_partitioner(ghost_mode, 2),  # type: ignore[call-arg]
         )
@@ -202,9 +203,10 @@ def build_mesh(
     if data.cell_tags is None or data.facet_tags is None:  # every geometry kind names its regions
         raise GeometryError("the gmsh model has no physical groups for cells or facets")
     groups = data.physical_groups
-    regions = {name: int(tag) for name, (dim, tag) in groups.items() if dim == 2}
-    boundaries = {name: int(tag) for name, (dim, tag) in groups.items() if dim == 1}
     mesh = data.mesh
+    tdim = mesh.topology.dim
+    regions = {name: int(tag) for name, (dim, tag) in groups.items() if dim == tdim}
+    boundaries = {name: int(tag) for name, (dim, tag) in groups.items() if dim == tdim - 1}
     mesh.name = "mesh"
     data.cell_tags.name = "cell_tags"
     data.facet_tags.name = "facet_tags"

@@ -161,7 +161,10 @@ def execute(
         summary["mesh"] = mesh_summary(bundle)
         timings["mesh"] = time.perf_counter() - tick
         logger.info(f"mesh: {summary['mesh']}")
-        if config.output.figures:
+        figures = config.output.figures and bundle.mesh.geometry.dim == 2  # the figures are 2D maps
+        if config.output.figures and not figures:
+            logger.info("figures: skipped (a 3D mesh; the fields in fields/ show it, e.g. in ParaView)")
+        if figures:
             plot_regions(bundle, out / "figures" / "regions.png", config.output.figure_width_px)
         model = importlib.import_module(PHYSICS[config.physics.kind])
         tick = time.perf_counter()
@@ -174,7 +177,7 @@ def execute(
             "krylov_iterations": result.krylov_iterations,
             "metrics": result.metrics,
         } | result.extra
-        if config.output.figures:
+        if figures:
             for name, function in result.plots.items():
                 plot_function(function, out / "figures" / f"{name}.png", name, config.output.figure_width_px)
         for key, value in result.metrics.items():

@@ -196,10 +196,11 @@ def finish(
 
 
 def region_cad_areas(s: float) -> dict[str, float]:
-    """Area (m²) of each named 2D physical group from the CAD (OCC) surfaces."""
+    """Area (m², 2D) or volume (m³, 3D) of each named region from the CAD (OCC) entities."""
+    d = gmsh.model.getDimension()
     out = {}
-    for dim, tag in gmsh.model.getPhysicalGroups(2):
+    for dim, tag in gmsh.model.getPhysicalGroups(d):
         name = gmsh.model.getPhysicalName(dim, tag)
         entities = gmsh.model.getEntitiesForPhysicalGroup(dim, tag)
-        out[name] = sum(gmsh.model.occ.getMass(2, int(e)) for e in entities) * s**2
+        out[name] = sum(gmsh.model.occ.getMass(d, int(e)) for e in entities) * s**d
     return out

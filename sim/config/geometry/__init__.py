@@ -1,7 +1,8 @@
 """Geometry sections of a run config: the four domain kinds and their mesh options.
 
-All lengths are in metres (YAML: `width: 100.0e-6`). The domain is the box [0, width] × [0, height]
-with the anode at y = 0 and the cathode (or current collector) at the top. Validation rejects
+All lengths are in metres (YAML: `width: 100.0e-6`). The 2D kinds are the box [0, width] × [0, height]
+with the anode at y = 0 and the cathode (or current collector) at the top; the 3D `box` kind has the
+anode at z = 0 and the cathode at z = height (the last coordinate axis, as y is in 2D). Validation rejects
 shapes that overlap, leave the box or touch the electrodes; the message names the offending item
 (e.g. `inclusions[2]`) and pydantic adds the key path.
 Shape overlap and clearance tests live in sim.config.shapes; each kind has its own module here.
@@ -14,6 +15,7 @@ from typing import Annotated
 from pydantic import Field
 
 from sim.config.geometry.base import RESERVED_NAMES, GeometryBase, MeshOptions
+from sim.config.geometry.box import BoxGeometry, EllipsoidInclusion, SphereInclusion
 from sim.config.geometry.dendrite import DendriteGeometry, Filaments, Nucleus
 from sim.config.geometry.layers import Layer, LayersGeometry
 from sim.config.geometry.particles import Packing, Particle, ParticlesGeometry, Pore, RandomPores
@@ -21,16 +23,19 @@ from sim.config.geometry.slab import CircleInclusion, EllipseInclusion, Protrusi
 from sim.config.shapes import Ellipse
 
 GeometryConfig = Annotated[
-    SlabGeometry | LayersGeometry | ParticlesGeometry | DendriteGeometry, Field(discriminator="kind")
+    SlabGeometry | LayersGeometry | ParticlesGeometry | DendriteGeometry | BoxGeometry,
+    Field(discriminator="kind"),
 ]
-"""The `geometry:` section: one of the four kinds, chosen by `kind`."""
+"""The `geometry:` section: one of the kinds, chosen by `kind`."""
 
 __all__ = [
     "RESERVED_NAMES",
+    "BoxGeometry",
     "CircleInclusion",
     "DendriteGeometry",
     "Ellipse",
     "EllipseInclusion",
+    "EllipsoidInclusion",
     "Filaments",
     "GeometryBase",
     "GeometryConfig",
@@ -45,4 +50,5 @@ __all__ = [
     "Protrusion",
     "RandomPores",
     "SlabGeometry",
+    "SphereInclusion",
 ]
