@@ -10,12 +10,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(p for p in (ROOT / "configs").rglob("*.yaml") if "sweeps" not in p.parts)
-BALANCE = 1e-10
+BALANCE = {"conduction": 5e-13, "npp": 5e-11, "phasefield": 5e-9}
 """bound on every *_rel_error metric except the phase field's faraday_rel_error (which compares
-with the cathode current and is reported, not bounded); measured ≤ 1.2e-11 (see README)"""
-RANKS_REL = {"conduction": 1e-13, "npp": 1e-12, "phasefield": 2e-11}
+with the cathode current and is reported, not bounded); measured ≤ 3.7e-14 (conduction), 5.1e-12
+(NPP, peo_mof_fillers_100x20), 4.3e-10 (phase-field charge balance: its Newton tolerance)"""
+RANKS_REL = {"conduction": 1e-13, "npp": 1e-11, "phasefield": 2e-11}
 """1 vs 2 ranks, relative, every metric (absolute 1e-12 for values at round-off); measured
-≤ 9.4e-15 (conduction), 1.5e-13 (NPP), 1.7e-12 (phase field: Newton on rank-dependent round-off)"""
+≤ 9.4e-15 (conduction), 9.9e-13 (NPP), 1.7e-12 (phase field: Newton on rank-dependent round-off)"""
 
 
 @pytest.mark.mpi
@@ -29,7 +30,8 @@ def test_config_runs_on_one_and_two_ranks(config, tmp_path, sim_run, reduced_set
     for key, value in one["metrics"].items():
         if key.endswith("rel_error") and key != "faraday_rel_error":
             balance = max(balance, value, two["metrics"][key])
-            assert value < BALANCE and two["metrics"][key] < BALANCE, key
+            bound = BALANCE[one["physics"]]
+            assert value < bound and two["metrics"][key] < bound, key
             continue
         diff = abs(two["metrics"][key] - value) / max(abs(value), 1e-300)
         worst = max(worst, diff if abs(value) > 1e-12 else 0.0)
