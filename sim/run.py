@@ -6,6 +6,7 @@ else (run directory, logging, exit status, summary) so models stay small.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import resource
@@ -169,6 +170,10 @@ def execute(
         model = importlib.import_module(PHYSICS[config.physics.kind])
         tick = time.perf_counter()
         result: RunResult = model.run(config, bundle, ctx)
+        # PETSc objects left in reference cycles (a model and its solvers) are destroyed here,
+        # collectively on every rank: a later collection inside rank-0-only plotting would call
+        # their collective destroy on one rank and hang the run
+        gc.collect()
         timings["physics"] = time.perf_counter() - tick
         summary |= {
             "num_dofs": result.num_dofs,

@@ -74,8 +74,7 @@ def run_config(config: str | Path, out: Path, sets: Sequence[str] = (), ranks: i
 def reduced(config: Path, npp_t_end: float | None = None) -> list[str]:
     """--set overrides that run a shipped config in seconds, by physics kind: NPP meshes twice as
     coarse (and at most npp_t_end simulated, if given); the phase field on an 8 µm wide film with
-    one nucleus for 0.03 s, no figures; conduction as shipped (it is fast). Fields off, other
-    figures as configured."""
+    one nucleus for 0.03 s; conduction as shipped (it is fast). Fields off, figures as configured."""
     from sim.config import load_config
 
     cfg = load_config(config).config
@@ -90,9 +89,6 @@ def reduced(config: Path, npp_t_end: float | None = None) -> list[str]:
             "geometry.width=8.0e-6",
             "geometry.nuclei=[{center_x: 4.0e-6, radius: 1.6e-6}]",
             "physics.time.t_end=0.03",
-            # known bug: on 2 ranks the phase-field run hangs drawing potential_V.png after the
-            # last step; figures off until it is fixed (serial figures: the dendrite comparisons)
-            "output.figures=false",
         ]
         if cfg.geometry.filaments is not None:
             sets.append("geometry.filaments.offset=2.0e-6")
