@@ -7,10 +7,16 @@ DEMO_A ?= configs/peo_100x20.yaml
 DEMO_B ?= configs/peo_mof_100x20.yaml
 PYTEST_ARGS ?=
 
-.PHONY: setup test demo bench clean
+.PHONY: setup lint test demo bench clean
 
 setup:
 	bash scripts/setup.sh
+
+# ruff (lint + format) over the repository and mypy over sim/ (configured in pyproject.toml)
+lint: setup
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
+	$(PYTHON) -m mypy
 
 test: setup
 	$(PYTHON) -m pytest -q $(PYTEST_ARGS) tests

@@ -77,7 +77,7 @@ def save(
         n = _owned(f.function_space)
         keys = dof_keys(f.function_space)[:n]
         gathered = comm.gather((keys, f.x.array[:n].copy()), root=0)
-        if comm.rank == 0:
+        if gathered is not None:  # rank 0
             k = np.concatenate([g[0] for g in gathered])
             v = np.concatenate([g[1] for g in gathered])
             order = np.argsort(k)

@@ -71,8 +71,8 @@ def write_comparison(summaries: list[dict], run_dirs: list[Path], out: Path) -> 
                 f"{label.split(' (')[0]} vs passed charge",
                 figures / f"{key.removesuffix('_m')}_vs_charge.png",
             )
-    profiles = [s.get("profiles") for s in summaries]
-    if not all(profiles):
+    profiles = [s["profiles"] for s in summaries if s.get("profiles")]
+    if len(profiles) < len(summaries):
         return
     axis = [(_um(p["central_axis"]["y_m"]), p["central_axis"]["potential_V"]) for p in profiles]
     _line_plot(

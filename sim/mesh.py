@@ -231,12 +231,14 @@ def build_mesh(
             if failure[0] == KeyboardInterrupt.__name__:
                 raise KeyboardInterrupt
             raise RuntimeError(f"building the mesh failed on rank 0: {failure[0]}: {failure[1]}")
+        gdim = comm.bcast(gmsh.model.getDimension() if comm.rank == 0 else None, root=0)
         data = dolfinx.io.gmsh.model_to_mesh(
             gmsh.model if comm.rank == 0 else None,
             comm,
             0,
-            gdim=2,
-            partitioner=create_cell_partitioner(ghost_mode, 2),
+            gdim=gdim,
+            # the (mode, max_facet_to_cell_links) overload of a singledispatch function; mypy sees the first
+            partitioner=create_cell_partitioner(ghost_mode, 2),  # type: ignore[call-arg]
         )
     finally:
         if comm.rank == 0:
@@ -244,10 +246,13 @@ def build_mesh(
                 gmsh.finalize()
             elif gmsh.isInitialized():
                 gmsh.model.remove()
+    if data.cell_tags is None or data.facet_tags is None:  # every geometry kind names its regions
+        raise GeometryError("the gmsh model has no physical groups for cells or facets")
     groups = data.physical_groups
-    regions = {name: int(tag) for name, (dim, tag) in groups.items() if dim == 2}
-    boundaries = {name: int(tag) for name, (dim, tag) in groups.items() if dim == 1}
     mesh = data.mesh
+    tdim = mesh.topology.dim
+    regions = {name: int(tag) for name, (dim, tag) in groups.items() if dim == tdim}
+    boundaries = {name: int(tag) for name, (dim, tag) in groups.items() if dim == tdim - 1}
     mesh.name = "mesh"
     data.cell_tags.name = "cell_tags"
     data.facet_tags.name = "facet_tags"
@@ -287,7 +292,7 @@ def write_mesh(bundle: MeshBundle, directory: str | Path, name: str) -> list[Pat
     has_msh = comm.bcast(bundle.msh is not None, root=0)
     if has_msh:
         path = directory / f"{name}.msh"
-        if comm.rank == 0:
+        if bundle.msh is not None:  # rank 0
             tmp = path.with_name(f".{path.name}.tmp")
             tmp.write_bytes(bundle.msh)
             tmp.replace(path)

@@ -6,6 +6,7 @@ else (run directory, logging, exit status, summary) so models stay small.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import logging
@@ -39,7 +40,7 @@ from sim.solve import RunResult, SolverFailed
 PHYSICS = {
     "conduction": "sim.physics.conduction",
     "npp": "sim.physics.npp",
-    "phasefield": "sim.physics.phasefield",
+    "phasefield": "sim.physics.dendrite_run",
 }
 
 EXPERIMENTS = "sim.experiments.run"
@@ -316,13 +317,20 @@ def _run(
         ctx.fields.attach(bundle)
         timings["mesh"] = mesh_time
         logger.info(f"mesh: {summary['mesh']} (built in {mesh_time:.2f} s)")
-        if config.output.figures:
+        figures = config.output.figures and bundle.mesh.geometry.dim == 2  # the figures are 2D maps
+        if config.output.figures and not figures:
+            logger.info("figures: skipped (a 3D mesh; the fields in fields/ show it, e.g. in ParaView)")
+        if figures:
             plot_regions(bundle, out / "figures" / "regions.png", config.output.figure_width_px)
         model = importlib.import_module(
             PHYSICS[config.physics.kind] if config.experiment is None else EXPERIMENTS
         )
         tick = time.perf_counter()
         result: RunResult = model.run(config, bundle, ctx)
+        # PETSc objects left in reference cycles (a model and its solvers) are destroyed here,
+        # collectively on every rank: a later collection inside rank-0-only plotting would call
+        # their collective destroy on one rank and hang the run
+        gc.collect()
         timings["physics"] = time.perf_counter() - tick
         extra = dict(result.extra)
         for key in ("regions", "boundaries"):  # a model's per-region results join the name → id map
@@ -340,7 +348,7 @@ def _run(
             raise SolverFailed(
                 "non-finite metric(s): " + ", ".join(f"{k} = {result.metrics[k]}" for k in bad)
             )
-        if config.output.figures:
+        if figures:
             for name, function in result.plots.items():
                 options = result.plot_options.get(name, {})
                 plot_function(

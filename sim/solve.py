@@ -5,14 +5,9 @@ from __future__ import annotations
 import signal
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
+from typing import Any
 
 from sim.config.physics import SolverConfig
-
-if TYPE_CHECKING:
-    from sim.timestep import StepOutcome
 
 
 class SolverFailed(RuntimeError):
@@ -70,23 +65,6 @@ def solve_interruptible(problem) -> None:
             signal.signal(s, handler)
     if caught:
         raise KeyboardInterrupt
-
-
-def newton_solve(problem, functions: list) -> StepOutcome:
-    """One interruptible SNES solve; converged only if PETSc says so and `functions` are finite
-    on every rank (so all ranks take the same accept/reject decision)."""
-    from mpi4py import MPI
-
-    from sim.timestep import StepOutcome
-
-    solve_interruptible(problem)
-    snes = problem.solver
-    reason, its, kits = snes.getConvergedReason(), snes.getIterationNumber(), snes.getLinearSolveIterations()
-    comm = functions[0].function_space.mesh.comm
-    finite = comm.allreduce(all(bool(np.isfinite(f.x.array).all()) for f in functions), op=MPI.LAND)
-    if reason <= 0 or not finite:
-        return StepOutcome(False, its, kits, reason=f"Newton diverged (PETSc reason {reason})")
-    return StepOutcome(True, its, kits)
 
 
 @dataclass

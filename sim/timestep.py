@@ -11,49 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from pydantic import Field, model_validator
+import numpy as np
+from mpi4py import MPI
 
-from sim.config.base import Positive, Strict
-from sim.solve import SolverFailed
-
-
-class TimeConfig(Strict):
-    """Time window and adaptive step control (all times in s)."""
-
-    t_end: Positive
-    """end time, s"""
-    dt_initial: Positive
-    """first time step, s (small: a sharp initial state needs it)"""
-    dt_min: Positive = 1e-12
-    """smallest step before the run is declared failed, s"""
-    dt_max: Positive | None = None
-    """largest step, s (default t_end / 10)"""
-    growth: float = Field(default=1.5, gt=1.0, le=4.0)
-    """factor Δt grows by after an easy step"""
-    shrink: float = Field(default=0.5, gt=0.0, lt=1.0)
-    """factor Δt shrinks by after a rejected step"""
-    target_newton_iterations: int = Field(default=4, ge=1)
-    """Δt grows only when Newton needed at most this many iterations"""
-    max_change: Positive | None = None
-    """reject a step whose max change of the monitored quantity exceeds this (model-defined)"""
-    max_steps: int = Field(default=100000, gt=0)
-    """hard cap on accepted steps"""
-    output_every: int = Field(default=1, ge=1)
-    """write fields every N accepted steps (and always at t_end)"""
-    checkpoint_every: int = Field(default=0, ge=0)
-    """write a checkpoint every N accepted steps (0: only on interrupt and at the end)"""
-
-    @model_validator(mode="after")
-    def _check(self) -> TimeConfig:
-        if self.dt_initial > self.t_end:
-            raise ValueError(f"dt_initial = {self.dt_initial} exceeds t_end = {self.t_end}")
-        if self.dt_min > self.dt_initial:
-            raise ValueError(f"dt_min = {self.dt_min} exceeds dt_initial = {self.dt_initial}")
-        return self
-
-    @property
-    def dt_upper(self) -> float:
-        return self.dt_max if self.dt_max is not None else self.t_end / 10.0
+from sim.config.time import TimeConfig
+from sim.solve import SolverFailed, solve_interruptible
 
 
 @dataclass
@@ -75,6 +37,19 @@ class Stepper(Protocol):
 
     def reject(self) -> None:
         """Restore the solution guess to the accepted state."""
+
+
+def newton_solve(problem, functions: list) -> StepOutcome:
+    """One interruptible SNES solve; converged only if PETSc says so and `functions` are finite
+    on every rank (so all ranks take the same accept/reject decision)."""
+    solve_interruptible(problem)
+    snes = problem.solver
+    reason, its, kits = snes.getConvergedReason(), snes.getIterationNumber(), snes.getLinearSolveIterations()
+    comm = functions[0].function_space.mesh.comm
+    finite = comm.allreduce(all(bool(np.isfinite(f.x.array).all()) for f in functions), op=MPI.LAND)
+    if reason <= 0 or not finite:
+        return StepOutcome(False, its, kits, reason=f"Newton diverged (PETSc reason {reason})")
+    return StepOutcome(True, its, kits)
 
 
 @dataclass
@@ -104,7 +79,7 @@ def integrate(
     cfg: TimeConfig,
     *,
     stats: TimeStats | None = None,
-    on_step: Callable[[TimeStats], None] | None = None,
+    on_step: Callable[[TimeStats], bool | None] | None = None,
     on_output: Callable[[float], None] | None = None,
     on_checkpoint: Callable[[TimeStats], None] | None = None,
     progress: Callable[[float], None] | None = None,

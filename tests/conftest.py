@@ -1,15 +1,24 @@
-"""Session-wide test settings, and the helpers the CLI tests share (`from conftest import ...`)."""
+"""Session-wide test settings and the one way tests run the `sim` command (`from conftest import ...`
+or the fixtures).
+
+Fixtures: `sim` runs `sim ARGS` in a subprocess (under mpiexec when ranks > 1) and returns the
+CompletedProcess; `sim_run` runs `sim run CONFIG --out DIR --quiet --set ...` and returns the
+summary. `reduced(config)` gives the --set overrides that make a shipped config run in seconds.
+"""
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,11 +28,11 @@ os.environ["SIM_MESH_CACHE"] = tempfile.mkdtemp(prefix="sim-mesh-cache-")
 atexit.register(shutil.rmtree, os.environ["SIM_MESH_CACHE"], ignore_errors=True)
 
 ROOT = Path(__file__).resolve().parents[1]
-SIM = [sys.executable, "-m", "sim.cli"]
+SIM = SIM_MODULE = [sys.executable, "-m", "sim.cli"]
 
 
 def mpiexec() -> str:
-    """The venv's mpiexec (from the mpich wheel), else the one on PATH (skips the test if none)."""
+    """The venv's mpiexec (the wheel's MPICH), else one on PATH; skips the test without one."""
     candidate = Path(sys.executable).parent / "mpiexec"
     found = str(candidate) if candidate.exists() else shutil.which("mpiexec")
     if found is None:
@@ -31,21 +40,94 @@ def mpiexec() -> str:
     return found
 
 
-def sim_cmd(*args, ranks: int = 1) -> list[str]:
-    """The command line of `sim ARGS` (under `mpiexec -n RANKS` if ranks > 1)."""
-    return [mpiexec(), "-n", str(ranks), *SIM, *args] if ranks > 1 else [*SIM, *args]
+def sim_command(*args: str, ranks: int = 1) -> list[str]:
+    """The argv of `sim ARGS` (python -m sim.cli), under `mpiexec -n ranks` when ranks > 1."""
+    return [*SIM_MODULE, *args] if ranks == 1 else [mpiexec(), "-n", str(ranks), *SIM_MODULE, *args]
+
+
+def run_sim(
+    *args: str,
+    ranks: int = 1,
+    cwd: Path = ROOT,
+    env: dict[str, str] | None = None,
+    timeout: float = 600,
+    check: bool = True,
+) -> subprocess.CompletedProcess:
+    """Run `sim ARGS`; with check, assert exit 0 (the message shows the end of stdout and stderr)."""
+    result = subprocess.run(
+        sim_command(*args, ranks=ranks), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    if check:
+        assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    return result
+
+
+def read_summary(out: Path) -> dict[str, Any]:
+    return json.loads((Path(out) / "summary.json").read_text())
+
+
+def run_config(config: str | Path, out: Path, sets: Sequence[str] = (), ranks: int = 1) -> dict[str, Any]:
+    """`sim run CONFIG --out OUT --quiet --set S...` (exit 0 asserted); returns summary.json."""
+    args = [arg for s in sets for arg in ("--set", s)]
+    run_sim("run", str(ROOT / config), "--out", str(out), "--quiet", *args, ranks=ranks, timeout=900)
+    return read_summary(out)
+
+
+def reduced(config: Path, npp_t_end: float | None = None) -> list[str]:
+    """--set overrides that run a shipped config in seconds, by physics kind: NPP meshes twice as
+    coarse (and at most npp_t_end simulated, if given); the phase field on an 8 µm wide film with
+    one nucleus for 0.03 s; conduction as shipped (it is fast). Fields off, figures as configured."""
+    from sim.config import load_config
+
+    cfg = load_config(config).config
+    sets = ["output.fields=false"]
+    if cfg.physics.kind == "npp":
+        size, min_size, _ = cfg.geometry.mesh.sizes()
+        sets += [f"geometry.mesh.size={2 * size!r}", f"geometry.mesh.min_size={2 * min_size!r}"]
+        if npp_t_end is not None and cfg.physics.time is not None and cfg.physics.time.t_end > npp_t_end:
+            sets.append(f"physics.time.t_end={npp_t_end!r}")
+    elif cfg.physics.kind == "phasefield":
+        sets += [
+            "geometry.width=8.0e-6",
+            "geometry.nuclei=[{center_x: 4.0e-6, radius: 1.6e-6}]",
+            "physics.time.t_end=0.03",
+        ]
+        if cfg.geometry.filaments is not None:
+            sets.append("geometry.filaments.offset=2.0e-6")
+    return sets
+
+
+@pytest.fixture(scope="session")
+def sim() -> Callable[..., subprocess.CompletedProcess]:
+    return run_sim
+
+
+@pytest.fixture(scope="session")
+def sim_run() -> Callable[..., dict[str, Any]]:
+    return run_config
+
+
+@pytest.fixture(scope="session")
+def sim_argv() -> Callable[..., list[str]]:
+    return sim_command
+
+
+@pytest.fixture(scope="session")
+def reduced_sets() -> Callable[..., list[str]]:
+    return reduced
+
+
+@pytest.fixture
+def mpiexec_path() -> str:
+    return mpiexec()
+
+
+sim_cmd = sim_command
 
 
 def run_cli(*args, cwd=ROOT, ranks: int = 1, timeout: float = 600, env=None) -> subprocess.CompletedProcess:
-    """Run `sim ARGS` to its end; stdout and stderr as text."""
-    return subprocess.run(
-        sim_cmd(*[str(a) for a in args], ranks=ranks),
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-    )
+    """`sim ARGS` to its end without asserting the exit code (tests of refusals and failures)."""
+    return run_sim(*[str(a) for a in args], ranks=ranks, cwd=cwd, env=env, timeout=timeout, check=False)
 
 
 def one_line_error(result: subprocess.CompletedProcess, code: int, *fragments: str) -> str:

@@ -51,7 +51,7 @@ def material_library() -> dict[str, MaterialCard]:
 def region_names(geometry: Any) -> list[str]:
     """Names of the cell regions a geometry will have (before meshing)."""
     kind = geometry.kind
-    if kind == "slab":
+    if kind in ("slab", "box"):
         return ["electrolyte"] + (["filler"] if geometry.inclusions else [])
     if kind == "layers":
         return [layer.name for layer in geometry.layers]
@@ -90,6 +90,11 @@ class RunConfig(Strict):
 
     def cross_check(self) -> tuple[tuple, str] | None:
         """Checks across sections (regions ↔ materials); returns (key path, message) or None."""
+        if self.geometry.kind == "box" and self.physics.kind != "conduction":
+            return (
+                "geometry",
+                "kind",
+            ), "the 3D box geometry runs conduction only (npp and phasefield are 2D)"
         library = material_library()
         if self.geometry.kind == "file" and self.physics.kind == "phasefield":
             return ("geometry", "kind"), (

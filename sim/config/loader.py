@@ -16,6 +16,8 @@ from yaml.reader import ReaderError
 from sim.config.yaml_safe import MAX_BYTES, MAX_NODES, RefusedYaml, SafeLoader, check_size
 
 Path_ = tuple[str | int, ...]
+Lines = dict[Path_, int | str]
+"""key path → line number in the file, or the option that set it ("--set")"""
 
 
 class ConfigError(Exception):
@@ -146,7 +148,7 @@ def parse_path(text: str) -> Path_:
     return tuple(parts)
 
 
-def apply_override(data: dict, lines: dict[Path_, int], assignment: str) -> None:
+def apply_override(data: dict, lines: Lines, assignment: str) -> None:
     """Apply `--set key.path=value` (value parsed as YAML) to raw config data in place."""
     if "=" not in assignment:
         raise ConfigError(f"--set expects key.path=value, got '{assignment}'")
@@ -176,8 +178,8 @@ def apply_override(data: dict, lines: dict[Path_, int], assignment: str) -> None
     else:
         raise ConfigError("cannot be set", "--set", None, format_path(path))
     for p in [p for p in lines if p[: len(path)] == path]:
-        lines[p] = "--set"  # type: ignore[assignment]
-    lines[path] = "--set"  # type: ignore[assignment]
+        lines[p] = "--set"
+    lines[path] = "--set"
 
 
 def _match(node: Any, parts: tuple, absent_ok: bool) -> tuple[bool, list]:
@@ -201,9 +203,7 @@ def _match(node: Any, parts: tuple, absent_ok: bool) -> tuple[bool, list]:
     return max(options, key=lambda o: (o[0], len(o[1])))
 
 
-def locate(
-    loc: tuple, data: Any, lines: dict[Path_, int], absent_ok: bool = False
-) -> tuple[Path_, int | None]:
+def locate(loc: tuple, data: Any, lines: Lines, absent_ok: bool = False) -> tuple[Path_, int | str | None]:
     """Map a pydantic error location to the raw-data key path and its line.
 
     pydantic inserts discriminator tags and union member names into `loc`; those are skipped

@@ -141,6 +141,7 @@ class MaterialCard(Strict):
     def _check_value(cls, prop: Property | None, info: ValidationInfo) -> Property | None:
         if prop is None:
             return prop
+        assert info.field_name is not None  # a field validator always knows its field
         si_unit, lo, lo_in, hi, hi_in = _BOUNDS[info.field_name]
         value = prop.si(si_unit)  # ValueError: unknown unit or wrong dimension
         ok_lo = value >= lo if lo_in else value > lo

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from sim.config.base import NonNegative, Positive, Potential, Strict, Temperature
-from sim.timestep import TimeConfig
+from sim.config.time import TimeConfig
 
 STEADY_TOLERANCE = 1e-9
 

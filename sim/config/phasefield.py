@@ -17,7 +17,7 @@ from pydantic import Field, field_validator, model_validator
 from sim.config.base import MAX_TEMPERATURE, MIN_TEMPERATURE, NonNegative, Positive, Potential, Strict
 from sim.config.loader import load_yaml
 from sim.config.materials import Dimensionless, Pressure, Property
-from sim.timestep import TimeConfig
+from sim.config.time import TimeConfig
 
 # parameter → (SI unit, description); values in any unit of the same dimension are converted
 PARAMETERS: dict[str, tuple[str, str]] = {

@@ -51,15 +51,6 @@ class Ellipse:
             math.sqrt((self.a * s) ** 2 + (self.b * c) ** 2),
         )
 
-    @property
-    def min_curvature_radius(self) -> float:
-        """Smallest radius of curvature of the boundary (b²/a at the ends of the major axis)."""
-        return min(self.a, self.b) ** 2 / max(self.a, self.b)
-
-    def scaled(self, factor: float) -> Ellipse:
-        """All lengths (centre and semi-axes) multiplied by factor."""
-        return Ellipse(self.x * factor, self.y * factor, self.a * factor, self.b * factor, self.angle)
-
     def boundary(self, n: int = SAMPLES) -> np.ndarray:
         """n points on the boundary, shape (n, 2)."""
         t = np.linspace(0.0, 2.0 * np.pi, n, endpoint=False)

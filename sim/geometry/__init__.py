@@ -4,16 +4,18 @@
     expected_areas = build(config.geometry, length_scale=1e-6)   # model in µm, meshed
 
 Each builder creates the geometry in the current gmsh model in units of `length_scale`, adds
-physical groups by name (regions: dim 2; boundaries and interfaces: dim 1), sets the mesh size
-fields and generates the 2D mesh. It returns the analytic area of each region in m².
+physical groups by name (regions: the model's dimension; boundaries and interfaces: one less),
+sets the mesh size fields and generates the mesh. It returns the analytic area (2D) or volume (3D)
+of each region in m² or m³.
 
-Names per kind (always: boundaries `anode` (y = 0), `cathode` (top), `walls` (x = 0, x = width)):
+Names per kind (always: boundaries `anode` (y = 0; z = 0 in 3D), `cathode` (top), `walls` (the sides)):
 - slab: regions `electrolyte`, `filler`; interfaces `filler_surface` (the protrusion's surface
   is part of `anode`)
 - layers: one region per layer; interfaces `<lower>__<upper>`
 - particles: regions `binder`, `particle`; `particle_surface`, `pore_surface`
 - dendrite: regions `electrolyte`, `nucleus`, `filament`; `nucleus_surface`, `filament_surface`
 - file: the regions and boundaries the config maps from an external mesh's groups (no analytic areas)
+- box (3D): regions `electrolyte`, `filler`; interfaces `filler_surface`
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from importlib import import_module
 
 from sim.geometry.common import GeometryError, region_cad_areas
 
-KINDS = ("slab", "layers", "particles", "dendrite", "file")
+KINDS = ("slab", "layers", "particles", "dendrite", "box", "file")
 
 __all__ = ["KINDS", "GeometryError", "build", "region_cad_areas"]
 

@@ -56,7 +56,7 @@ def fragment(box: int, shapes: list[Shape], matrix: str | None) -> dict[int, str
     occ = gmsh.model.occ
     if not shapes:
         occ.synchronize()
-        return {box: matrix}
+        return {box: matrix} if matrix is not None else {}
     _, children = occ.fragment([(2, box)], [(2, sh.tag) for sh in shapes])
     inside = {tag for _, tag in children[0]}
     region: dict[int, str | None] = {}
@@ -140,11 +140,12 @@ def standard_refinements(
 ) -> list[Refinement]:
     """min_size at the anode (and in a band of anode_band above it), the cathode and every
     internal interface or hole surface."""
-    out = [Refinement(groups["anode"], opts.min_size, anode_band)]
+    min_size = opts.sizes()[1]
+    out = [Refinement(groups["anode"], min_size, anode_band)]
     internal = [c for name, curves in groups.items() if name not in BOUNDARY_NAMES for c in curves]
     for curves in (groups.get("cathode", []), internal):
         if curves:
-            out.append(Refinement(curves, opts.min_size))
+            out.append(Refinement(curves, min_size))
     return out
 
 
@@ -152,6 +153,7 @@ def set_mesh_sizes(opts: MeshOptions, s: float, refinements: list[Refinement]) -
     """Distance + Threshold field per refinement, their Min as background field (gmsh t10), and
     on curved boundaries at most 2πρ/curve_segments (ρ the local radius of curvature)."""
     field = gmsh.model.mesh.field
+    size, _, refine_distance = opts.sizes()
     thresholds = []
     for ref in refinements:
         if not ref.curves:
@@ -163,9 +165,9 @@ def set_mesh_sizes(opts: MeshOptions, s: float, refinements: list[Refinement]) -
         threshold = field.add("Threshold")
         field.setNumber(threshold, "InField", distance)
         field.setNumber(threshold, "SizeMin", ref.size / s)
-        field.setNumber(threshold, "SizeMax", opts.size / s)
+        field.setNumber(threshold, "SizeMax", size / s)
         field.setNumber(threshold, "DistMin", ref.band / s)
-        field.setNumber(threshold, "DistMax", (ref.band + opts.refine_distance) / s)
+        field.setNumber(threshold, "DistMax", (ref.band + refine_distance) / s)
         thresholds.append(threshold)
     if thresholds:
         smallest = field.add("Min")
@@ -174,7 +176,7 @@ def set_mesh_sizes(opts: MeshOptions, s: float, refinements: list[Refinement]) -
     for option in ("Mesh.MeshSizeExtendFromBoundary", "Mesh.MeshSizeFromPoints"):
         gmsh.option.setNumber(option, 0)
     gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", opts.curve_segments)
-    gmsh.option.setNumber("Mesh.MeshSizeMax", opts.size / s)
+    gmsh.option.setNumber("Mesh.MeshSizeMax", size / s)
 
 
 def finish(
@@ -194,10 +196,11 @@ def finish(
 
 
 def region_cad_areas(s: float) -> dict[str, float]:
-    """Area (m²) of each named 2D physical group from the CAD (OCC) surfaces."""
+    """Area (m², 2D) or volume (m³, 3D) of each named region from the CAD (OCC) entities."""
+    d = gmsh.model.getDimension()
     out = {}
-    for dim, tag in gmsh.model.getPhysicalGroups(2):
+    for dim, tag in gmsh.model.getPhysicalGroups(d):
         name = gmsh.model.getPhysicalName(dim, tag)
         entities = gmsh.model.getEntitiesForPhysicalGroup(dim, tag)
-        out[name] = sum(gmsh.model.occ.getMass(2, int(e)) for e in entities) * s**2
+        out[name] = sum(gmsh.model.occ.getMass(d, int(e)) for e in entities) * s**d
     return out

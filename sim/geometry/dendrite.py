@@ -22,9 +22,11 @@ def build(cfg: DendriteGeometry, length_scale: float) -> dict[str, float]:
     box = add_rectangle(0.0, 0.0, cfg.width, cfg.height, s)
     discs = [Ellipse(n.center_x, 0.0, n.radius, n.radius) for n in cfg.nuclei]
     shapes = [Shape(add_ellipse(d, s), "nucleus") for d in discs]
-    strips = cfg.filaments.strips(cfg.width) if cfg.filaments is not None else []
+    fil = cfg.filaments
+    strips = fil.strips(cfg.width) if fil is not None else []
+    foot, top = (fil.gap, fil.height) if fil is not None else (0.0, 0.0)
     for x0, x1 in strips:
-        tag = add_rectangle(x0, cfg.filaments.gap, x1 - x0, cfg.filaments.height - cfg.filaments.gap, s)
+        tag = add_rectangle(x0, foot, x1 - x0, top - foot, s)
         shapes.append(Shape(tag, "filament"))
     regions = fragment(box, shapes, "electrolyte")
     groups = boundary_groups(
@@ -34,10 +36,10 @@ def build(cfg: DendriteGeometry, length_scale: float) -> dict[str, float]:
         regions,
         {("electrolyte", "nucleus"): "nucleus_surface", ("electrolyte", "filament"): "filament_surface"},
     )
-    refinements = standard_refinements(opts, groups, anode_band=cfg.refine_height)
+    refinements = standard_refinements(opts, groups, anode_band=cfg.anode_band)
     finish(opts, s, regions, groups, ["electrolyte", "nucleus", "filament"], refinements)
     nucleus = sum(math.pi * d.a**2 / 2 for d in discs)
-    filament = sum((x1 - x0) * (cfg.filaments.height - cfg.filaments.gap) for x0, x1 in strips)
+    filament = sum((x1 - x0) * (top - foot) for x0, x1 in strips)
     areas = {"electrolyte": cfg.width * cfg.height - nucleus - filament}
     if discs:
         areas["nucleus"] = nucleus

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sim.config.geometry import ParticlesGeometry
 from sim.config.shapes import Ellipse
 from sim.geometry.common import (
+    GeometryError,
     Shape,
     add_ellipse,
     add_rectangle,
@@ -20,8 +21,10 @@ def layout(cfg: ParticlesGeometry) -> tuple[list[Ellipse], list[Ellipse]]:
     """The particles and pores (m) of a config: explicit, or drawn deterministically from seeds."""
     if cfg.particles is not None:
         particles = [p.ellipse() for p in cfg.particles]
-    else:
+    elif cfg.packing is not None:
         particles = pack_ellipses(cfg.packing, cfg.width, cfg.height)
+    else:  # the config requires exactly one of the two
+        raise GeometryError("geometry: neither particles nor packing given")
     if cfg.pores is None:
         pores = []
     elif isinstance(cfg.pores, list):

@@ -50,7 +50,8 @@ def boundary_indicator(V: fem.FunctionSpace, facets: np.ndarray) -> fem.Function
 
 
 def electrode_current(phi: fem.Function, sigma, facets: np.ndarray) -> float:
-    """Current per unit depth (A/m) leaving the domain through `facets`, by the consistent flux."""
+    """∫ σ∇φ·∇w dx with w the indicator of `facets`: the current leaving through them by the consistent
+    flux, in A/m of depth in 2D and in A per mesh unit in 3D (× length_scale for A)."""
     w = boundary_indicator(phi.function_space, facets)
     form = fem.form(ufl.inner(sigma * ufl.grad(phi), ufl.grad(w)) * ufl.dx)
     return phi.function_space.mesh.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
@@ -81,8 +82,9 @@ def layer_resistances(phi: fem.Function, bundle, config, j: float) -> dict[str, 
 
 
 def electrode_distance(mesh) -> float:
-    """Distance between the anode (y min) and cathode (y max) planes, in mesh units."""
-    y = mesh.geometry.x[:, 1]
+    """Distance between the anode and cathode planes (the extent along the last axis: y in 2D,
+    z in 3D), in mesh units."""
+    y = mesh.geometry.x[:, mesh.geometry.dim - 1]
     lo = mesh.comm.allreduce(y.min() if y.size else np.inf, op=MPI.MIN)
     hi = mesh.comm.allreduce(y.max() if y.size else -np.inf, op=MPI.MAX)
     return hi - lo
@@ -109,19 +111,21 @@ def run(config, bundle, ctx) -> RunResult:
     ctx.log(f"solving conduction: {V.dofmap.index_map.size_global} dofs, preset {config.solver.preset}")
     problem.solve()
     reason = problem.solver.getConvergedReason()
-    if reason <= 0:
+    if reason <= 0:  # type: ignore[operator]  # petsc4py's stub names the enum class; PETSc returns an int
         raise SolverFailed(f"linear solver did not converge (PETSc reason {reason})")
     its = problem.solver.getIterationNumber()
 
     delta_v = phys.cathode_potential - phys.anode_potential
-    i_cathode = electrode_current(phi, sigma, cathode)  # A/m of depth, scale-free
-    i_anode = electrode_current(phi, sigma, anode)
-    width = boundary_length(bundle, "cathode") * scale
+    dim = mesh.geometry.dim
+    # 2D: A per m of depth (scale-free); 3D: A (the flux integral carries one mesh length)
+    i_cathode = electrode_current(phi, sigma, cathode) * scale ** (dim - 2)
+    i_anode = electrode_current(phi, sigma, anode) * scale ** (dim - 2)
+    electrode = boundary_length(bundle, "cathode") * scale ** (dim - 1)  # m (2D) or m² (3D)
     thickness = electrode_distance(mesh) * scale
-    j = i_cathode / width
+    j = i_cathode / electrode
     metrics = {
         "current_density_A_m2": j,
-        "current_per_depth_A_m": i_cathode,
+        ("current_per_depth_A_m" if dim == 2 else "cell_current_A"): i_cathode,
         "effective_conductivity_S_m": j * thickness / delta_v,
         "area_specific_resistance_ohm_m2": delta_v / j,
         "current_balance_rel_error": abs(i_cathode + i_anode) / abs(i_cathode),
@@ -132,8 +136,7 @@ def run(config, bundle, ctx) -> RunResult:
         metrics["resistance_ohm"] = delta_v / (j * phys.electrode_area)
         metrics["current_A"] = j * phys.electrode_area
 
-    gdim = mesh.geometry.dim
-    W = fem.functionspace(mesh, ("DG", max(phys.element_degree - 1, 0), (gdim,)))
+    W = fem.functionspace(mesh, ("DG", max(phys.element_degree - 1, 0), (dim,)))
     current = fem.Function(W, name="current_density_A_m2")
     current.interpolate(fem.Expression(-sigma * ufl.grad(phi) / scale, W.element.interpolation_points))
     ctx.write_fields([phi], t=0.0)
@@ -142,7 +145,7 @@ def run(config, bundle, ctx) -> RunResult:
     regions = {
         name: {
             "conductivity_S_m": config.material(name).conductivity_at(phys.temperature),
-            "area_m2": region_area(bundle, name) * scale**2,
+            ("area_m2" if dim == 2 else "volume_m3"): region_area(bundle, name) * scale**dim,
         }
         for name in bundle.regions
     }

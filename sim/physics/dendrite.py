@@ -20,8 +20,8 @@ from mpi4py import MPI
 from sim.mesh import boundary_facets, region_cells
 from sim.physics import mechanics as mech
 from sim.physics import phasefield as pf
-from sim.solve import SolverFailed, newton_solve, petsc_options, solve_interruptible
-from sim.timestep import StepOutcome
+from sim.solve import SolverFailed, petsc_options, solve_interruptible
+from sim.timestep import StepOutcome, newton_solve
 from sim.units import F, R
 
 fem, la = dolfinx.fem, dolfinx.la
@@ -172,7 +172,7 @@ class DendriteModel:
             "c": pf.ion_residual(c, c_n, xi, xi_n, psi, self.dt, tests[1], D, self.p.n, self.c_ratio, dx),
             "psi": pf.charge_residual(psi, xi, xi_n, self.dt, tests[2], sigma, dx),
         }
-        residual = sum(self.forms.values())
+        residual = sum(self.forms.values(), ufl.Form([]))
         if self.mechanics == "monolithic":
             residual += self._equilibrium(xi, u, tests[3])
         bcs = self._bcs(mesh, electro=True)
@@ -287,7 +287,7 @@ class DendriteModel:
 
     # ---- Stepper protocol ----------------------------------------------------------------
     def step(self, t: float, dt: float) -> StepOutcome:
-        self.dt.value = dt
+        self.dt.value = dt  # type: ignore[assignment]  # dolfinx's setter takes any array-like
         outcome = newton_solve(self.problem, [self.U])
         if not outcome.converged:
             return outcome
@@ -295,7 +295,7 @@ class DendriteModel:
         if self.mechanics == "staggered":
             solve_interruptible(self.mech_problem)
             its_m = self.mech_problem.solver.getLinearSolveIterations()
-            if self.mech_problem.solver.getConvergedReason() <= 0:
+            if self.mech_problem.solver.getConvergedReason() <= 0:  # type: ignore[operator]  # an int (stub: enum class)
                 return StepOutcome(False, its, kits + its_m, reason="mechanics solve failed")
             kits += its_m
         diff = np.abs(self.U.x.array[self.xi_dofs] - self.U_n.x.array[self.xi_dofs])

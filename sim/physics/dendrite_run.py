@@ -180,7 +180,8 @@ class Observer:
         if sigma is not None:
             Q = fem.functionspace(m.bundle.mesh, ("DG", 0))
             for key, expr in (
-                ("max_hydrostatic_stress_Pa", abs(mech.hydrostatic(sigma))),
+                # ufl attaches __abs__ to Expr at import, unseen by the type checker
+                ("max_hydrostatic_stress_Pa", abs(mech.hydrostatic(sigma))),  # type: ignore[arg-type]
                 ("max_von_mises_stress_Pa", mech.von_mises(sigma)),
             ):
                 f = fem.Function(Q)
@@ -263,7 +264,7 @@ def growth_plot(history: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def run_dendrite(config, bundle, ctx) -> RunResult:
+def run(config, bundle, ctx) -> RunResult:
     """Build, check, integrate and report the phase-field model of `config`."""
     from sim.figures import plot_function
 

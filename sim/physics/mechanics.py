@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import ufl
+from ufl.variable import Variable
 
 
 def lame(E, nu) -> tuple:
@@ -64,7 +65,7 @@ def von_mises(sigma3) -> ufl.core.expr.Expr:
     return ufl.sqrt(1.5 * ufl.inner(s, s))
 
 
-def strain_variable(u) -> ufl.variable.Variable:
+def strain_variable(u) -> Variable:
     """ε(u) as a UFL variable, so ∂f_el/∂ε = σ can be taken with ufl.diff."""
     return ufl.variable(ufl.sym(ufl.grad(u)))
 

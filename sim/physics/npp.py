@@ -24,14 +24,16 @@ import ufl
 from mpi4py import MPI
 
 from sim import checkpoint
-from sim.config.physics import NewtonConfig, SolverConfig
+from sim.config import RunConfig
+from sim.config.npp import NppPhysics
+from sim.config.time import TimeConfig
 from sim.materials import Transport, transport
-from sim.mesh import boundary_length
+from sim.mesh import MeshBundle, boundary_length
 from sim.physics.npp_forms import Scales, butler_volmer, concentrations, nernst_planck, poisson
 from sim.physics.npp_initial import initial_potentials
 from sim.physics.npp_output import Balance, NppOutput
-from sim.solve import RunResult, SolverFailed, newton_solve, petsc_options
-from sim.timestep import StepOutcome, TimeConfig, TimeStats, integrate
+from sim.solve import RunResult, SolverFailed, petsc_options
+from sim.timestep import StepOutcome, TimeStats, integrate, newton_solve
 from sim.units import F
 
 fem = dolfinx.fem
@@ -43,12 +45,6 @@ def mixed_space(mesh, degree: int, n: int) -> fem.FunctionSpace:
     """n Lagrange fields of `degree` on `mesh` (μ⁺, μ⁻[, ψ])."""
     element = basix.ufl.element("Lagrange", mesh.basix_cell(), degree)
     return fem.functionspace(mesh, basix.ufl.mixed_element([element] * n))
-
-
-def newton_options(rtol: float, atol: float, max_it: int) -> dict:
-    """SNES newtonls + backtracking line search with MUMPS LU (the direct preset)."""
-    newton = NewtonConfig(rtol=rtol, atol=atol, max_iterations=max_it)
-    return petsc_options(SolverConfig(newton=newton), symmetric=False, nonlinear=True)
 
 
 def region_transport(config) -> dict[str, Transport]:
@@ -76,15 +72,21 @@ def cell_field(bundle, values: dict[str, float]) -> fem.Function:
 class NppProblem:
     """The discrete NPP problem of one config on one mesh, stepping in time (a `Stepper`)."""
 
-    config: object
-    bundle: object
+    config: RunConfig
+    bundle: MeshBundle
     scales: Scales
     props: dict[str, Transport]
     w: fem.Function = field(init=False)
     w_old: fem.Function = field(init=False)
 
+    @property
+    def phys(self) -> NppPhysics:
+        """The physics section (the run loop chose this model by its kind: an NppPhysics)."""
+        assert isinstance(self.config.physics, NppPhysics)
+        return self.config.physics
+
     def __post_init__(self) -> None:
-        phys, bundle, s = self.config.physics, self.bundle, self.scales
+        phys, bundle, s = self.phys, self.bundle, self.scales
         mesh = bundle.mesh
         self.poisson_mode = phys.mode == "poisson"
         W = mixed_space(mesh, phys.element_degree, 3 if self.poisson_mode else 2)
@@ -137,15 +139,16 @@ class NppProblem:
     def _influx(self) -> dict:
         """Scaled Li⁺ flux into the electrolyte at each electrode (UFL; numbers are Constants so a
         sweep over them does not recompile the forms)."""
-        phys, s, mesh = self.config.physics, self.scales, self.bundle.mesh
+        phys, s, mesh = self.phys, self.scales, self.bundle.mesh
         reaction = phys.reaction
-        if reaction.kind in ("blocking", "reservoir"):
+        if reaction.kind == "blocking" or reaction.kind == "reservoir":  # (`in` does not narrow the type)
             return {"anode": fem.Constant(mesh, 0.0), "cathode": fem.Constant(mesh, 0.0)}
         if reaction.kind == "flux":
             n_out = reaction.li_flux * phys.flux_scale / s.flux
             self.flux_in = fem.Constant(mesh, n_out * self.lengths["anode"] / self.lengths["cathode"])
             self.flux_out = fem.Constant(mesh, n_out)
             return {"anode": -self.flux_out, "cathode": self.flux_in}
+        assert phys.potential_difference is not None  # the config requires it with butler_volmer
         rate = fem.Constant(mesh, reaction.exchange_current_density / F / s.flux)
         alpha = fem.Constant(mesh, reaction.alpha)
         self.electrode_psi = {
@@ -170,7 +173,7 @@ class NppProblem:
         """Poisson: φ = 0 at the anode (and ΔV at the cathode); reservoir: initial μ± at the anode;
         electroneutral otherwise without Butler–Volmer: μ⁻ pinned at one anode node (the potential
         is defined up to a constant)."""
-        phys, bundle, mesh = self.config.physics, self.bundle, self.bundle.mesh
+        phys, bundle, mesh = self.phys, self.bundle, self.bundle.mesh
         fdim = mesh.topology.dim - 1
         mesh.topology.create_connectivity(fdim, fdim + 1)
         bcs = []
@@ -187,10 +190,10 @@ class NppProblem:
             anode = bundle.facet_tags.find(bundle.boundaries["anode"])
             for i in (0, 1):
                 Vi, _ = self.W.sub(i).collapse()
-                value = fem.Function(Vi)
-                value.interpolate(self.w.sub(i))
+                held = fem.Function(Vi)
+                held.interpolate(self.w.sub(i))
                 dofs = fem.locate_dofs_topological((self.W.sub(i), Vi), fdim, anode)
-                bcs.append(fem.dirichletbc(value, dofs, self.W.sub(i)))
+                bcs.append(fem.dirichletbc(held, dofs, self.W.sub(i)))
         elif not self.poisson_mode and phys.reaction.kind != "butler_volmer":
             V1, _ = self.W.sub(1).collapse()
             dofs = fem.locate_dofs_topological(
@@ -198,7 +201,9 @@ class NppProblem:
             )
             pin = fem.Function(V1)
             pin.interpolate(self.w.sub(1))
-            bcs.append(fem.dirichletbc(pin, self._one_global_dof(dofs), self.W.sub(1)))
+            # a (sub-space, collapsed space) pair has a pair of dof arrays; dolfinx annotates one array
+            pair = self._one_global_dof(dofs)  # type: ignore[arg-type]
+            bcs.append(fem.dirichletbc(pin, pair, self.W.sub(1)))  # type: ignore[arg-type]
         return bcs
 
     def _one_global_dof(self, dofs: list[np.ndarray]) -> list[np.ndarray]:
@@ -214,7 +219,7 @@ class NppProblem:
 
     # -- Stepper ---------------------------------------------------------------------------------
     def step(self, t: float, dt: float) -> StepOutcome:
-        self.dt.value = dt / self.scales.time
+        self.dt.value = dt / self.scales.time  # type: ignore[assignment]  # setter takes any array-like
         outcome = newton_solve(self.problem, [self.w])
         if not outcome.converged:
             return outcome
@@ -235,7 +240,9 @@ class NppProblem:
 
     def net_influx(self) -> float:
         """Scaled Li⁺ entering through both electrodes per unit scaled time (per unit depth)."""
-        return sum(self.integral(j, self.ds(self.bundle.boundaries[n])) for n, j in self.influx.items())
+        return sum(
+            (self.integral(j, self.ds(self.bundle.boundaries[n])) for n, j in self.influx.items()), 0.0
+        )
 
     def totals(self) -> dict[str, float]:
         """Scaled amounts of Li⁺ and free anions and the net charge."""
@@ -247,7 +254,7 @@ class NppProblem:
 
 
 def _refuse(problem: NppProblem, ctx, message: str) -> None:
-    if problem.config.physics.checks == "refuse":
+    if problem.phys.checks == "refuse":
         raise SolverFailed(message)
     if ctx is not None:
         ctx.logger.warning(message)
@@ -298,7 +305,7 @@ def depletion_estimate(problem: NppProblem, height: float) -> tuple[float, float
     if not binary:
         return None
     p = min(binary, key=lambda q: q.d_cation)
-    phys = problem.config.physics
+    phys = problem.phys
     n = phys.reaction.li_flux * phys.flux_scale if phys.reaction.kind == "flux" else math.nan
     d_amb = 2.0 * p.d_cation * p.d_anion / (p.d_cation + p.d_anion)
     sand = math.pi * d_amb * p.salt_concentration**2 / (4.0 * (n * (1.0 - p.transference_number)) ** 2)
@@ -312,7 +319,7 @@ def check_depletion(problem: NppProblem, height: float, ctx) -> str:
         return "no limiting-flux estimate (immobile anions next to the anode)"
     n_lim, sand = estimate
     hint = f"limiting Li⁺ flux 4D⁺c0/L ≈ {n_lim:.3g} mol m⁻² s⁻¹ (L = {height:.3g} m)"
-    phys = problem.config.physics
+    phys = problem.phys
     if phys.reaction.kind != "flux":
         return hint
     n = phys.reaction.li_flux * phys.flux_scale

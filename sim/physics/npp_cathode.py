@@ -22,8 +22,8 @@ from sim import checkpoint
 from sim.materials import transport
 from sim.physics.npp_forms import Scales, concentrations
 from sim.physics.npp_output import check_depletion
-from sim.solve import RunResult, newton_solve, petsc_options
-from sim.timestep import StepOutcome, TimeStats, integrate
+from sim.solve import RunResult, petsc_options
+from sim.timestep import StepOutcome, TimeStats, integrate, newton_solve
 
 fem = dolfinx.fem
 INTERFACE = 1
@@ -157,7 +157,7 @@ class CathodeProblem:
 
     # -- Stepper ---------------------------------------------------------------------------------
     def step(self, t: float, dt: float) -> StepOutcome:
-        self.dt.value = dt / self.scales.time
+        self.dt.value = dt / self.scales.time  # type: ignore[assignment]  # setter takes any array-like
         outcome = newton_solve(self.problem, list(self.u))
         if not outcome.converged:
             return outcome

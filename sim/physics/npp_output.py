@@ -101,7 +101,7 @@ class NppOutput:
     def update(self) -> None:
         """Interpolate the SI output fields from the current state."""
         if self.gauge:
-            self.shift.value = self.boundary_mean(self.problem.psi, "anode")
+            self.shift.value = self.boundary_mean(self.problem.psi, "anode")  # type: ignore[assignment]  # setter: any array-like
         for name, expr in self._expressions.items():
             self.functions[name].interpolate(expr)
 

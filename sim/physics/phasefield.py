@@ -156,10 +156,3 @@ def mix(xi: Expr, phase_value: Expr, host_value: Expr) -> Expr:
     """h(ξ) a + (1 − h(ξ)) b: a property interpolated between Li (a) and host (b)."""
     h = interpolation(xi)
     return h * phase_value + (1 - h) * host_value
-
-
-def run(config, bundle, ctx):
-    """Run loop entry point (sim/run.py PHYSICS): see sim.physics.dendrite_run."""
-    from sim.physics.dendrite_run import run_dendrite
-
-    return run_dendrite(config, bundle, ctx)

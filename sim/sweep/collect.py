@@ -19,7 +19,8 @@ RUN_STATS = ("wall_time_s", "mpi_ranks", "num_dofs", "num_steps", "newton_iterat
 
 def rows(points: list[tuple[dict[str, Any], PointState]]) -> tuple[list[str], list[dict[str, Any]]]:
     """Columns and rows: id, parameters, status, reason, run statistics, every metric."""
-    table, metrics = [], {}
+    table: list[dict[str, Any]] = []
+    metrics: dict[str, None] = {}  # metric names in first-seen order
     for point, state in points:
         summary = state.summary or {}
         row = {"id": point["id"], **point["parameters"], "status": state.status, "reason": state.reason}

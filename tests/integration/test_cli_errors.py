@@ -3,12 +3,8 @@
 Runs the real `sim` console script; no results directory may appear.
 """
 
-import subprocess
-import sys
-
 import pytest
-
-SIM = [sys.executable, "-m", "sim.cli"]
+from conftest import run_sim
 
 GOOD = """\
 name: tiny
@@ -135,19 +131,15 @@ CASES = [
 ]
 
 
-def run_sim(*args, cwd):
-    return subprocess.run([*SIM, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
-
-
-def test_good_config_validates(tmp_path):
+def test_good_config_validates(tmp_path, sim):
     (tmp_path / "good.yaml").write_text(GOOD)
-    result = run_sim("validate", "good.yaml", cwd=tmp_path)
+    result = sim("validate", "good.yaml", cwd=tmp_path, check=False)
     assert result.returncode == 0, result.stderr
     assert "ok: tiny" in result.stdout
 
 
 @pytest.mark.parametrize("name,transform,key,line", CASES, ids=[c[0] for c in CASES])
-def test_invalid_config_exit_2(tmp_path, name, transform, key, line):
+def test_invalid_config_exit_2(tmp_path, sim, name, transform, key, line):
     bad = transform(GOOD)
     assert bad != GOOD
     assert_exit_2(tmp_path, bad, key, line)
@@ -157,7 +149,7 @@ def assert_exit_2(tmp_path, bad: str, key: str | None, line: int | None) -> None
     """`sim run` of the config text `bad` exits 2 with one `error: bad.yaml:LINE: KEY: ...` line
     and creates no directory."""
     (tmp_path / "bad.yaml").write_text(bad)
-    result = run_sim("run", "bad.yaml", "--out", "out", cwd=tmp_path)
+    result = run_sim("run", "bad.yaml", "--out", "out", cwd=tmp_path, check=False)
     assert result.returncode == 2, (result.stdout, result.stderr)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -172,21 +164,23 @@ def assert_exit_2(tmp_path, bad: str, key: str | None, line: int | None) -> None
     assert not (tmp_path / "results").exists()
 
 
-def test_set_override_unknown_key(tmp_path):
+def test_set_override_unknown_key(tmp_path, sim):
     (tmp_path / "good.yaml").write_text(GOOD)
-    result = run_sim("validate", "good.yaml", "--set", "physics.temprature=300", cwd=tmp_path)
+    result = sim("validate", "good.yaml", "--set", "physics.temprature=300", cwd=tmp_path, check=False)
     assert result.returncode == 2
     assert "physics.temprature" in result.stderr and "--set" in result.stderr
 
 
-def test_set_override_applies(tmp_path):
+def test_set_override_applies(tmp_path, sim):
     (tmp_path / "good.yaml").write_text(GOOD)
-    result = run_sim("validate", "good.yaml", "--set", "geometry.layers[0].thickness=-1", cwd=tmp_path)
+    result = sim(
+        "validate", "good.yaml", "--set", "geometry.layers[0].thickness=-1", cwd=tmp_path, check=False
+    )
     assert result.returncode == 2
     assert "geometry.layers[0].thickness" in result.stderr
 
 
-def test_missing_file(tmp_path):
-    result = run_sim("run", "nope.yaml", cwd=tmp_path)
+def test_missing_file(tmp_path, sim):
+    result = sim("run", "nope.yaml", cwd=tmp_path, check=False)
     assert result.returncode == 2
     assert "nope.yaml" in result.stderr and "Traceback" not in result.stderr

@@ -1,4 +1,5 @@
-"""The `sim` CLI end to end: run-directory contract, 1 vs 2 MPI ranks, mesh/info/schema."""
+"""The `sim` CLI end to end: run-directory contract, 2-rank figures, exit codes, mesh/info/schema
+(1 vs 2 ranks for every shipped config: test_configs.py)."""
 
 import json
 import os
@@ -10,7 +11,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-SIM = [sys.executable, "-m", "sim.cli"]
 SLAB = ROOT / "configs" / "examples" / "conduction_peo_mof_slab.yaml"
 SUMMARY_KEYS = {
     "status",
@@ -27,15 +27,7 @@ SUMMARY_KEYS = {
 }
 
 
-def sim(*args, ranks: int = 1, cwd=ROOT, check=True):
-    cmd = [*SIM, *args] if ranks == 1 else [str(BIN / "mpiexec"), "-n", str(ranks), *SIM, *args]
-    result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=600)
-    if check:
-        assert result.returncode == 0, result.stdout + result.stderr
-    return result
-
-
-def test_run_directory_contract(tmp_path):
+def test_run_directory_contract(tmp_path, sim):
     out = tmp_path / "seed002"
     sim("run", "configs/seed002_bilayer.yaml", "--out", str(out), "--quiet")
     summary = json.loads((out / "summary.json").read_text())
@@ -58,19 +50,7 @@ def test_run_directory_contract(tmp_path):
 
 
 @pytest.mark.mpi
-def test_one_and_two_ranks_agree(tmp_path):
-    currents = {}
-    for ranks in (1, 2):
-        out = tmp_path / f"r{ranks}"
-        sim("run", str(SLAB), "--out", str(out), "--quiet", "--set", "output.figures=false", ranks=ranks)
-        summary = json.loads((out / "summary.json").read_text())
-        assert summary["mpi_ranks"] == ranks and summary["status"] == "ok"
-        currents[ranks] = summary["metrics"]["current_density_A_m2"]
-    assert currents[2] == pytest.approx(currents[1], rel=1e-10)
-
-
-@pytest.mark.mpi
-def test_two_rank_figures_and_fields(tmp_path):
+def test_two_rank_figures_and_fields(tmp_path, sim):
     out = tmp_path / "mpi"
     sim(
         "run",
@@ -93,7 +73,7 @@ def test_two_rank_figures_and_fields(tmp_path):
     assert len(grid.cells[0].data) == summary["mesh"]["num_cells"]
 
 
-def test_solver_failure_exit_3(tmp_path):
+def test_solver_failure_exit_3(tmp_path, sim):
     out = tmp_path / "fail"
     result = sim(
         "run",
@@ -112,21 +92,21 @@ def test_solver_failure_exit_3(tmp_path):
     assert summary["status"] == "failed" and "did not converge" in summary["message"]
 
 
-def test_mesh_command_writes_msh_and_vtu(tmp_path):
+def test_mesh_command_writes_msh_and_vtu(tmp_path, sim):
     result = sim("mesh", "configs/seed002_bilayer.yaml", "--out", str(tmp_path))
     for name in ("seed002_bilayer.msh", "seed002_bilayer.vtu", "seed002_bilayer_boundaries.vtu"):
         assert (tmp_path / name).exists(), name
     assert "regions spe, lagp" in result.stdout
 
 
-def test_info_and_schema(tmp_path):
+def test_info_and_schema(sim):
     info = sim("info", "--materials").stdout
     assert "dolfinx" in info and "mumps" in info and "peo_litfsi" in info
     schema = json.loads(sim("schema").stdout)
     assert {"geometry", "materials", "physics"} <= set(schema["properties"])
 
 
-def test_validate_shipped_configs():
+def test_validate_shipped_configs(sim):
     for config in sorted((ROOT / "configs").rglob("*.yaml")):
         if "sweeps" in config.parts:
             continue
@@ -147,7 +127,7 @@ def test_cli_works_from_any_directory(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
-def test_order_two_mesh_writes_figures_and_fields(tmp_path):
+def test_order_two_mesh_writes_figures_and_fields(tmp_path, sim):
     """Curved (order-2) cells: maps are drawn through the corner nodes, field files keep the 6-node cells."""
     out = tmp_path / "order2"
     sim("run", str(SLAB), "--out", str(out), "--quiet", "--set", "geometry.mesh.order=2")

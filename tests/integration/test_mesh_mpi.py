@@ -7,14 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import mpiexec
 
 SCRIPT = Path(__file__).with_name("mesh_mpi_script.py")
 
 
-def run(ranks: int, argument: str) -> str:
+def run(mpiexec: str, ranks: int, argument: str) -> str:
     result = subprocess.run(
-        [mpiexec(), "-n", str(ranks), sys.executable, str(SCRIPT), argument],
+        [mpiexec, "-n", str(ranks), sys.executable, str(SCRIPT), argument],
         capture_output=True,
         text=True,
         timeout=300,
@@ -23,13 +22,13 @@ def run(ranks: int, argument: str) -> str:
     return result.stdout
 
 
-def summary(ranks: int, directory: Path) -> dict:
-    return json.loads(run(ranks, str(directory)).strip().splitlines()[-1])
+def summary(mpiexec: str, ranks: int, directory: Path) -> dict:
+    return json.loads(run(mpiexec, ranks, str(directory)).strip().splitlines()[-1])
 
 
 @pytest.mark.mpi
-def test_two_ranks_match_one(tmp_path):
-    serial, parallel = summary(1, tmp_path / "n1"), summary(2, tmp_path / "n2")
+def test_two_ranks_match_one(tmp_path, mpiexec_path):
+    serial, parallel = summary(mpiexec_path, 1, tmp_path / "n1"), summary(mpiexec_path, 2, tmp_path / "n2")
     assert set(serial) == set(parallel) == {"slab", "layers", "particles", "dendrite"}
     for kind in serial:
         one, two = serial[kind], parallel[kind]
@@ -61,8 +60,8 @@ def test_two_ranks_match_one(tmp_path):
 
 
 @pytest.mark.mpi
-def test_build_error_reaches_every_rank():
-    output = run(2, "fail")
+def test_build_error_reaches_every_rank(mpiexec_path):
+    output = run(mpiexec_path, 2, "fail")
     # the two ranks print concurrently, so their lines may interleave: split at each "rank N:"
     reports = {
         int(m.group(1)): m.group(2)

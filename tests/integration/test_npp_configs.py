@@ -12,21 +12,30 @@ from sim.config import load_config
 from sim.run import execute
 
 ROOT = Path(__file__).resolve().parents[2]
-COARSE = {  # reduced resolution per config (mesh sizes in m)
-    "peo_100x20": ["geometry.mesh.size=8.0e-6", "geometry.mesh.min_size=1.0e-6"],
-    "peo_mof_100x20": ["geometry.mesh.size=8.0e-6", "geometry.mesh.min_size=1.0e-6"],
-    "peo_20x5p6": ["geometry.mesh.size=2.0e-6", "geometry.mesh.min_size=0.5e-6"],
-    "plm_20x5p6": ["geometry.mesh.size=2.0e-6", "geometry.mesh.min_size=0.2e-6"],
-    "examples/peo_100x20_seed_flux": ["geometry.mesh.size=8.0e-6", "geometry.mesh.min_size=2.0e-6"],
-    "examples/peo_mof_fillers_100x20": ["geometry.mesh.size=8.0e-6", "geometry.mesh.min_size=1.0e-6"],
-    "pl_lfp_cathode": ["geometry.mesh.size=4.0e-6", "geometry.mesh.min_size=1.0e-6"],
-    "pll_lfp_cathode": ["geometry.mesh.size=4.0e-6", "geometry.mesh.min_size=1.0e-6"],
-}
 QUIET = ["output.fields=false"]
 
 
-def load(name: str, extra: list[str] = ()):
-    return load_config(ROOT / "configs" / f"{name}.yaml", COARSE[name] + QUIET + list(extra))
+NAMES = [
+    "peo_100x20",
+    "peo_mof_100x20",
+    "peo_20x5p6",
+    "plm_20x5p6",
+    "pl_lfp_cathode",
+    "pll_lfp_cathode",
+    "examples/peo_100x20_seed_flux",
+    "examples/peo_mof_fillers_100x20",
+]
+
+
+@pytest.fixture(scope="module")
+def load(reduced_sets):
+    """A shipped NPP config at the shared reduced resolution (conftest `reduced`) with extra sets."""
+
+    def loaded(name: str, extra: list[str] = ()):
+        path = ROOT / "configs" / f"{name}.yaml"
+        return load_config(path, [*reduced_sets(path), *QUIET, *extra])
+
+    return loaded
 
 
 def summary(path: Path) -> dict:
@@ -34,7 +43,7 @@ def summary(path: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> dict[str, dict]:
+def runs(tmp_path_factory, load) -> dict[str, dict]:
     out = tmp_path_factory.mktemp("npp")
     results = {}
     for a, b in (
@@ -58,10 +67,11 @@ def test_all_configs_ok_and_balanced(runs):
             continue
         assert s["status"] == "ok", (name, s.get("message"))
         m = s["metrics"]
-        assert m["mass_balance_rel_error"] < 1e-8, name
-        assert m.get("anion_balance_rel_error", 0.0) < 1e-8, name
+        # measured ≤ 5.8e-12 at this resolution (tests/integration/test_configs.py)
+        assert m["mass_balance_rel_error"] < 5e-11, name
+        assert m.get("anion_balance_rel_error", 0.0) < 5e-11, name
         assert m.get("min_concentration_mol_m3", m["min_concentration_Li_mol_m3"]) > 0, name
-    assert (COARSE.keys() - runs.keys()) == set()
+    assert set(NAMES) <= runs.keys()
 
 
 def test_peo_mof_vs_peo_100x20(runs):
@@ -80,7 +90,7 @@ def test_peo_mof_vs_peo_100x20(runs):
         assert (figures / f"{name}.png").stat().st_size > 1000, name
 
 
-def test_plm_vs_peo_20x5p6(runs, tmp_path):
+def test_plm_vs_peo_20x5p6(runs, tmp_path, load):
     peo, plm = runs["peo_20x5p6"]["metrics"], runs["plm_20x5p6"]["metrics"]
     # the same 1 µm Li bump on both anodes: in PLM it sits in the well-conducting MOF layer under the
     # resistive PE layer, which spreads the current (seed 001: more uniform Li⁺ flux)
@@ -111,10 +121,11 @@ def test_pll_inserts_more_li_than_pl(runs):
     assert pll["min_concentration_Li_mol_m3"] > pl["min_concentration_Li_mol_m3"]
 
 
-def test_seed_flux_scaled_is_steady_and_unscaled_is_refused(runs, tmp_path):
+def test_seed_flux_scaled_is_steady_and_unscaled_is_refused(runs, tmp_path, load):
     m = runs["examples/peo_100x20_seed_flux"]["metrics"]
-    assert m["anode_li_flux_mean_mol_m2_s"] == pytest.approx(2.07e-6)
+    assert m["anode_li_flux_mean_mol_m2_s"] == pytest.approx(2.07e-6, rel=1e-12)  # imposed: 2e-16
     # 43 % of the limiting flux: c(anode) = c0 (1 − N/N_lim)
+    # measured 2.6e-3 (the 1D formula on the 2D film with its bump, reduced mesh)
     assert m["anode_concentration_Li_mol_m3"] == pytest.approx(1000 * (1 - 2.07e-6 / 4.857e-6), rel=0.01)
     seed = load(
         "examples/peo_100x20_seed_flux",
@@ -125,7 +136,7 @@ def test_seed_flux_scaled_is_steady_and_unscaled_is_refused(runs, tmp_path):
     assert "depletes" in message and "Sand" in message
 
 
-def test_poisson_mode_refuses_an_unresolved_debye_layer(tmp_path):
+def test_poisson_mode_refuses_an_unresolved_debye_layer(tmp_path, load):
     poisson = load(
         "peo_20x5p6", ["physics.mode=poisson", "physics.reaction={kind: flux}", "physics.flux_scale=1.0e-4"]
     )

@@ -1,16 +1,12 @@
-"""Phase-field dendrite runs through the CLI: 1 and 2 ranks agree, and PLM (PE filaments) grows a
-shorter dendrite than PEO at equal charge (interrupt + --resume: test_resume.py)."""
+"""Phase-field dendrite runs through the CLI: PLM (PE filaments) grows a shorter dendrite than PEO
+at equal charge (1 vs 2 ranks: test_configs.py; interrupt + --resume: test_resume.py)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from test_mesh_mpi import mpiexec
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = [
@@ -20,48 +16,11 @@ SMALL = [
 ]
 
 
-def _cmd(config: str, out: Path, sets: list[str], ranks: int = 1) -> list[str]:
-    args = [arg for s in sets for arg in ("--set", s)]
-    sim = [
-        sys.executable,
-        "-m",
-        "sim.cli",
-        "run",
-        str(ROOT / "configs" / config),
-        "--out",
-        str(out),
-        "--quiet",
-        *args,
-    ]
-    return [mpiexec(), "-n", str(ranks), *sim] if ranks > 1 else sim
-
-
-def _run(config: str, out: Path, sets: list[str], ranks: int = 1) -> dict:
-    result = subprocess.run(
-        _cmd(config, out, sets, ranks), capture_output=True, text=True, timeout=900, cwd=ROOT
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads((out / "summary.json").read_text())
-
-
-@pytest.mark.mpi
-def test_one_and_two_ranks_agree(tmp_path):
-    sets = [*SMALL, "physics.time.t_end=0.03", "output.fields=false"]
-    one = _run("dendrite_plm.yaml", tmp_path / "n1", [*sets, "geometry.filaments.offset=2.0e-6"])
-    two = _run("dendrite_plm.yaml", tmp_path / "n2", [*sets, "geometry.filaments.offset=2.0e-6"], ranks=2)
-    assert two["mpi_ranks"] == 2 and one["num_dofs"] == two["num_dofs"]
-    for key, value in one["metrics"].items():
-        if key.endswith("rel_error") and key != "faraday_rel_error":
-            assert two["metrics"][key] < 1e-6, key
-        else:
-            assert two["metrics"][key] == pytest.approx(value, rel=1e-6, abs=1e-12), key
-
-
 @pytest.mark.slow
-def test_plm_dendrite_is_shorter_at_equal_charge(tmp_path):
+def test_plm_dendrite_is_shorter_at_equal_charge(tmp_path, sim_run):
     """Seed 001: with the PE skeleton the dendrite is shorter at the same passed charge."""
     sets = ["output.fields=false", "output.figures=false"]
-    runs = {name: _run(f"dendrite_{name}.yaml", tmp_path / name, sets) for name in ("peo", "plm")}
+    runs = {name: sim_run(f"configs/dendrite_{name}.yaml", tmp_path / name, sets) for name in ("peo", "plm")}
     charge = min(r["history"]["charge_C_m"][-1] for r in runs.values())
     height = {
         name: np.interp(charge, r["history"]["charge_C_m"], r["history"]["height_m"])

@@ -7,7 +7,6 @@ stopped by pid at the end."""
 import csv
 import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,7 +15,6 @@ from slurm_cluster import SlurmCluster, unavailable
 
 pytestmark = pytest.mark.mpi
 
-SIM = [sys.executable, "-m", "sim.cli"]
 
 BASE = (Path(__file__).resolve().parents[1] / "data" / "tiny_layers.yaml").read_text()
 
@@ -45,15 +43,11 @@ def cluster():
         slurm.stop()
 
 
-def sim(*args, cwd, env):
-    return subprocess.run([*SIM, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
-
-
-def wait_for(cluster, cwd, timeout=300):
+def wait_for(sim, cluster, cwd, timeout=300):
     """Poll `sim sweep status` until no point is pending, running or missing; returns the last."""
     deadline = time.monotonic() + timeout
     while True:
-        status = sim("sweep", "status", "out", cwd=cwd, env=cluster.env)
+        status = sim("sweep", "status", "out", cwd=cwd, env=cluster.env, check=False)
         assert status.returncode == 0, status.stderr
         if not any(word in status.stdout for word in ("pending", "running", "missing")):
             return status
@@ -62,7 +56,7 @@ def wait_for(cluster, cwd, timeout=300):
         time.sleep(2)
 
 
-def test_job_array_sweep(cluster, tmp_path):
+def test_job_array_sweep(cluster, tmp_path, sim):
     (tmp_path / "base.yaml").write_text(BASE)
     (tmp_path / "sweep.yaml").write_text(SWEEP)
     start = time.monotonic()
@@ -84,14 +78,24 @@ def test_job_array_sweep(cluster, tmp_path):
     assert "#SBATCH --array=0-2" in script and "#SBATCH --hold" in script
 
     # held in the queue: status says pending, and submitting again does not duplicate the points
-    status = sim("sweep", "status", "out", cwd=tmp_path, env=cluster.env)
+    status = sim("sweep", "status", "out", cwd=tmp_path, env=cluster.env, check=False)
     assert "3 pending" in status.stdout and "slurm: PENDING" in status.stdout, status.stdout
-    again = sim("sweep", "sweep.yaml", "--backend", "slurm", "--out", "out", cwd=tmp_path, env=cluster.env)
+    again = sim(
+        "sweep",
+        "sweep.yaml",
+        "--backend",
+        "slurm",
+        "--out",
+        "out",
+        cwd=tmp_path,
+        env=cluster.env,
+        check=False,
+    )
     assert again.returncode == 0 and "0 to submit" in again.stdout, again.stdout
     job = json.loads((out / "slurm" / "jobs.json").read_text())[0]["job_id"]
     subprocess.run(["scontrol", "release", job], env=cluster.env, check=True, timeout=30)
 
-    status = wait_for(cluster, tmp_path)
+    status = wait_for(sim, cluster, tmp_path)
     wall = time.monotonic() - start
     assert "3 ok" in status.stdout, status.stdout + "\n" + cluster.logs()
 
@@ -103,7 +107,7 @@ def test_job_array_sweep(cluster, tmp_path):
         log = (out / "slurm").glob(f"*_{p['index']}.out")
         assert any(f"sweep point {p['id']}" in f.read_text() for f in log)
 
-    result = sim("sweep", "collect", "out", cwd=tmp_path, env=cluster.env)
+    result = sim("sweep", "collect", "out", cwd=tmp_path, env=cluster.env, check=False)
     assert result.returncode == 0, result.stderr
     with open(out / "sweep.csv") as f:
         table = list(csv.DictReader(f))
@@ -118,22 +122,42 @@ def test_job_array_sweep(cluster, tmp_path):
     assert float(table[0]["effective_conductivity_S_m"]) == pytest.approx(expected, rel=1e-8)
 
     # submitting again finds nothing to do
-    result = sim("sweep", "sweep.yaml", "--backend", "slurm", "--out", "out", cwd=tmp_path, env=cluster.env)
+    result = sim(
+        "sweep",
+        "sweep.yaml",
+        "--backend",
+        "slurm",
+        "--out",
+        "out",
+        cwd=tmp_path,
+        env=cluster.env,
+        check=False,
+    )
     assert result.returncode == 0 and "0 to submit" in result.stdout, result.stdout
     assert len(json.loads((out / "slurm" / "jobs.json").read_text())) == 1
     print(f"SLURM sweep of 3 points x 2 ranks: {wall:.1f} s from sbatch to all summaries")
 
 
-def test_mpiexec_launcher(cluster, tmp_path):
+def test_mpiexec_launcher(cluster, tmp_path, sim):
     """The venv's mpiexec (MPICH hydra) inside an array task starts real 2-rank runs too."""
     (tmp_path / "base.yaml").write_text(BASE)
     (tmp_path / "sweep.yaml").write_text(
         SWEEP.replace("[0.01, 0.02, 0.03]", "[0.05]") + "  launcher: mpiexec\n"
     )
-    result = sim("sweep", "sweep.yaml", "--backend", "slurm", "--out", "out", cwd=tmp_path, env=cluster.env)
+    result = sim(
+        "sweep",
+        "sweep.yaml",
+        "--backend",
+        "slurm",
+        "--out",
+        "out",
+        cwd=tmp_path,
+        env=cluster.env,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "mpiexec" in (tmp_path / "out" / "slurm" / "sweep.sbatch").read_text()
-    assert "1 ok" in wait_for(cluster, tmp_path).stdout
+    assert "1 ok" in wait_for(sim, cluster, tmp_path).stdout
     (point,) = json.loads((tmp_path / "out" / "points.json").read_text())["points"]
     summary = json.loads((tmp_path / "out" / point["id"] / "summary.json").read_text())
     assert summary["status"] == "ok" and summary["mpi_ranks"] == 2

@@ -46,10 +46,15 @@ def test_three_layer_series_resistance(tmp_path, degree):
     area = 2.0e-6
     expected = (4e-6 / 1e-2 + 10e-6 / 2.5e-4 + 6e-6 / 3e-3) / area
     m = summary["metrics"]
-    assert m["resistance_ohm"] == pytest.approx(expected, rel=1e-8)
-    assert m["current_balance_rel_error"] < 1e-10
+    print(
+        f"P{degree}: R {m['resistance_ohm'] / expected - 1:.1e}, "
+        f"balance {m['current_balance_rel_error']:.1e}, "
+        f"l2 {summary['layers']['l2']['resistance_ohm'] / (10e-6 / 2.5e-4 / area) - 1:.1e}"
+    )
+    assert m["resistance_ohm"] == pytest.approx(expected, rel=2e-13)  # measured ≤ 1.2e-14 (round-off)
+    assert m["current_balance_rel_error"] < 2e-13  # measured ≤ 1.3e-14
     layer_r = summary["layers"]
-    assert layer_r["l2"]["resistance_ohm"] == pytest.approx(10e-6 / 2.5e-4 / area, rel=1e-8)
+    assert layer_r["l2"]["resistance_ohm"] == pytest.approx(10e-6 / 2.5e-4 / area, rel=2e-13)
 
 
 INCLUSION = """
@@ -82,8 +87,9 @@ def test_dilute_inclusion_maxwell_garnett(tmp_path):
         sigma = summary["metrics"]["effective_conductivity_S_m"]
         mg = maxwell_garnett_2d(1.0, 10.0, f)
         errors.append((f, abs(sigma - mg) / mg, sigma - 1.0))
+    print("MG 2D: " + ", ".join(f"f={f:.3g}: err {err:.2e} = {err / f**2:.3f} f²" for f, err, _ in errors))
     for f, err, excess in errors:
-        assert err < 0.5 * f**2, errors  # agreement to the expected order
+        assert err < 0.1 * f**2, errors  # agreement to the expected order (measured ≤ 0.010 f²)
         assert excess > 0.8 * 2 * f * (9 / 11)  # and the O(f) enhancement itself is captured
 
 
@@ -96,6 +102,8 @@ def test_seed002_bilayer_resistances(tmp_path):
     assert execute(loaded, out, MPI.COMM_WORLD, quiet=True).exit_code == 0
     summary = json.loads((out / "summary.json").read_text())
     layers = summary["layers"]
-    assert layers["spe"]["resistance_ohm"] == pytest.approx(1.59, rel=0.01)
-    assert layers["lagp"]["resistance_ohm"] == pytest.approx(329.2, rel=0.01)
-    assert summary["metrics"]["resistance_ohm"] == pytest.approx(1.59 + 329.2, rel=0.01)
+    print(f"seed002 SPE {layers['spe']['resistance_ohm']:.4g}, LAGP {layers['lagp']['resistance_ohm']:.5g}")
+    # the paper's values are rounded (1.59: ±3e-3); measured 1.591 and 329.2
+    assert layers["spe"]["resistance_ohm"] == pytest.approx(1.59, rel=5e-3)
+    assert layers["lagp"]["resistance_ohm"] == pytest.approx(329.2, rel=5e-3)
+    assert summary["metrics"]["resistance_ohm"] == pytest.approx(1.59 + 329.2, rel=5e-3)

@@ -27,21 +27,24 @@ def test_linear_profile_and_limiting_flux(fraction):
     c = out.functions["concentration_Li_mol_m3"]
     dg_x = c.function_space.tabulate_dof_coordinates()[:, 0]
     exact = C0 * (1.0 + fraction * (2.0 * dg_x / LENGTH - 1.0))
-    assert np.abs(c.x.array - exact).max() / C0 < 1e-3
+    profile = np.abs(c.x.array - exact).max() / C0
     metrics = out.metrics(out.start_balance())
     c_anode = metrics["anode_concentration_Li_mol_m3"]
     measured_limit = fraction * n_lim / (1.0 - c_anode / C0)
-    assert measured_limit == pytest.approx(n_lim, rel=0.01)
+    print(f"profile {profile:.1e}, limiting flux {measured_limit / n_lim - 1:.1e}", end=", ")
     # electroneutral binary: ψ = ln c + const, so the potential drop is (RT/F) ln(c_cathode/c_anode)
     drop = p.scales.potential * np.log(metrics["cathode_concentration_Li_mol_m3"] / c_anode)
-    assert metrics["potential_drop_V"] == pytest.approx(drop, rel=1e-3)
+    print(f"potential drop {metrics['potential_drop_V'] / drop - 1:.1e}")
+    assert profile < 4e-4  # measured ≤ 4.4e-5
+    assert measured_limit == pytest.approx(n_lim, rel=5e-4)  # measured ≤ 4.9e-5
+    assert metrics["potential_drop_V"] == pytest.approx(drop, rel=1e-12)  # an identity: 5e-15
 
 
 def test_depletion_at_sands_time():
     """Above the limiting flux Li⁺ runs out at the anode after Sand's time
     t_s = π D_amb c0² / (4 (N (1 − t⁺))²); the run stops there with a 'depleted' message."""
+    from sim.config.time import TimeConfig
     from sim.solve import SolverFailed
-    from sim.timestep import TimeConfig
 
     n_lim = 4.0 * D_PLUS * C0 / (LENGTH * 1e-6)
     flux = 10.0 * n_lim
@@ -63,4 +66,5 @@ def test_depletion_at_sands_time():
 
     with pytest.raises(SolverFailed, match="depleted"):
         advance(p, TimeConfig(**window), LENGTH * 1e-6, on_step=on_step)
-    assert times[-1] == pytest.approx(sand, rel=0.02)
+    print(f"depleted at {times[-1] / sand - 1:.1e} relative to Sand's time")
+    assert times[-1] == pytest.approx(sand, rel=5e-3)  # measured 6.2e-4 (the last step's size)

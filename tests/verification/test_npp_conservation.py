@@ -23,6 +23,11 @@ def steps(p, dt_s: float, n: int):
         yield p.totals(), dt_s / p.scales.time * p.net_influx(), outcome.change
 
 
+BOUND = 1e-12
+"""relative conservation error per step and over the run (measured ≤ 5.6e-14: round-off, which
+grows with the dof count and differs between platforms, hence ~20x)"""
+
+
 @pytest.mark.parametrize(
     "physics",
     [
@@ -33,12 +38,13 @@ def steps(p, dt_s: float, n: int):
 def test_closed_cell_conserves_li_anions_charge(physics):
     p = problem(box_bundle(12), physics, MATERIALS)
     before = p.totals()
-    changes = []
+    changes, worst = [], 0.0
     for totals, _, change in steps(p, 2.0, 5):
-        for key in ("li", "anion"):
-            assert abs(totals[key] - before[key]) / before["li"] < 1e-10, (key, totals, before)
-        assert abs(totals["charge"] - before["charge"]) / before["li"] < 1e-10
+        errors = [abs(totals[k] - before[k]) / before["li"] for k in ("li", "anion", "charge")]
+        worst = max(worst, *errors)
+        assert max(errors) < BOUND, (totals, before)
         changes.append(change)
+    print(f"closed cell: worst relative change of Li, anions, charge {worst:.1e}")
     assert min(changes) > 1e-6  # the cell is really relaxing (Donnan layer / double layer)
 
 
@@ -54,11 +60,18 @@ def test_flux_boundaries_mass_balance(reaction):
     out = NppOutput(p, ctx=None)
     balance = out.start_balance()
     li_before = balance.initial["li"]
+    worst = 0.0
     for totals, entered, _ in steps(p, 5.0, 4):
-        assert abs(totals["li"] - li_before - entered) / balance.initial["li"] < 1e-10
+        error = abs(totals["li"] - li_before - entered) / balance.initial["li"]
+        worst = max(worst, error)
+        assert error < BOUND
         li_before = totals["li"]
         balance.add(entered)
     metrics = out.metrics(balance)
-    assert metrics["mass_balance_rel_error"] < 1e-8
-    assert metrics["anion_balance_rel_error"] < 1e-8
+    print(
+        f"per step {worst:.1e}; mass balance {metrics['mass_balance_rel_error']:.1e}, "
+        f"anion balance {metrics['anion_balance_rel_error']:.1e}"
+    )
+    assert metrics["mass_balance_rel_error"] < BOUND
+    assert metrics["anion_balance_rel_error"] < BOUND
     assert metrics["anode_li_flux_mean_mol_m2_s"] > 0

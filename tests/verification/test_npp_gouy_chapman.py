@@ -45,6 +45,7 @@ def test_gouy_chapman_double_layer():
     exact = psi_b + 4 * np.arctanh(np.tanh(drop0 / 4) * np.exp(-x[near] / lam))
     err = np.abs(psi[near] - exact).max() / abs(drop0)
     assert abs(drop0) > 1.0  # a nonlinear double layer
-    assert err < 0.01, err
+    print(f"Gouy-Chapman max error {err:.1e}, ptp(mu+) {np.ptp(mu_p):.1e}")
+    assert err < 1e-3, err  # measured 1.2e-4
     # Li⁺ and anion are Boltzmann-distributed: μ± uniform
-    assert np.ptp(mu_p) < 1e-8
+    assert np.ptp(mu_p) < 1e-12  # measured 8e-15

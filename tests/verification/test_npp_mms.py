@@ -9,8 +9,10 @@ import pytest
 import ufl
 from mpi4py import MPI
 
-from sim.physics.npp import mixed_space, newton_options
+from sim.config.physics import SolverConfig
+from sim.physics.npp import mixed_space
 from sim.physics.npp_forms import concentrations, nernst_planck, poisson
+from sim.solve import petsc_options
 
 fem = dolfinx.fem
 
@@ -60,7 +62,9 @@ def errors(n: int, mode: str, degree: int = 1) -> np.ndarray:
         w,
         bcs=bcs,
         petsc_options_prefix=f"mms_{mode}_{n}_{degree}_",
-        petsc_options=newton_options(1e-12, 1e-12, 30),
+        petsc_options=petsc_options(
+            SolverConfig(rtol=1e-12, atol=1e-12, max_iterations=30), symmetric=False, nonlinear=True
+        ),
     )
     problem.solve()
     assert problem.solver.getConvergedReason() > 0

@@ -27,12 +27,12 @@ def test_equilibrium_profile_and_energy():
     exact = 0.5 * (1 - np.tanh(x / delta))
     err = np.max(np.abs(prob.xi.x.array - exact))
     print(f"profile max error {err:.2e}, energy ratio", end=" ")
-    assert err < 0.02
+    assert err < 4e-4  # measured 4.2e-5
     xi = prob.xi
     energy = prob.integral(pf.chemical_energy(xi, ufl.grad(xi), coeffs))
     gamma = np.sqrt(KAPPA * 1.0 / 18)  # √(κW/18) with W = 1
     print(energy / gamma)
-    assert abs(energy / gamma - 1) < 0.02, energy / gamma
+    assert abs(energy / gamma - 1) < 1.5e-3, energy / gamma  # measured 1.5e-4
 
 
 def test_disk_shrinkage():
@@ -54,4 +54,4 @@ def test_disk_shrinkage():
     expected = np.sqrt(r_start**2 - 2 * 1.0 * KAPPA * t_end)
     shrink, shrink_expected = r_start**2 - radius() ** 2, r_start**2 - expected**2
     print("shrinkage ratio", shrink / shrink_expected)
-    assert abs(shrink / shrink_expected - 1) < 0.03, (shrink, shrink_expected)
+    assert abs(shrink / shrink_expected - 1) < 0.03, (shrink, shrink_expected)  # measured 9.0e-3

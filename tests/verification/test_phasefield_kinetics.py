@@ -61,13 +61,14 @@ def test_nernst_equilibrium():
     v0 = front_velocity(eta_eq, c)
     v_minus = front_velocity(eta_eq - 0.05, c)
     v_plus = front_velocity(eta_eq + 0.05, c)
-    assert abs(v0) < 1e-8, v0
+    print(f"front velocity at the Nernst potential {v0:.2e}")
+    assert abs(v0) < 1e-13, v0  # measured 2.7e-16
     assert v_minus > 1e-3, v_minus  # cathodic: deposition, the Li front advances
     assert v_plus < -1e-3, v_plus  # anodic: dissolution, it recedes
 
 
 def test_planar_front_velocity():
-    """v = 3 δ L_η |R| in the small-drive limit, within 5 %."""
+    """v = 3 δ L_η |R| in the small-drive limit, within 1 % (measured 0.11 %)."""
     c, eta = 1.0, -0.01
     rate = math.exp(0.5 * eta) - c * math.exp(-0.5 * eta)
     faraday: list = []
@@ -78,18 +79,20 @@ def test_planar_front_velocity():
         f"front velocity {v:.5g}, expected {expected:.5g}, ratio {v / expected:.4f}; "
         f"deposited/Faraday {deposited / charge:.6f}"
     )
-    assert v == pytest.approx(expected, rel=0.05)
+    assert v == pytest.approx(expected, rel=0.01)  # measured 1.1e-3
     # Faradaic rate of the tanh front: ∫ L_η h′(ξ)|R| dx = (5/2) δ L_η |R| (∫h′ dx = 15δ ∫ξ(1−ξ)dξ),
     # while the front deposits 3 δ L_η |R|: in Chen's form the L_σ term supplies 1/6 of the Li, so
     # deposited Li = (6/5) × the reaction-term charge. The model's c̃ and φ sources use ∂ξ/∂t, i.e.
     # the deposited Li, so Li and charge stay balanced (tests/verification/test_phasefield_model.py).
-    assert charge == pytest.approx(2.5 * math.sqrt(2 * KAPPA) * abs(rate) * 10.0, rel=0.01)
-    assert deposited / charge == pytest.approx(6 / 5, rel=0.01)
+    print(f"charge / (5/2) δ L |R| t = {charge / (2.5 * math.sqrt(2 * KAPPA) * abs(rate) * 10.0):.6f}")
+    assert charge == pytest.approx(2.5 * math.sqrt(2 * KAPPA) * abs(rate) * 10.0, rel=0.01)  # 1.1e-3
+    assert deposited / charge == pytest.approx(6 / 5, rel=2e-4)  # measured 1.6e-5
 
 
 def test_stress_factor_velocity_ratio():
-    """A uniform hydrostatic stress scales the front velocity by exp[(1−β)Ωσ_h/RT], within 2 %."""
+    """A uniform hydrostatic stress scales the front velocity by exp[(1−β)Ωσ_h/RT], within 2e-4
+    (measured 1.6e-5)."""
     sigma_h = -1.0  # scaled so that Ω σ_h / RT = −1 (compressive): factor e^{−0.5}
     ratio = front_velocity(-0.01, 1.0, sigma_h) / front_velocity(-0.01, 1.0)
     print(f"velocity ratio {ratio:.5f}, factor {math.exp(-0.5):.5f}")
-    assert ratio == pytest.approx(math.exp(-0.5), rel=0.02)
+    assert ratio == pytest.approx(math.exp(-0.5), rel=2e-4)  # measured 1.6e-5

@@ -86,8 +86,10 @@ def test_eshelby_inclusion():
         f"σ_h inside {sh_in / sh_exact:.4f}; outside σ_rr {srr / -c:.4f} σ_θθ {stt / c:.4f} "
         f"σ_zz/σ_rr {szz / c:.1e} (ratios to exact)"
     )
-    assert abs(sh_in / sh_exact - 1) < 0.03
-    assert abs(srr / -c - 1) < 0.03 and abs(stt / c - 1) < 0.03
-    assert abs(szz) < 0.03 * c
+    # bounds ~5-10x the measured 8e-4 (inside), 2e-4 (outside), 1.6e-7 (σ_zz), von Mises as inside
+    assert abs(sh_in / sh_exact - 1) < 5e-3
+    assert abs(srr / -c - 1) < 2e-3 and abs(stt / c - 1) < 2e-3
+    assert abs(szz) < 2e-6 * c
     vm = mean(mech.von_mises(sigma), 0.0, 0.5 * A)  # inside: |σ_zz − σ_rr| = Eε*/(2(1−ν))
-    assert abs(vm / (E * EPS / (2 * (1 - NU))) - 1) < 0.03
+    print(f"von Mises inside {vm / (E * EPS / (2 * (1 - NU))):.5f}")
+    assert abs(vm / (E * EPS / (2 * (1 - NU))) - 1) < 5e-3

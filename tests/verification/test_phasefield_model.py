@@ -42,12 +42,12 @@ def _advance(model, observer, steps: int, dt: float) -> list[float]:
 
 
 def test_li_conserved_with_zero_flux():
-    """∫(c̃ + (c_s/c0) ξ) constant to 1e-8 per step when no boundary lets Li⁺ in (monolithic mechanics)."""
+    """∫(c̃ + (c_s/c0) ξ) constant to 2e-13 per step when no boundary lets Li⁺ in (monolithic mechanics)."""
     model, observer = _model(["physics.cathode_concentration=null", "physics.mechanics=monolithic"])
     changes = _advance(model, observer, 4, 2e-3)
     grown = observer.history["li_area_m2"][-1] - observer.history["li_area_m2"][0]
     print(f"max relative change per step {max(changes):.2e}; Li area grew {grown:.3e} m²")
-    assert max(changes) < 1e-8
+    assert max(changes) < 2e-13  # measured 1.1e-14 (round-off; ~20x for other platforms)
     assert grown > 0  # Li was deposited, taken from the electrolyte
 
 
@@ -60,8 +60,8 @@ def test_li_and_charge_balance_with_open_cathode():
         f"Li balance {m['li_balance_rel_error']:.1e}, charge balance {m['charge_balance_rel_error']:.1e}, "
         f"cathode-charge Faraday error {m['faraday_rel_error']:.2f}"
     )
-    assert m["li_balance_rel_error"] < 1e-8
-    assert m["charge_balance_rel_error"] < 1e-6
+    assert m["li_balance_rel_error"] < 2e-13  # measured 1.8e-14
+    assert m["charge_balance_rel_error"] < 3e-9  # measured 3.5e-10 (the potential's Newton tolerance)
 
 
 def test_table_s1_interface_is_refused():

@@ -1,8 +1,9 @@
 """Geometry sections of a run config: the four built domain kinds, their mesh options, and `file`
 (an external mesh).
 
-All lengths are in metres (YAML: `width: 100.0e-6`). The domain is the box [0, width] × [0, height]
-with the anode at y = 0 and the cathode (or current collector) at the top. Validation rejects
+All lengths are in metres (YAML: `width: 100.0e-6`). The 2D kinds are the box [0, width] × [0, height]
+with the anode at y = 0 and the cathode (or current collector) at the top; the 3D `box` kind has the
+anode at z = 0 and the cathode at z = height (the last coordinate axis, as y is in 2D). Validation rejects
 shapes that overlap, leave the box or touch the electrodes; the message names the offending item
 (e.g. `inclusions[2]`) and pydantic adds the key path.
 Shape overlap and clearance tests live in sim.config.shapes; each kind has its own module here.
@@ -15,6 +16,7 @@ from typing import Annotated
 from pydantic import Field
 
 from sim.config.geometry.base import RESERVED_NAMES, GeometryBase, MeshOptions
+from sim.config.geometry.box import BoxGeometry, EllipsoidInclusion, SphereInclusion
 from sim.config.geometry.dendrite import DendriteGeometry, Filaments, Nucleus
 from sim.config.geometry.file import FileGeometry
 from sim.config.geometry.layers import Layer, LayersGeometry
@@ -23,17 +25,19 @@ from sim.config.geometry.slab import CircleInclusion, EllipseInclusion, Protrusi
 from sim.config.shapes import Ellipse
 
 GeometryConfig = Annotated[
-    SlabGeometry | LayersGeometry | ParticlesGeometry | DendriteGeometry | FileGeometry,
+    SlabGeometry | LayersGeometry | ParticlesGeometry | DendriteGeometry | FileGeometry | BoxGeometry,
     Field(discriminator="kind"),
 ]
-"""The `geometry:` section: one of the five kinds, chosen by `kind`."""
+"""The `geometry:` section: one of the kinds, chosen by `kind`."""
 
 __all__ = [
     "RESERVED_NAMES",
+    "BoxGeometry",
     "CircleInclusion",
     "DendriteGeometry",
     "Ellipse",
     "EllipseInclusion",
+    "EllipsoidInclusion",
     "Filaments",
     "FileGeometry",
     "GeometryBase",
@@ -49,4 +53,5 @@ __all__ = [
     "Protrusion",
     "RandomPores",
     "SlabGeometry",
+    "SphereInclusion",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
@@ -49,12 +49,21 @@ class MeshOptions(Strict):
         refine = self.refine_distance if self.refine_distance is not None else 2 * size
         return self.model_copy(update={"size": size, "min_size": min_size, "refine_distance": refine})
 
+    def sizes(self) -> tuple[float, float, float]:
+        """(size, min_size, refine_distance) in m, as filled in when the geometry was validated."""
+        if self.size is None or self.min_size is None or self.refine_distance is None:
+            raise ValueError("mesh sizes are used before the geometry section filled them in")
+        return self.size, self.min_size, self.refine_distance
+
 
 class GeometryBase(Strict):
     """Common part: fills in the mesh defaults so the resolved config shows the numbers used.
 
     Each kind declares `mesh: MeshOptions` as its last field (so `kind` stays first in dumps).
     """
+
+    if TYPE_CHECKING:  # declared by each kind as its last field, seen here by the type checker only
+        mesh: MeshOptions
 
     def _reference_length(self) -> float:
         raise NotImplementedError
@@ -73,7 +82,7 @@ class GeometryBase(Strict):
 
     @model_validator(mode="after")
     def _fill_mesh(self) -> GeometryBase:
-        m: MeshOptions = self.mesh  # type: ignore[attr-defined]
+        m = self.mesh
         if m.size is None or m.min_size is None or m.refine_distance is None:
             self.mesh = m.filled(self._reference_length())  # re-validated; second pass is a no-op
         return self

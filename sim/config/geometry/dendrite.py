@@ -47,13 +47,18 @@ class Filaments(Strict):
                 f"filament gap ({fmt_length(self.gap)}) is not below their top ({fmt_length(self.height)})"
             )
         if self.offset is None:
-            self.offset = self.spacing / 2
+            self.offset = self.first_x
         return self
+
+    @property
+    def first_x(self) -> float:
+        """x of the first strip's centre, m (`offset`, default spacing/2)."""
+        return self.offset if self.offset is not None else self.spacing / 2
 
     def strips(self, domain_width: float) -> list[tuple[float, float]]:
         """(x_left, x_right) of each strip that lies strictly inside (0, domain_width)."""
         out = []
-        x = self.offset
+        x = self.first_x
         while x + self.width / 2 < domain_width:
             if x - self.width / 2 > 0:
                 out.append((x - self.width / 2, x + self.width / 2))
@@ -123,15 +128,15 @@ class DendriteGeometry(GeometryBase):
                 f"filament height ({fmt_length(value.height)}) exceeds the domain height "
                 f"({fmt_length(height)})"
             )
-        if value.offset - value.width / 2 <= 0:
+        if value.first_x - value.width / 2 <= 0:
             raise ValueError(
-                f"the first filament (centre x = {fmt_length(value.offset)}, width "
+                f"the first filament (centre x = {fmt_length(value.first_x)}, width "
                 f"{fmt_length(value.width)}) touches or crosses the wall x = 0"
             )
         strips = value.strips(width)
         if not strips:
             raise ValueError(
-                f"no filament fits the width {fmt_length(width)} (offset {fmt_length(value.offset)}, "
+                f"no filament fits the width {fmt_length(width)} (offset {fmt_length(value.first_x)}, "
                 f"width {fmt_length(value.width)})"
             )
         for i, n in enumerate(info.data.get("nuclei", [])):
@@ -147,10 +152,15 @@ class DendriteGeometry(GeometryBase):
     @model_validator(mode="after")
     def _check_band(self) -> DendriteGeometry:
         if self.refine_height is None:
-            self.refine_height = self.height / 2
-        if self.refine_height > self.height:
+            self.refine_height = self.anode_band
+        if self.anode_band > self.height:
             raise ValueError(
-                f"refine_height ({fmt_length(self.refine_height)}) exceeds the height "
+                f"refine_height ({fmt_length(self.anode_band)}) exceeds the height "
                 f"({fmt_length(self.height)})"
             )
         return self
+
+    @property
+    def anode_band(self) -> float:
+        """Height of the band above the anode meshed with min_size, m (`refine_height`, default height/2)."""
+        return self.refine_height if self.refine_height is not None else self.height / 2

@@ -60,8 +60,13 @@ class Packing(Strict):
         ):
             raise ValueError("semi_axes_max is smaller than semi_axes")
         if self.min_gap is None:
-            self.min_gap = 0.2 * min(self.semi_axes)
+            self.min_gap = self.gap
         return self
+
+    @property
+    def gap(self) -> float:
+        """Smallest distance between particles and to the box sides, m (`min_gap`, default 0.2 b)."""
+        return self.min_gap if self.min_gap is not None else 0.2 * min(self.semi_axes)
 
 
 class Pore(Strict):
@@ -93,8 +98,13 @@ class RandomPores(Strict):
     @model_validator(mode="after")
     def _default_gap(self) -> RandomPores:
         if self.min_gap is None:
-            self.min_gap = self.radius / 2
+            self.min_gap = self.gap
         return self
+
+    @property
+    def gap(self) -> float:
+        """Smallest distance to particles, other pores and the box sides, m (`min_gap`, default r/2)."""
+        return self.min_gap if self.min_gap is not None else self.radius / 2
 
 
 class ParticlesGeometry(GeometryBase):
@@ -139,9 +149,9 @@ class ParticlesGeometry(GeometryBase):
         if value is None or "width" not in info.data or "height" not in info.data:
             return value
         a = max(value.semi_axes_max or value.semi_axes)
-        if 2 * (a + value.min_gap) >= min(info.data["width"], info.data["height"]):
+        if 2 * (a + value.gap) >= min(info.data["width"], info.data["height"]):
             raise ValueError(
-                f"packing particles (semi-axis up to {fmt_length(a)}, gap {fmt_length(value.min_gap)}) "
+                f"packing particles (semi-axis up to {fmt_length(a)}, gap {fmt_length(value.gap)}) "
                 "do not fit in the box"
             )
         return value

@@ -1,0 +1,39 @@
+"""Every shipped config (configs/**/*.yaml except sweeps/, which tests/unit/test_sweep_spec.py
+loads) runs at reduced resolution (conftest `reduced`; transient NPP for 2 s) on 1 and 2 MPI
+ranks: status ok, its own balances closed, and the two runs agree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIGS = sorted(p for p in (ROOT / "configs").rglob("*.yaml") if "sweeps" not in p.parts)
+BALANCE = {"conduction": 5e-13, "npp": 5e-11, "phasefield": 5e-9}
+"""bound on every *_rel_error metric except the phase field's faraday_rel_error (which compares
+with the cathode current and is reported, not bounded); measured ≤ 3.7e-14 (conduction), 5.8e-12
+(NPP, plm_20x5p6), 4.3e-10 (phase-field charge balance: its Newton tolerance)"""
+RANKS_REL = {"conduction": 1e-13, "npp": 1e-11, "phasefield": 2e-11}
+"""1 vs 2 ranks, relative, every metric (absolute 1e-12 for values at round-off); measured
+≤ 9.4e-15 (conduction), 9.9e-13 (NPP), 1.7e-12 (phase field: Newton on rank-dependent round-off)"""
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: str(p.relative_to(ROOT / "configs")))
+def test_config_runs_on_one_and_two_ranks(config, tmp_path, sim_run, reduced_sets):
+    sets = reduced_sets(config, npp_t_end=2.0)
+    one, two = (sim_run(config, tmp_path / f"n{n}", sets, ranks=n) for n in (1, 2))
+    assert one["status"] == two["status"] == "ok"
+    assert two["mpi_ranks"] == 2 and one["num_dofs"] == two["num_dofs"]
+    worst = balance = 0.0
+    for key, value in one["metrics"].items():
+        if key.endswith("rel_error") and key != "faraday_rel_error":
+            balance = max(balance, value, two["metrics"][key])
+            bound = BALANCE[one["physics"]]
+            assert value < bound and two["metrics"][key] < bound, key
+            continue
+        diff = abs(two["metrics"][key] - value) / max(abs(value), 1e-300)
+        worst = max(worst, diff if abs(value) > 1e-12 else 0.0)
+        assert two["metrics"][key] == pytest.approx(value, rel=RANKS_REL[one["physics"]], abs=1e-12), key
+    print(f"{config.name}: 1 vs 2 ranks ≤ {worst:.3g} relative, balances ≤ {balance:.3g}")
