@@ -7,7 +7,7 @@ Python API (sim.api), imported on first use so `import sim` stays light:
 import os
 from typing import Any
 
-__version__ = "0.1.0"
+from sim.version import __version__
 
 # PETSc must not install its signal handlers (set before any PETSc import, which reads this at
 # initialisation): they turn SIGTERM into MPI_Abort (exit 15, no summary) instead of the run's own
@@ -15,16 +15,12 @@ __version__ = "0.1.0"
 if "-no_signal_handler" not in os.environ.get("PETSC_OPTIONS", ""):
     os.environ["PETSC_OPTIONS"] = f"{os.environ.get('PETSC_OPTIONS', '')} -no_signal_handler".strip()
 
-_API = ("ConfigError", "FieldSeries", "Result", "RunFailed", "SavedRun", "load_config", "open_results")
+_API = ("run", "ConfigError", "FieldSeries", "Result", "RunFailed", "SavedRun", "load_config", "open_results")
 
-__all__ = [*_API, "__version__", "run"]
+__all__ = [*_API, "__version__"]
 
 
 def __getattr__(name: str) -> Any:
-    if name == "run":  # the run-loop module; calling it runs a config (sim.api.run)
-        import importlib
-
-        return importlib.import_module("sim.run")
     if name in _API:
         from sim import api
 

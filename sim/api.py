@@ -28,7 +28,7 @@ from sim.config import ConfigError, LoadedConfig
 from sim.config import load_config as _load_config
 
 if TYPE_CHECKING:
-    from sim.run import RunOutcome
+    from sim.runner import RunOutcome
 
 __all__ = [
     "ConfigError",
@@ -188,7 +188,7 @@ def run(
     code. `resume`: continue the run in `out` from its checkpoint."""
     from mpi4py import MPI
 
-    from sim.run import execute
+    from sim.runner import execute
 
     loaded = config if isinstance(config, LoadedConfig) else load_config(config)
     directory = Path(out) if out is not None else Path("results") / loaded.name

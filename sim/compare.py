@@ -26,7 +26,7 @@ def compare(
     a: LoadedConfig, b: LoadedConfig, out: Path, comm: MPI.Comm = MPI.COMM_WORLD, quiet: bool = False
 ) -> int:
     """Run both configs into `out` and write the comparison; returns the worse exit code."""
-    from sim.run import execute
+    from sim.runner import execute
 
     codes = [execute(cfg, out / cfg.name, comm, quiet).exit_code for cfg in (a, b)]
     if comm.rank == 0:

@@ -66,10 +66,10 @@ def versions() -> dict[str, str]:
     import gmsh
     from petsc4py import PETSc
 
-    import sim
+    from sim.version import __version__
 
     petsc = ".".join(str(v) for v in PETSc.Sys.getVersion())
-    return {"sim": sim.__version__, "dolfinx": dolfinx.__version__, "petsc": petsc, "gmsh": gmsh.__version__}
+    return {"sim": __version__, "dolfinx": dolfinx.__version__, "petsc": petsc, "gmsh": gmsh.__version__}
 
 
 UNCLOSABLE: list = []

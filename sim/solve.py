@@ -69,7 +69,7 @@ def solve_interruptible(problem) -> None:
 
 @dataclass
 class RunResult:
-    """What a physics model returns to the run loop (see sim/run.py)."""
+    """What a physics model returns to the run loop (see sim/runner.py)."""
 
     metrics: dict[str, float]
     """flat dict of named SI scalars for summary.json"""

@@ -22,10 +22,10 @@ def test_import_sim_is_light():
     assert out.strip() == "[]"
 
 
-def test_sim_run_is_callable_even_after_importing_the_run_loop_module(tmp_path):
-    """`import sim.run` makes the module the package attribute `sim.run`; calling it is the API's run."""
+def test_sim_run_is_the_api_even_after_importing_the_run_loop_module(tmp_path):
+    """The run loop lives in sim.runner, so importing it never shadows the API's `sim.run`."""
     code = (
-        "import sim.run, sim; from sim.run import execute; "
+        "import sim.runner, sim; from sim.runner import execute; "
         f"r = sim.run(sim.load_config({str(TINY)!r}), out={str(tmp_path / 'r')!r}, quiet=True); "
         "print(r.status, r.exit_code, type(r).__name__)"
     )

@@ -10,7 +10,7 @@ import pytest
 from test_cli_run import sim
 
 from sim.config import load_config
-from sim.run import execute
+from sim.runner import execute
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB = sorted((ROOT / "configs" / "lab").glob("*.yaml"))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import sim.run
+import sim.runner
 from sim.config import load_config
 from sim.solve import RunResult
 
@@ -21,8 +21,8 @@ def test_non_finite_metric_fails_the_run(tmp_path, monkeypatch, bad):
     fake = types.ModuleType("fake_nan_physics")
     fake.run = lambda config, bundle, ctx: RunResult(metrics={"current": 1.0, "resistance": bad}, num_dofs=1)
     monkeypatch.setitem(sys.modules, "fake_nan_physics", fake)
-    monkeypatch.setitem(sim.run.PHYSICS, "conduction", "fake_nan_physics")
-    code = sim.run.execute(load_config(TINY), tmp_path / "out", quiet=True)
+    monkeypatch.setitem(sim.runner.PHYSICS, "conduction", "fake_nan_physics")
+    code = sim.runner.execute(load_config(TINY), tmp_path / "out", quiet=True).exit_code
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert code == 3
     assert summary["status"] == "failed"
@@ -34,6 +34,6 @@ def test_finite_metrics_stay_ok(tmp_path, monkeypatch):
     fake = types.ModuleType("fake_ok_physics")
     fake.run = lambda config, bundle, ctx: RunResult(metrics={"current": 1.0, "count": 3}, num_dofs=1)
     monkeypatch.setitem(sys.modules, "fake_ok_physics", fake)
-    monkeypatch.setitem(sim.run.PHYSICS, "conduction", "fake_ok_physics")
-    assert sim.run.execute(load_config(TINY), tmp_path / "out", quiet=True) == 0
+    monkeypatch.setitem(sim.runner.PHYSICS, "conduction", "fake_ok_physics")
+    assert sim.runner.execute(load_config(TINY), tmp_path / "out", quiet=True).exit_code == 0
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["status"] == "ok"

@@ -9,7 +9,7 @@ import pytest
 
 from sim.compare import compare
 from sim.config import load_config
-from sim.run import execute
+from sim.runner import execute
 
 ROOT = Path(__file__).resolve().parents[2]
 QUIET = ["output.fields=false"]

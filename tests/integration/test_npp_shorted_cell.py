@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from sim.config import load_config
-from sim.run import execute
+from sim.runner import execute
 
 CONFIG = """
 name: shorted_two_layer

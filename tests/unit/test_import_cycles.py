@@ -39,7 +39,7 @@ def import_graph() -> dict[str, set[str]]:
                 parts = target.split(".")
                 for n in range(2, len(parts)):
                     parent = ".".join(parts[:n])
-                    if not (name == parent or name.startswith(parent + ".")):
+                    if parent in modules and not (name == parent or name.startswith(parent + ".")):
                         graph[name].add(parent)
     return graph
 
@@ -81,7 +81,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_the_graph_sees_function_level_imports():
     graph = import_graph()
-    assert "sim.physics.conduction" in graph["sim.run"] or "sim.solve" in graph["sim.run"]
+    assert "sim.physics.conduction" in graph["sim.runner"] or "sim.solve" in graph["sim.runner"]
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 

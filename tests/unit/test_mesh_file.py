@@ -6,7 +6,7 @@ import meshio
 import numpy as np
 import pytest
 
-from sim.geometry.file import MeshFileError, map_groups, read_mesh_file
+from sim.mesh_file import MeshFileError, map_groups, read_mesh_file
 
 # a 2 µm × 1 µm rectangle of four counter-clockwise triangles: left half region 1, right half region 2
 POINTS = np.array([[0, 0], [1, 0], [2, 0], [0, 1], [1, 1], [2, 1]], dtype=float)

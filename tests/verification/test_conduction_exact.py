@@ -8,7 +8,7 @@ import pytest
 from mpi4py import MPI
 
 from sim.config import load_config
-from sim.run import execute
+from sim.runner import execute
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -20,7 +20,7 @@ GroupRef = str | int
 
 
 def _meshfile(info: ValidationInfo):
-    from sim.geometry.file import read_mesh_file
+    from sim.mesh_file import read_mesh_file
 
     return read_mesh_file(info.data["path"], info.data["unit"], info.data["tag_array"])
 
@@ -54,7 +54,7 @@ class FileGeometry(Strict):
     @field_validator("path")
     @classmethod
     def _read(cls, value: str, info: ValidationInfo) -> str:
-        from sim.geometry.file import read_mesh_file
+        from sim.mesh_file import read_mesh_file
 
         base = (info.context or {}).get("base_dir")
         path = Path(value).expanduser()
@@ -68,7 +68,7 @@ class FileGeometry(Strict):
     @field_validator("regions", "boundaries")
     @classmethod
     def _map(cls, value: dict[str, GroupRef], info: ValidationInfo) -> dict[str, GroupRef]:
-        from sim.geometry.file import map_groups
+        from sim.mesh_file import map_groups
 
         if not {"path", "unit", "tag_array"} <= info.data.keys():
             return value

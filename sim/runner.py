@@ -17,7 +17,6 @@ import signal
 import sys
 import time
 import traceback
-import types
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
@@ -166,12 +165,12 @@ class Refused(Exception):
 def identity(loaded: LoadedConfig) -> dict[str, str]:
     """What a checkpoint must have been written by to be resumed: this resolved config, this mesh
     (geometry section, geometry code and gmsh version) and this sim version."""
-    import sim
+    from sim.version import __version__
 
     return {
         "config_sha256": loaded.sha256,
         "mesh_key": mesh_key(loaded.config.geometry),
-        "sim_version": sim.__version__,
+        "sim_version": __version__,
     }
 
 
@@ -411,16 +410,3 @@ def _run(
         json.dumps(summary, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o))
     )
     return RunOutcome(code, status, out, written, dict(ctx.functions), bundle)
-
-
-class _CallableModule(types.ModuleType):
-    """`sim.run` is this module once imported (Python makes a submodule its package's attribute),
-    and the Python API's `sim.run(config, out=...)`: calling the module calls sim.api.run."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from sim.api import run
-
-        return run(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
