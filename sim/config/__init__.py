@@ -185,6 +185,7 @@ class RunConfig(Strict):
             )
         if phys.kind == "npp" and phys.element_degree != 1:
             return "checkpoints hold P1 fields only (element_degree is 2)"
+        return None
 
     def _check_experiment(self) -> tuple[tuple, str] | None:
         """What the impedance experiment supports (conduction, electroneutral NPP with Butler–Volmer

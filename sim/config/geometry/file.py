@@ -83,3 +83,8 @@ class FileGeometry(Strict):
             if dim == 2 and (name in RESERVED_NAMES or "__" in name):
                 raise ValueError(f"region name '{name}' is a boundary name or contains '__'")
         return mapping
+
+    def cell_problem(self) -> str | None:
+        """The mesh exists already: nothing to estimate before meshing (the max_cells guard of
+        the built geometries does not apply)."""
+        return None
