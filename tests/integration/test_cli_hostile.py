@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-from test_cli_errors import GOOD, SIM, run_sim
-from test_mesh_mpi import mpiexec
+from conftest import SIM, mpiexec
+from test_cli_errors import GOOD, run_sim
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED002 = str(ROOT / "configs" / "seed002_bilayer.yaml")  # conduction, spe_wu (VFT, T0 = 120 K) | lagp

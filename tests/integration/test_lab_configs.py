@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_cli_run import sim
+from conftest import run_sim as sim
 
 from sim.config import load_config
 from sim.runner import execute

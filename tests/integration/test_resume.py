@@ -11,9 +11,24 @@ import time
 from pathlib import Path
 
 import pytest
-from test_phasefield_runs import SMALL, _cmd, _run
+from conftest import run_config, sim_command
+from test_phasefield_runs import SMALL
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _cmd(config: str, out: Path, sets: list[str], ranks: int = 1) -> list[str]:
+    """argv of `sim run configs/CONFIG --out OUT --quiet --set S...`."""
+    args = [arg for s in sets for arg in ("--set", s)]
+    return sim_command(
+        "run", str(ROOT / "configs" / config), "--out", str(out), "--quiet", *args, ranks=ranks
+    )
+
+
+def _run(config: str, out: Path, sets: list[str], ranks: int = 1) -> dict:
+    return run_config(Path("configs") / config, out, sets, ranks)
+
+
 QUIET = ["output.fields=false", "output.figures=false"]
 # (config, overrides): windows of many small steps, so the run is still going when the first
 # checkpoint (every 2 steps) appears and SIGTERM arrives
