@@ -233,9 +233,11 @@ def execute(
     """
     ident = identity(loaded)
     with ExitStack() as stack:
+        claimed = False
         try:
             created = not comm.bcast(out.exists() if comm.rank == 0 else None, root=0)
             _claim(out, comm, stack)
+            claimed = True
             if comm.rank == 0:
                 watch_parent()
             tick = time.perf_counter()
@@ -247,10 +249,25 @@ def execute(
             if comm.rank == 0:
                 print(f"error: {exc}", file=sys.stderr)
             return RunOutcome(exc.code, "failed", out, {"status": "failed", "message": str(exc)})
-        except KeyboardInterrupt:  # before _run's own handling: nothing but the lock was written
+        except KeyboardInterrupt:  # before _run's own handling (while claiming or meshing)
+            if not claimed:  # nothing written
+                if comm.rank == 0:
+                    print(INTERRUPTED_BEFORE, file=sys.stderr)
+                return RunOutcome(EXIT_INTERRUPTED, "interrupted", out, {"status": "interrupted"})
+            # the directory is this run's: say so in it (a sweep reruns the point, --resume starts at t = 0)
+            summary = {
+                "config_name": loaded.name,
+                "config_sha256": loaded.sha256,
+                "physics": loaded.config.physics.kind,
+                "mpi_ranks": comm.size,
+                "metrics": {},
+                "message": "interrupted while meshing, before the first step",
+                "status": "interrupted",
+            }
             if comm.rank == 0:
-                print(INTERRUPTED_BEFORE, file=sys.stderr)
-            return RunOutcome(EXIT_INTERRUPTED, "interrupted", out, {"status": "interrupted"})
+                with suppress(OSError):
+                    write_summary(out, summary)
+            return RunOutcome(EXIT_INTERRUPTED, "interrupted", out, summary)
 
 
 def _run(

@@ -42,7 +42,7 @@ def test_overrides_are_key_paths_with_double_underscores():
         sim.load_config(TINY, physics__temperatur=310.0)
     with pytest.raises(
         sim.ConfigError,
-        match=r"tiny_layers\.yaml:--set: physics\.temperature: Input should be greater than 0",
+        match=r"tiny_layers\.yaml:--set: physics\.temperature: Input should be greater than or equal to 100",
     ):
         sim.load_config(TINY, physics__temperature=-1.0)
 

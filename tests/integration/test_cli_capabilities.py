@@ -29,13 +29,13 @@ def in_physics(text: str, entry: str) -> str:
 CASES = [
     (
         "filament Young's modulus in GPA",
-        in_physics(DENDRITE, "  filament: {young_modulus: {value: 1.0, unit: GPA}}\n"),
+        in_physics(DENDRITE, "  filament: {young_modulus: {value: 1.0, unit: GPA, source: test}}\n"),
         "physics.filament.young_modulus",
         "unknown unit 'GPA'",
     ),
     (
         "filament Poisson ratio with a pressure unit",
-        in_physics(DENDRITE, "  filament: {poisson_ratio: {value: 0.4, unit: MPa}}\n"),
+        in_physics(DENDRITE, "  filament: {poisson_ratio: {value: 0.4, unit: MPa, source: test}}\n"),
         "physics.filament.poisson_ratio",
         "not that of '1'",
     ),
@@ -74,7 +74,7 @@ def test_ignored_or_crashing_key_is_exit_2(tmp_path, name, bad, key, message):
 
 
 def test_lines_point_at_the_key(tmp_path):
-    bad = in_physics(DENDRITE, "  filament: {young_modulus: {value: 1.0, unit: GPA}}\n")
+    bad = in_physics(DENDRITE, "  filament: {young_modulus: {value: 1.0, unit: GPA, source: test}}\n")
     assert_exit_2(tmp_path, bad, "physics.filament.young_modulus", line_of(bad, "  filament:"))
 
 

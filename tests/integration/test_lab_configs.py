@@ -28,7 +28,7 @@ def runs(tmp_path_factory) -> dict[str, dict]:
     for path in LAB:
         figures = [] if path.stem == "li_peo_li" else ["output.figures=false"]
         loaded = load_config(path, COARSE.get(path.stem, []) + QUIET + figures)
-        assert execute(loaded, out / path.stem, quiet=True) == 0, path.stem
+        assert execute(loaded, out / path.stem, quiet=True).exit_code == 0, path.stem
         results[path.stem] = json.loads((out / path.stem / "summary.json").read_text())
         results[path.stem]["dir"] = out / path.stem
     return results

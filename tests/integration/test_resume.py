@@ -108,13 +108,3 @@ def test_steady_runs_refuse_resume(tmp_path, config, sets, why):
     assert result.stderr.startswith(f"error: {out / 'config.yaml'}: physics: cannot resume: ")
     assert why in result.stderr and "Traceback" not in result.stderr
     assert sorted(p.name for p in out.iterdir()) == before  # nothing touched
-
-
-def test_resume_without_checkpoint_exit_2(tmp_path):
-    out = tmp_path / "run"
-    (out / "fields").mkdir(parents=True)
-    text = (ROOT / "configs" / "pl_lfp_cathode.yaml").read_text()
-    (out / "config.yaml").write_text(text)
-    result = resume(out)
-    assert result.returncode == 2 and "no checkpoint.h5" in result.stderr, result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["config.yaml", "fields"]
