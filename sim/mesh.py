@@ -281,7 +281,8 @@ def write_mesh(bundle: MeshBundle, directory: str | Path, name: str) -> list[Pat
     both .vtu with field data `region_id_<name>` / `boundary_id_<name>` = id and `length_unit_m` = 1
     (read by ParaView, pyvista and meshio; the ids are `bundle.regions` / `bundle.boundaries`).
     """
-    from sim.vtu import entity_grid, vtu_text, write_text
+    from sim.files import atomic_write
+    from sim.vtu import entity_grid, vtu_text
 
     directory = Path(directory)
     comm = bundle.mesh.comm
@@ -315,7 +316,7 @@ def write_mesh(bundle: MeshBundle, directory: str | Path, name: str) -> list[Pat
         path = directory / f"{name}{suffix}.vtu"
         if grid is not None:
             grid.field_data = names
-            write_text(path, vtu_text(grid))
+            atomic_write(path, vtu_text(grid))
         paths.append(path)
     comm.barrier()
     return paths

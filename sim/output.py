@@ -160,7 +160,7 @@ class FieldWriter:
                 self._write_vtx(function, t)
 
     def _write_vtk(self, function, t: float) -> None:
-        from sim.vtu import function_grid, pvd_text, vtu_text, write_text
+        from sim.vtu import function_grid, pvd_text, vtu_text
 
         name = function.name
         mesh = function.function_space.mesh
@@ -177,9 +177,9 @@ class FieldWriter:
         } | {f"region_id_{region}": np.array([tag], dtype=np.int32) for region, tag in self.regions.items()}
         piece = f"{name}/{name}_{len(steps):06d}.vtu"
         (self.directory / name).mkdir(exist_ok=True)
-        write_text(self.directory / piece, vtu_text(grid))
+        atomic_write(self.directory / piece, vtu_text(grid))
         steps.append((t, piece))
-        write_text(self.directory / f"{name}.pvd", pvd_text(steps))
+        atomic_write(self.directory / f"{name}.pvd", pvd_text(steps))
 
     def _write_vtx(self, function, t: float) -> None:
         name = function.name

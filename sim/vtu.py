@@ -12,9 +12,7 @@ numbering of its points, so a run on 1 or N ranks writes the same cells and poin
 from __future__ import annotations
 
 import base64
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 from sim._dolfinx import dolfinx
@@ -30,6 +28,8 @@ VTK_TYPES = {
     (2, 6): 22,  # VTK_QUADRATIC_TRIANGLE
     (2, 4): 9,  # VTK_QUAD
     (2, 9): 28,  # VTK_BIQUADRATIC_QUAD
+    (3, 4): 10,  # VTK_TETRA (the 3D box)
+    (3, 10): 24,  # VTK_QUADRATIC_TETRA
 }
 _XML_TYPES = {
     np.dtype(np.float64): "Float64",
@@ -105,13 +105,6 @@ def pvd_text(steps: list[tuple[float, str]]) -> str:
         '<?xml version="1.0"?>\n<VTKFile type="Collection" version="0.1" byte_order="LittleEndian">\n'
         f"  <Collection>\n{rows}  </Collection>\n</VTKFile>\n"
     )
-
-
-def write_text(path: Path, text: str) -> None:
-    """Write via a temporary file and a rename (readers never see half a file)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 # -- dolfinx → Grid (collective; rank 0 gets the Grid, other ranks None) ---------------------------

@@ -130,7 +130,7 @@ def test_ctrl_c_keeps_finished_points(sweep_dir, sim, sim_argv):
     while time.monotonic() < deadline:
         if out.joinpath("points.json").exists():
             ids = [p["id"] for p in json.loads((out / "points.json").read_text())["points"]]
-            if (out / ids[1] / "log.txt").exists():
+            if (out / ids[1] / ".lock").exists():  # claimed; it meshes before log.txt exists
                 break
         time.sleep(0.2)
     else:

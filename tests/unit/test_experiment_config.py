@@ -14,7 +14,7 @@ FILM = ROOT / "configs" / "lab" / "blocking_peo.yaml"
 
 BAD = [
     (LI, ["experiment.frequencies.min=1.0e10"], "experiment.frequencies", "must be below max"),
-    (LI, ["experiment.double_layer_capacitance.unit=uF"], "experiment", "not a capacitance_per_area unit"),
+    (LI, ["experiment.double_layer_capacitance.unit=uF"], "experiment", "not that of 'F/m2'"),
     (LI, ["experiment.fit.circuit=p(R0,C0)"], "experiment.fit", "circuit length"),
     (LI, ["experiment.fit.bulk_resistance=R7"], "experiment.fit", "not in the circuit"),
     (

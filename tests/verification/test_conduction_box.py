@@ -26,8 +26,8 @@ def test_box_sphere_matches_maxwell_garnett_on_one_and_two_ranks(tmp_path, sim_r
         for n in (1, 2)
     }
     # the whole path in 3D: fields written, figures skipped with a log line (not a crash)
-    for name in ("potential_V.bp", "current_density_A_m2.bp", "conductivity_S_m.bp"):
-        assert (tmp_path / "n1" / "fields" / name / "md.idx").exists(), name
+    for name in ("potential_V", "current_density_A_m2", "conductivity_S_m"):
+        assert (tmp_path / "n1" / "fields" / f"{name}.pvd").exists(), name
     assert "figures: skipped" in (tmp_path / "n1" / "log.txt").read_text()
     one = runs[1]
     regions = one["regions"]

@@ -130,7 +130,7 @@ def test_double_layer_and_bulk_arcs(tmp_path):
     data = symmetric("peo_litfsi", size=1.0e-6)
     data["experiment"] |= {
         "dielectric": True,
-        "double_layer_capacitance": {"value": 10.0, "unit": "uF/cm2"},
+        "double_layer_capacitance": {"value": 10.0, "unit": "uF/cm2", "source": "test"},
         "frequencies": {"min": 1.0, "max": 1.0e8, "points": 33},
     }
     config, sp, _ = spectrum(tmp_path, data)

@@ -9,7 +9,7 @@ import pytest
 import ufl
 from mpi4py import MPI
 
-from sim.config.physics import SolverConfig
+from sim.config.physics import NewtonConfig, SolverConfig
 from sim.physics.npp import mixed_space
 from sim.physics.npp_forms import concentrations, nernst_planck, poisson
 from sim.solve import petsc_options
@@ -63,7 +63,9 @@ def errors(n: int, mode: str, degree: int = 1) -> np.ndarray:
         bcs=bcs,
         petsc_options_prefix=f"mms_{mode}_{n}_{degree}_",
         petsc_options=petsc_options(
-            SolverConfig(rtol=1e-12, atol=1e-12, max_iterations=30), symmetric=False, nonlinear=True
+            SolverConfig(newton=NewtonConfig(rtol=1e-12, atol=1e-12, max_iterations=30)),
+            symmetric=False,
+            nonlinear=True,
         ),
     )
     problem.solve()
