@@ -17,9 +17,10 @@ with the cathode current and is reported, not bounded); measured ≤ 3.7e-14 (co
 RANKS_REL = {"conduction": 1e-13, "npp": 1e-11, "phasefield": 2e-11}
 """1 vs 2 ranks, relative, every metric (absolute 1e-12 for values at round-off); measured
 ≤ 9.4e-15 (conduction), 9.9e-13 (NPP), 1.7e-12 (phase field: Newton on rank-dependent round-off)"""
-IMPEDANCE_REL = 1e-6
+IMPEDANCE_REL = 1e-4
 """1 vs 2 ranks for the impedance spectra of configs/lab: LU round-off of (J + iωM) where ωM exceeds
-J by up to 1e10 at the highest frequencies; measured ≤ 6e-7 (≤ 1e-10 up to 100 Hz)"""
+J by up to 1e10 at the highest frequencies; measured ≤ 2e-5 on Z' at the highest frequency of a
+Li | salt | Li cell (a value ~1e-5 of |Z| there), ≤ 6e-7 elsewhere, ≤ 1e-10 up to 100 Hz"""
 
 
 @pytest.mark.mpi
@@ -31,6 +32,8 @@ def test_config_runs_on_one_and_two_ranks(config, tmp_path, sim_run, reduced_set
     assert two["mpi_ranks"] == 2 and one["num_dofs"] == two["num_dofs"]
     worst = balance = 0.0
     for key, value in one["metrics"].items():
+        if "solve_time" in key or key == "spectrum_time_s":  # wall-clock, not physics
+            continue
         if key.endswith("rel_error") and key != "faraday_rel_error":
             balance = max(balance, value, two["metrics"][key])
             bound = BALANCE[one["physics"]]
@@ -39,5 +42,6 @@ def test_config_runs_on_one_and_two_ranks(config, tmp_path, sim_run, reduced_set
         diff = abs(two["metrics"][key] - value) / max(abs(value), 1e-300)
         worst = max(worst, diff if abs(value) > 1e-12 else 0.0)
         rel = IMPEDANCE_REL if "lab" in config.parts else RANKS_REL[one["physics"]]
-        assert two["metrics"][key] == pytest.approx(value, rel=rel, abs=1e-12), key
+        floor = 1e-9 if "residual" in key else 1e-12  # a fit's residual sits at round-off
+        assert two["metrics"][key] == pytest.approx(value, rel=rel, abs=floor), key
     print(f"{config.name}: 1 vs 2 ranks ≤ {worst:.3g} relative, balances ≤ {balance:.3g}")
