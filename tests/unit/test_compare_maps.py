@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from sim.compare_maps import comparison_maps
-from sim.vtu import Grid, pvd_text, vtu_text, write_text
+from sim.files import atomic_write as write_text
+from sim.vtu import Grid, pvd_text, vtu_text
 
 
 def _run(directory, name, values):
