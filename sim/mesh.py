@@ -33,6 +33,7 @@ import numpy as np
 from dolfinx.mesh import GhostMode, Mesh, MeshTags, create_cell_partitioner
 from mpi4py import MPI
 
+from sim import interrupts
 from sim.geometry.common import GeometryError
 from sim.mesh_worker import LENGTH_SCALE
 
@@ -232,14 +233,15 @@ def build_mesh(
                 raise KeyboardInterrupt
             raise RuntimeError(f"building the mesh failed on rank 0: {failure[0]}: {failure[1]}")
         gdim = comm.bcast(gmsh.model.getDimension() if comm.rank == 0 else None, root=0)
-        data = dolfinx.io.gmsh.model_to_mesh(
-            gmsh.model if comm.rank == 0 else None,
-            comm,
-            0,
-            gdim=gdim,
-            # the (mode, max_facet_to_cell_links) overload of a singledispatch function; mypy sees the first
-            partitioner=create_cell_partitioner(ghost_mode, 2),  # type: ignore[call-arg]
-        )
+        with interrupts.deferred():  # collective C++ conversion: a signal waits for its end
+            data = dolfinx.io.gmsh.model_to_mesh(
+                gmsh.model if comm.rank == 0 else None,
+                comm,
+                0,
+                gdim=gdim,
+                # the (mode, max_facet_to_cell_links) overload of a singledispatch function
+                partitioner=create_cell_partitioner(ghost_mode, 2),  # type: ignore[call-arg]
+            )
     finally:
         if comm.rank == 0:
             if started:
