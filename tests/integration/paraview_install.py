@@ -4,9 +4,9 @@ Opening files and Integrate Variables need no display, so no X server (xvfb) is 
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
+
+from apt import apt_install
 
 PACKAGES = ["paraview", "python3-paraview"]  # pvpython is in python3-paraview
 
@@ -19,15 +19,7 @@ def unavailable() -> str | None:
     """Why pvpython cannot be run here (None if it can; installs the packages if root)."""
     if pvpython():
         return None
-    if os.geteuid() != 0:
-        return "ParaView (pvpython) not installed and not root to apt-get it"
-    if shutil.which("apt-get") is None:
-        return "ParaView (pvpython) not installed and no apt-get"
-    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *PACKAGES]
-    if subprocess.run(install, env=env, capture_output=True).returncode != 0:
-        subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True)
-        result = subprocess.run(install, env=env, capture_output=True, text=True)
-        if result.returncode != 0:
-            return f"apt-get install {' '.join(PACKAGES)} failed: {result.stderr.strip()[-300:]}"
+    why = apt_install(PACKAGES, "ParaView (pvpython)")
+    if why is not None:
+        return why
     return None if pvpython() else "pvpython still missing after apt-get"

@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from apt import apt_install
+
 PACKAGES = ["slurmctld", "slurmd", "slurm-client", "munge"]
 PROGRAMS = ["munged", "slurmctld", "slurmd", "sbatch", "squeue", "sinfo"]
 
@@ -29,17 +31,9 @@ def unavailable() -> str | None:
     """Why a SLURM cluster cannot be started here (None if it can; installs packages if root)."""
     if not _missing():
         return None
-    if os.geteuid() != 0:
-        return f"SLURM/munge not installed ({', '.join(_missing())} missing) and not root to apt-get them"
-    if shutil.which("apt-get") is None:
-        return "SLURM/munge not installed and no apt-get"
-    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *PACKAGES]
-    if subprocess.run(install, env=env, capture_output=True).returncode != 0:
-        subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True)
-        result = subprocess.run(install, env=env, capture_output=True, text=True)
-        if result.returncode != 0:
-            return f"apt-get install {' '.join(PACKAGES)} failed: {result.stderr.strip()[-300:]}"
+    why = apt_install(PACKAGES, f"SLURM/munge ({', '.join(_missing())} missing)")
+    if why is not None:
+        return why
     return f"still missing after apt-get: {', '.join(_missing())}" if _missing() else None
 
 
