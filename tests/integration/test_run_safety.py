@@ -110,10 +110,9 @@ def test_every_signal_from_start_is_exit_130(tmp_path, sig):
     interpreter start-up, Python's own handling applies.)"""
     seen = set()
     env = os.environ | {"SIM_MESH_CACHE": "off"}  # the run meshes (a second or two) every time
-    # seconds after start, or after the run directory's lock appears ("lock+")
-    # "lock+3" (a signal during the solve/figures of the tiny run) sometimes ends in a segfault
-    # (exit -11): an open bug of issue 14, left out here until it is fixed
-    for when in (0.3, 0.8, 1.5, 2.5, "lock+0", "lock+0.5", "lock+1.5"):
+    # seconds after start, or after the run directory's lock appears ("lock+"); a signal during
+    # a lazy import of an extension module used to segfault (exit -11) at 0.8 s and lock+3
+    for when in (0.3, 0.8, 1.5, 2.5, "lock+0", "lock+0.5", "lock+1.5", "lock+3"):
         out = tmp_path / f"run{when}"
         process = subprocess.Popen(
             sim_cmd("run", str(TINY), "--out", str(out), "--quiet", "--set", "geometry.mesh.size=0.1e-6"),
