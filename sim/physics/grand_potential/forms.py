@@ -117,21 +117,35 @@ def eta_residual(
 
 
 def w_residual(
-    w: Expr, w_n: Expr, eta: Expr, eta_n: Expr, phi: Expr, q: Expr, dt: Expr, p: Scaled
+    w: Expr,
+    w_n: Expr,
+    eta: Expr,
+    eta_n: Expr,
+    phi: Expr,
+    q: Expr,
+    dt: Expr,
+    p: Scaled,
+    conservative: bool = False,
 ) -> ufl.Form:
     """Li conservation in w (paper Eq. 3; input.i kernels w_dot, Diffusion1, Diffusion2, coupled_etadot):
         χ ∂w/∂t = ∇·(D ∇w + D a ∇φ) − h′(η)(d_v c_s − c_l) ∂η/∂t,
     D = M0 (1 − h)^p c_l the mobility D c/RT in RT units (input.i [./Mobility coefficient],
-    [./Migration coefficient]); i.e. ∂c/∂t = ∇·(D∇w + D a∇φ) for c = `li_content`."""
+    [./Migration coefficient]); i.e. ∂c/∂t = ∇·(D∇w + D a∇φ) for c = `li_content`.
+    `conservative` writes the time derivative as (c(w, η) − c(w_n, η_n))/Δt instead of the input's
+    χ ∂w/∂t + h′(d_v c_s − c_l) ∂η/∂t: the same equation, but ∫c is conserved by each time step
+    (the χ form conserves it only to the time-discretisation error)."""
     h = switching(eta)
     c_l = electrolyte_fraction(w, p)
     c_s = electrode_fraction(w, p)
     mob = p.diffusivity * (1 - h) ** p.mobility_exponent * c_l
-    return (
-        susceptibility(w, eta, p) * (w - w_n) / dt * q
-        + switching_slope(eta) * (p.site_ratio * c_s - c_l) * (eta - eta_n) / dt * q
-        + mob * ufl.inner(ufl.grad(w) + p.nF_RT * ufl.grad(phi), ufl.grad(q))
-    ) * ufl.dx
+    if conservative:
+        rate = (li_content(w, eta, p) - li_content(w_n, eta_n, p)) / dt
+    else:
+        rate = (
+            susceptibility(w, eta, p) * (w - w_n)
+            + switching_slope(eta) * (p.site_ratio * c_s - c_l) * (eta - eta_n)
+        ) / dt
+    return (rate * q + mob * ufl.inner(ufl.grad(w) + p.nF_RT * ufl.grad(phi), ufl.grad(q))) * ufl.dx
 
 
 def potential_residual(phi: Expr, eta: Expr, eta_n: Expr, r: Expr, dt: Expr, p: Scaled) -> ufl.Form:
