@@ -71,8 +71,13 @@ def impedance_spectrum(config, bundle, ctx) -> tuple[Spectrum, complex | None]:
 
 
 def run(config, bundle, ctx) -> RunResult:
-    """Run the configured experiment and report its spectrum."""
+    """Run the configured experiment: a spectrum (impedance), or a potential or current step."""
     from sim.experiments.report import report
+
+    if config.experiment.kind != "impedance":
+        from sim.experiments import steps
+
+        return getattr(steps, config.experiment.kind)(config, bundle, ctx)
 
     spectrum, z_dc = impedance_spectrum(config, bundle, ctx)
     return report(config, bundle, ctx, spectrum, z_dc, _electrode_distance(bundle) * bundle.length_scale)
