@@ -130,8 +130,8 @@ def plot_series(path, t: np.ndarray, panels: list[tuple[np.ndarray, str]], title
         ax.plot(t, y, "o-", ms=2.5, lw=1)
         ax.set_ylabel(label)
         ax.set_xscale("log")
-        for when, text in marks:
-            ax.axvline(when, color="k", ls="--", lw=0.8, label=text)
+        for (when, text), (color, style) in zip(marks, (("k", "--"), ("r", ":")), strict=False):
+            ax.axvline(when, color=color, ls=style, lw=1.0, label=text)
     if marks:
         axes[0].legend(fontsize=8)
     axes[0].set_title(title)
