@@ -1,5 +1,5 @@
 """The `experiment` section: what the impedance, chronoamperometry and galvanostatic experiments
-cannot do is rejected at validation with file, line and key (exit 2 from the CLI), not accepted and ignored."""
+cannot do is rejected at validation with file, line and key (exit 2 from the CLI), not ignored."""
 
 from pathlib import Path
 
