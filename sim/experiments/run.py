@@ -5,15 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from sim.experiments.forms import conduction_split, npp_split
-from sim.experiments.impedance import ImpedanceSolver, Spectrum
+from sim.experiments.impedance import ImpedanceSolver, Spectrum, frequencies
 from sim.mesh import boundary_length
 from sim.solve import RunResult, petsc_options
-
-
-def frequencies(cfg) -> np.ndarray:
-    """Log-spaced, highest first."""
-    f = cfg.frequencies
-    return np.logspace(np.log10(f.max), np.log10(f.min), f.points)
 
 
 def _npp_state(config, bundle, ctx):

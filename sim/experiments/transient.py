@@ -19,7 +19,7 @@ import ufl
 from mpi4py import MPI
 
 from sim.experiments.forms import npp_split
-from sim.experiments.impedance import ImpedanceSolver, Spectrum
+from sim.experiments.impedance import ImpedanceSolver, Spectrum, frequencies
 from sim.mesh import boundary_length
 from sim.physics.npp import NppProblem, Scales, region_transport
 from sim.solve import petsc_options
@@ -103,7 +103,6 @@ def fitted_spectrum(config, problem: NppProblem, settings, area: float | None, i
     """Spectrum of `problem` about its present state (sim.experiments.impedance) and its
     impedance.py fit with `settings.fit` (started from `initial` parameters when given)."""
     from sim.experiments.report import fit_circuit
-    from sim.experiments.run import frequencies
 
     split = npp_split(problem, settings.cdl(), settings.dielectric)
     solver = ImpedanceSolver(split, problem.bundle, petsc_options(config.solver, symmetric=False))
