@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import one_line_error, run_cli
 
 from sim.config import load_config
 from sim.materials import transport
@@ -88,3 +89,21 @@ def test_immobile_anions_do_not_deplete(tmp_path):
     m = s["metrics"]
     assert "sand_time_s" not in m and "sand_time_formula_s" not in m and not s["experiment"]["depleted"]
     assert 0.75 < m["anode_concentration_final_rel"] < 1.0
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("  depletion_threshold: 1.0e-3", "  checks: warn", "physics.checks"),
+        ("  kind: galvanostatic", "  kind: galvanostatic\n  step: 0.01", "experiment.step"),
+    ],
+)
+def test_refused_keys_exit_2_with_file_line_key(tmp_path, old, new, key):
+    """A key the step experiments do not use is exit 2, `error: FILE:LINE: key: message`."""
+    text = (LAB / "sand_peo.yaml").read_text()
+    assert old in text
+    path = tmp_path / "bad.yaml"
+    path.write_text(text.replace(old, new))
+    line = one_line_error(run_cli("run", path, "--out", tmp_path / "out"), 2, "error: ", "bad.yaml:", key)
+    assert line.split("bad.yaml:")[1].split(":")[0].isdigit(), line
+    assert not (tmp_path / "out" / "summary.json").exists()
