@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from sim.config.npp import FixedFlux
-from sim.experiments.transient import Probe, fitted_spectrum, npp_problem, plot_series
+from sim.experiments.transient import Probe, fitted_spectrum, npp_problem, plot_series, rest
 from sim.files import atomic_write
 from sim.physics.npp import advance
 from sim.solve import RunResult, SolverFailed
@@ -51,6 +51,7 @@ def chronoamperometry(config, bundle, ctx) -> RunResult:
     unit, scale = ("A", area) if area is not None else ("A_m2", 1.0)
     r_unit = "ohm" if area is not None else "ohm_m2"
     problem = npp_problem(config, bundle)
+    ctx.log(f"at rest after {rest(problem, _height(problem))} pseudo-time steps")
     probe = Probe(problem)
     c0 = problem.scales.concentration
     before = fitted_spectrum(config, problem, exp.spectra, area)
@@ -130,6 +131,7 @@ def galvanostatic(config, bundle, ctx) -> RunResult:
     flux = FixedFlux(kind="flux", li_flux=current / F)
     cell = config.model_copy(update={"physics": phys.model_copy(update={"reaction": flux})})
     problem = npp_problem(cell, bundle)
+    ctx.log(f"at rest after {rest(problem, _height(problem))} pseudo-time steps")
     probe = Probe(problem)
     c0 = problem.scales.concentration
     threshold = phys.depletion_threshold * c0

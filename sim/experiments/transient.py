@@ -21,7 +21,7 @@ from mpi4py import MPI
 from sim.experiments.forms import npp_split
 from sim.experiments.impedance import ImpedanceSolver, Spectrum, frequencies
 from sim.mesh import boundary_length
-from sim.physics.npp import NppProblem, Scales, region_transport
+from sim.physics.npp import NppProblem, Scales, advance, region_transport
 from sim.solve import petsc_options
 from sim.units import F
 
@@ -38,6 +38,20 @@ def npp_problem(config, bundle) -> NppProblem:
         config.physics.temperature,
     )
     return NppProblem(config, bundle, scales, props)
+
+
+def rest(problem: NppProblem, height: float) -> int:
+    """Bring the cell to rest: the steady state without current (pseudo-transient continuation,
+    sim.physics.npp.advance), the Donnan equilibrium of layers with different c0 or fixed charge
+    (one film: already there). A fixed flux is switched off meanwhile. Returns the pseudo-steps."""
+    fluxes = [getattr(problem, name) for name in ("flux_in", "flux_out") if hasattr(problem, name)]
+    held = [float(c.value) for c in fluxes]
+    for c in fluxes:
+        c.value = 0.0
+    steps = advance(problem, None, height).steps
+    for c, value in zip(fluxes, held, strict=True):
+        c.value = value
+    return steps
 
 
 class Probe:
