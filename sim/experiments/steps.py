@@ -84,7 +84,6 @@ def chronoamperometry(config, bundle, ctx) -> RunResult:
         f"current_initial_{unit}": i0,
         "current_initial_time_s": rows[1][0],
         f"current_steady_{unit}": iss,
-        "current_last_step_change_rel": abs(rows[-1][1] / rows[-2][1] - 1.0) if len(rows) > 2 else math.nan,
         f"bulk_resistance_before_{r_unit}": rb0,
         f"bulk_resistance_after_{r_unit}": rbs,
         f"interface_resistance_before_{r_unit}": ri0,
@@ -94,6 +93,8 @@ def chronoamperometry(config, bundle, ctx) -> RunResult:
         "transference_number": t_plus,
         "transference_number_seed003": t_plus * rbs / rb0,
     }
+    if len(rows) > 2:  # is the window long enough for a steady current?
+        metrics["current_last_step_change_rel"] = abs(rows[-1][1] / rows[-2][1] - 1.0)
     if ctx.comm.rank == 0:
         _csv(ctx.out / "chronoamperometry.csv", f"time_s,current_{unit}", rows)
         if config.output.figures:
