@@ -28,7 +28,7 @@ from sim.config.loader import (
     short_repr,
 )
 from sim.config.materials import MaterialCard
-from sim.config.npp import NppPhysics
+from sim.config.npp import FixedFlux, NppPhysics
 from sim.config.phasefield import PhaseFieldPhysics
 from sim.config.physics import ConductionPhysics, NewtonConfig, OutputConfig, SolverConfig
 
@@ -193,6 +193,8 @@ class RunConfig(Strict):
         exp, phys = self.experiment, self.physics
         if exp is None:
             return None
+        if exp.kind != "impedance":
+            return self._check_step_experiment()
         if phys.kind not in ("conduction", "npp"):
             return ("experiment", "kind"), f"impedance needs physics kind conduction or npp, not {phys.kind}"
         if self.geometry.kind not in ("slab", "layers"):
@@ -225,6 +227,53 @@ class RunConfig(Strict):
                     )
         if phys.kind == "conduction" and None not in (phys.electrode_area, exp.electrode_area):
             return ("experiment", "electrode_area"), "give the electrode area once (physics.electrode_area)"
+        return None
+
+    def _check_step_experiment(self) -> tuple[tuple, str] | None:
+        """What chronoamperometry (Butler–Volmer, at rest before the step) and galvanostatic (a fixed
+        flux the experiment sets) need: transient electroneutral NPP on slab/layers geometries."""
+        exp, phys = self.experiment, self.physics
+        assert exp is not None and exp.kind != "impedance"
+        kind = exp.kind
+        if phys.kind != "npp":
+            return ("experiment", "kind"), f"{kind} needs physics kind npp, not {phys.kind}"
+        if self.geometry.kind not in ("slab", "layers"):
+            return (
+                "experiment",
+                "kind",
+            ), f"{kind} supports slab and layers geometries, not {self.geometry.kind}"
+        if phys.mode != "electroneutral":
+            return ("physics", "mode"), f"{kind} needs mode electroneutral"
+        if phys.time is None:
+            return ("physics", "time"), f"{kind} needs physics.time (the window of the step)"
+        if phys.time.checkpoint_every:
+            return ("physics", "time", "checkpoint_every"), f"a {kind} experiment has no checkpoint"
+        if phys.checks != "refuse":
+            return ("physics", "checks"), f"checks has no effect in a {kind} experiment"
+        if kind == "chronoamperometry":
+            if phys.reaction.kind != "butler_volmer":
+                return ("physics", "reaction", "kind"), (
+                    "chronoamperometry needs reaction kind butler_volmer (the electrode potential drives it)"
+                )
+            if phys.potential_difference != 0.0:
+                return ("physics", "potential_difference"), (
+                    "the cell is at rest before the step: potential_difference must be 0 "
+                    "(the step is experiment.step)"
+                )
+            if exp.spectra.dielectric:
+                for region in self.materials:
+                    if self.material(region).relative_permittivity is None:
+                        return ("experiment", "spectra", "dielectric"), (
+                            f"the card of region '{region}' has no relative_permittivity"
+                        )
+            return None
+        reaction = phys.reaction
+        default = FixedFlux(kind="flux")
+        if reaction != default or phys.flux_scale != 1.0:
+            return ("physics", "reaction"), (
+                "galvanostatic sets the Li⁺ flux from experiment.current_density: leave physics.reaction "
+                "and flux_scale out (the default fixed flux)"
+            )
         return None
 
     def material(self, region: str) -> MaterialCard:

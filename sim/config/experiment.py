@@ -1,5 +1,6 @@
 """Config of virtual experiments (issue 12, top-level section `experiment`): what a researcher
-measures on a cell — an impedance spectrum — run on the same geometry, materials and physics."""
+measures on a cell — an impedance spectrum, a potential step (chronoamperometry, Bruce–Vincent t⁺)
+or a current step (galvanostatic, Sand's time) — run on the same geometry, materials and physics."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from sim.config.base import Positive, Strict
-from sim.config.materials import Property
+from sim.config.base import Positive, Potential, Strict
+from sim.config.materials import Property, quantity
 from sim.units import to_si
 
 
@@ -100,4 +101,76 @@ class Impedance(Strict):
         return None if c is None else to_si(c.value, c.unit, "F/m2")
 
 
-Experiment = Annotated[Impedance, Field(discriminator="kind")]
+class Spectra(Strict):
+    """The impedance spectra a Bruce–Vincent measurement takes before the potential step and at its
+    end (under the step), each fitted to read the bulk R_b and interfacial R_i resistances."""
+
+    frequencies: FrequencyRange = FrequencyRange()
+    """frequency list of both spectra, Hz"""
+    double_layer_capacitance: Property | None = None
+    """C_dl of both interfaces (F/m2 or uF/cm2), separating the interface arc from the bulk arc"""
+    dielectric: bool = True
+    """bulk displacement current ε0 εr ∂E/∂t (the bulk arc R_b ∥ C_g)"""
+    fit: CircuitFit
+    """circuit whose bulk_resistance and charge_transfer_resistance elements are R_b and R_i (both
+    interfaces); the second spectrum's fit starts from the first one's parameters"""
+
+    @model_validator(mode="after")
+    def _check(self) -> Spectra:
+        if self.fit.charge_transfer_resistance is None:
+            raise ValueError("fit.charge_transfer_resistance is needed: it is the interfacial R_i")
+        if self.double_layer_capacitance is not None:
+            cdl = self.double_layer_capacitance
+            if not to_si(cdl.value, cdl.unit, "F/m2") > 0:
+                raise ValueError("double_layer_capacitance must be positive")
+        return self
+
+    def cdl(self) -> float | None:
+        """C_dl in F/m², or None."""
+        c = self.double_layer_capacitance
+        return None if c is None else to_si(c.value, c.unit, "F/m2")
+
+
+class Chronoamperometry(Strict):
+    """Potentiostatic polarisation of a Li | electrolyte | Li cell at rest: the cathode potential
+    steps by `step` at t = 0 and is held over physics.time; I(t), I₀ (first step), I_ss (end of the
+    window) and seed 003's Bruce–Vincent t⁺ with R_b, R_i from the spectra before and after."""
+
+    kind: Literal["chronoamperometry"]
+    step: Potential = 0.01
+    """ΔV, V (seed 003: 10 mV)"""
+    electrode_area: Positive | None = None
+    """electrode area S, m² (currents in A, resistances in Ω); null: per unit area (A/m², Ω m²)"""
+    spectra: Spectra
+    """the impedance spectra before and after the polarisation"""
+
+    @model_validator(mode="after")
+    def _check_step(self) -> Chronoamperometry:
+        if self.step == 0.0:
+            raise ValueError("step must not be 0 V")
+        return self
+
+
+class Galvanostatic(Strict):
+    """A current step on a cell at rest: Li⁺ plates at the anode and enters at the cathode at
+    J/F over physics.time (reversible electrodes: no kinetic overpotential); the cell voltage
+    V(t) and Sand's time, when c⁺ at the plating electrode falls to physics.depletion_threshold × c0."""
+
+    kind: Literal["galvanostatic"]
+    current_density: quantity("A/m2")
+    """J, A/m2 or mA/cm2 (positive: plating at the anode)"""
+
+    @model_validator(mode="after")
+    def _check_current(self) -> Galvanostatic:
+        if not self.current() > 0:
+            raise ValueError("current_density must be positive (Li plates at the anode)")
+        return self
+
+    def current(self) -> float:
+        """J in A/m²."""
+        return to_si(self.current_density.value, self.current_density.unit, "A/m2")
+
+
+Experiment = Annotated[Impedance | Chronoamperometry | Galvanostatic, Field(discriminator="kind")]
+"""`experiment:` in the run loop: impedance (state → linearisation → spectrum), chronoamperometry
+(potential step, Bruce–Vincent) or galvanostatic (current step, Sand's time)."""

@@ -39,6 +39,12 @@ class Spectrum:
     """unknowns of the real block system"""
 
 
+def frequencies(cfg) -> np.ndarray:
+    """The log-spaced frequencies of `cfg.frequencies` (a FrequencyRange), Hz, highest first."""
+    f = cfg.frequencies
+    return np.logspace(np.log10(f.max), np.log10(f.min), f.points)
+
+
 def _derivative(form, coefficient, direction):
     return ufl.derivative(form, coefficient, direction) if form is not None else None
 

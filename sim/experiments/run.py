@@ -5,15 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from sim.experiments.forms import conduction_split, npp_split
-from sim.experiments.impedance import ImpedanceSolver, Spectrum
+from sim.experiments.impedance import ImpedanceSolver, Spectrum, frequencies
 from sim.mesh import boundary_length
 from sim.solve import RunResult, petsc_options
-
-
-def frequencies(cfg) -> np.ndarray:
-    """Log-spaced, highest first."""
-    f = cfg.frequencies
-    return np.logspace(np.log10(f.max), np.log10(f.min), f.points)
 
 
 def _npp_state(config, bundle, ctx):
@@ -71,8 +65,13 @@ def impedance_spectrum(config, bundle, ctx) -> tuple[Spectrum, complex | None]:
 
 
 def run(config, bundle, ctx) -> RunResult:
-    """Run the configured experiment and report its spectrum."""
+    """Run the configured experiment: a spectrum (impedance), or a potential or current step."""
     from sim.experiments.report import report
+
+    if config.experiment.kind != "impedance":
+        from sim.experiments import steps
+
+        return getattr(steps, config.experiment.kind)(config, bundle, ctx)
 
     spectrum, z_dc = impedance_spectrum(config, bundle, ctx)
     return report(config, bundle, ctx, spectrum, z_dc, _electrode_distance(bundle) * bundle.length_scale)

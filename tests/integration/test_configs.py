@@ -42,6 +42,9 @@ def test_config_runs_on_one_and_two_ranks(config, tmp_path, sim_run, reduced_set
         diff = abs(two["metrics"][key] - value) / max(abs(value), 1e-300)
         worst = max(worst, diff if abs(value) > 1e-12 else 0.0)
         rel = IMPEDANCE_REL if "lab" in config.parts else RANKS_REL[one["physics"]]
-        floor = 1e-9 if "residual" in key else 1e-12  # a fit's residual sits at round-off
+        # a fit's rms residual moves with the spectra's own 1-vs-2-rank difference (the optimiser
+        # ends elsewhere on a flat minimum): measured 1.9e-7 on a 8e-5 residual (bruce_vincent_peo_mof,
+        # the fit under the step); the fitted resistances themselves agree to ≤ 2.4e-7 relative
+        floor = 2e-6 if "residual" in key else 1e-12
         assert two["metrics"][key] == pytest.approx(value, rel=rel, abs=floor), key
     print(f"{config.name}: 1 vs 2 ranks ≤ {worst:.3g} relative, balances ≤ {balance:.3g}")

@@ -13,7 +13,12 @@ from sim.config import load_config
 from sim.runner import execute
 
 ROOT = Path(__file__).resolve().parents[2]
-LAB = sorted((ROOT / "configs" / "lab").glob("*.yaml"))
+LAB = sorted(
+    p
+    for p in (ROOT / "configs" / "lab").glob("*.yaml")
+    if load_config(p).config.experiment.kind == "impedance"
+)
+"""the impedance configs (the step experiments' configs are run by test_lab_steps.py)"""
 COARSE = {
     "li_peo_li": ["geometry.mesh.size=1.0e-6", "experiment.frequencies.points=41"],
     "li_peo_mof_li": ["geometry.mesh.size=1.0e-6", "experiment.frequencies.points=41"],

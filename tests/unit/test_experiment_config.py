@@ -1,5 +1,5 @@
-"""The `experiment` section: what the impedance experiment cannot do is rejected at validation
-with file, line and key (exit 2 from the CLI), not accepted and ignored."""
+"""The `experiment` section: what the impedance, chronoamperometry and galvanostatic experiments
+cannot do is rejected at validation with file, line and key (exit 2 from the CLI), not ignored."""
 
 from pathlib import Path
 
@@ -11,6 +11,8 @@ from sim.config.loader import ConfigError
 ROOT = Path(__file__).resolve().parents[2]
 LI = ROOT / "configs" / "lab" / "li_peo_li.yaml"
 FILM = ROOT / "configs" / "lab" / "blocking_peo.yaml"
+BV = ROOT / "configs" / "lab" / "bruce_vincent_peo.yaml"
+SAND = ROOT / "configs" / "lab" / "sand_peo.yaml"
 
 BAD = [
     (LI, ["experiment.frequencies.min=1.0e10"], "experiment.frequencies", "must be below max"),
@@ -27,7 +29,41 @@ BAD = [
         "experiment.double_layer_capacitance",
         "double layer",
     ),
-    (LI, ["experiment.kind=chronoamperometry"], "experiment", "kind"),
+    (LI, ["experiment.kind=chronoamperometry"], "experiment.spectra", "required"),
+    (BV, ["physics.potential_difference=0.01"], "physics.potential_difference", "at rest"),
+    (
+        BV,
+        ["physics.reaction={kind: flux}", "physics.potential_difference=null"],
+        "physics.reaction.kind",
+        "butler_volmer",
+    ),
+    (BV, ["physics.time=null"], "physics.time", "needs physics.time"),
+    (BV, ["physics.time.checkpoint_every=5"], "physics.time.checkpoint_every", "no checkpoint"),
+    (BV, ["experiment.step=0.0"], "experiment", "must not be 0"),
+    (BV, ["experiment.spectra.fit.charge_transfer_resistance=null"], "experiment.spectra", "interfacial"),
+    (BV, ["materials.electrolyte=peo_litfsi_vs_t"], "experiment.spectra.dielectric", "relative_permittivity"),
+    (
+        BV,
+        ["physics.mode=poisson", "physics.reaction={kind: blocking}", "physics.potential_difference=null"],
+        "physics.mode",
+        "electroneutral",
+    ),
+    (SAND, ["experiment.current_density.unit=mA"], "experiment.current_density", "dimension"),
+    (SAND, ["experiment.current_density.value=-1.0"], "experiment", "positive"),
+    (SAND, ["physics.reaction={kind: flux, li_flux: 0.02}"], "physics.reaction", "current_density"),
+    (SAND, ["physics.flux_scale=2.0"], "physics.reaction", "current_density"),
+    (SAND, ["physics.checks=warn"], "physics.checks", "no effect"),
+    (SAND, ["physics.kind=conduction"], "physics", ""),
+    (
+        SAND,
+        [
+            "geometry={kind: layers, width: 5.0e-6, layers: [{name: a, thickness: 1.0e-5}]}",
+            "materials={a: peo_litfsi}",
+            "geometry.kind=particles",
+        ],
+        "geometry",
+        "",
+    ),
     (FILM, ["experiment.electrode_area=1.0e-4"], "experiment.electrode_area", "once"),
     (FILM, ["materials.electrolyte=peo_litfsi_vs_t"], "experiment", "relative_permittivity"),
 ]
@@ -43,5 +79,5 @@ def test_bad_experiment_rejected(file, overrides, key, message):
 
 
 def test_lab_configs_validate():
-    for path in sorted((ROOT / "configs" / "lab").glob("*.yaml")):
-        assert load_config(path).config.experiment.kind == "impedance"
+    kinds = {load_config(p).config.experiment.kind for p in sorted((ROOT / "configs" / "lab").glob("*.yaml"))}
+    assert kinds == {"impedance", "chronoamperometry", "galvanostatic"}
