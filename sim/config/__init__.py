@@ -197,6 +197,12 @@ class RunConfig(Strict):
             return self._check_step_experiment()
         if phys.kind not in ("conduction", "npp"):
             return ("experiment", "kind"), f"impedance needs physics kind conduction or npp, not {phys.kind}"
+        for key in ("fields", "formats"):
+            if key in self.output.model_fields_set and (key == "formats" or self.output.fields):
+                return ("output", key), (
+                    "an impedance experiment writes no field files (its results are impedance.csv, "
+                    "the Nyquist/Bode figures and summary.json): remove the key"
+                )
         if self.geometry.kind not in ("slab", "layers"):
             return (
                 "experiment",

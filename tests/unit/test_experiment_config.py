@@ -65,6 +65,8 @@ BAD = [
         "",
     ),
     (FILM, ["experiment.electrode_area=1.0e-4"], "experiment.electrode_area", "once"),
+    (FILM, ["output.fields=true"], "output.fields", "no field files"),
+    (LI, ["output.formats=[vtx]"], "output.formats", "no field files"),
     (FILM, ["materials.electrolyte=peo_litfsi_vs_t"], "experiment", "relative_permittivity"),
 ]
 
