@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from slurm_cluster import SlurmCluster, unavailable
 
-pytestmark = pytest.mark.mpi
+# one SLURM cluster (module fixture) for both tests: they stay on one pytest-xdist worker
+pytestmark = [pytest.mark.mpi, pytest.mark.xdist_group("slurm")]
 
 
 BASE = (Path(__file__).resolve().parents[1] / "data" / "tiny_layers.yaml").read_text()
