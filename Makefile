@@ -6,6 +6,9 @@ SIM         ?= .venv/bin/sim
 DEMO_A ?= configs/peo_100x20.yaml
 DEMO_B ?= configs/peo_mof_100x20.yaml
 PYTEST_ARGS ?=
+# pytest-xdist workers (0: serial). Tests that share a daemon, a module fixture or apt carry an
+# xdist_group mark; --dist loadgroup keeps each group on one worker.
+PYTEST_WORKERS ?= 2
 
 .PHONY: setup lint test demo bench clean
 
@@ -19,7 +22,7 @@ lint: setup
 	$(PYTHON) -m mypy
 
 test: setup
-	$(PYTHON) -m pytest -q $(PYTEST_ARGS) tests
+	$(PYTHON) -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS) tests
 
 demo: setup
 	$(SIM) compare $(DEMO_A) $(DEMO_B)

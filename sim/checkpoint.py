@@ -108,7 +108,7 @@ def _read(path: Path, names: list[str] | None) -> dict[str, Any]:
     try:
         with h5py.File(path, "r") as h5:
             names = list(h5.keys()) if names is None else names
-            stored = {}
+            stored: dict[str, Any] = {}
             for name in names:
                 keys, values = h5[f"{name}/keys"][:], h5[f"{name}/values"][:]
                 if keys.shape != values.shape or (np.diff(keys) <= 0).any():

@@ -42,7 +42,7 @@ def read_field(run_dir: Path, name: str) -> Tri | None:
     pvd = run_dir / "fields" / f"{name}.pvd"
     if not pvd.exists():
         return None
-    pieces = [d.get("file") for d in ET.parse(pvd).getroot().iter("DataSet")]
+    pieces = [d.attrib["file"] for d in ET.parse(pvd).getroot().iter("DataSet")]
     mesh = meshio.read(pvd.parent / pieces[-1])
     x = mesh.points[:, :2] * 1e6
     cells = mesh.cells[0].data[:, :3]
@@ -53,6 +53,14 @@ def read_field(run_dir: Path, name: str) -> Tri | None:
     if values.ndim > 1:
         values = np.linalg.norm(values, axis=1)
     return Tri(x, cells, values.astype(float), location)
+
+
+def _required_field(run_dir: Path, name: str) -> Tri:
+    """`read_field`, for a field the run must have (FileNotFoundError if it has not)."""
+    tri = read_field(run_dir, name)
+    if tri is None:
+        raise FileNotFoundError(f"{run_dir / 'fields' / name}.pvd does not exist")
+    return tri
 
 
 def _mean(tri: Tri) -> float:
@@ -89,16 +97,18 @@ def comparison_maps(
     returns that scale's limits."""
     names = [s["config_name"] for s in summaries]
     xis = [read_field(d, "phase_field_xi") for d in run_dirs]
-    phase_field = all(xi is not None for xi in xis)
+    xi_tris = [xi for xi in xis if xi is not None]
+    phase_field = len(xi_tris) == len(xis)
     shown = [
-        _shown(field, read_field(d, field), s, phase_field) for d, s in zip(run_dirs, summaries, strict=True)
+        _shown(field, _required_field(d, field), s, phase_field)
+        for d, s in zip(run_dirs, summaries, strict=True)
     ]
     tris, text = [t for t, _, _ in shown], shown[0][1]
     mask = field == "concentration_Li_mol_m3" and phase_field
     if mask:  # the point values of the cells outside the metal (c and ξ share their points)
         visible = [
             t.values[np.unique(t.cells[xi.values[t.cells].mean(axis=1) <= 0.5])]
-            for t, xi in zip(tris, xis, strict=True)
+            for t, xi in zip(tris, xi_tris, strict=True)
         ]
     else:
         visible = [t.values for t in tris]

@@ -105,7 +105,7 @@ def _local(function=None, mesh=None, cell_values=None) -> dict:
 def _gather(comm: MPI.Comm, data: dict) -> Tri | None:
     """Every rank's triangles concatenated on rank 0 (None elsewhere)."""
     pieces = comm.gather(data, root=0)
-    if comm.rank != 0:
+    if pieces is None:  # not rank 0
         return None
     offsets = np.cumsum([0] + [len(p["x"]) for p in pieces[:-1]])
     return Tri(

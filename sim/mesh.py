@@ -153,8 +153,10 @@ def _build_model(geometry_cfg: Any, verbose: bool, keep_model: bool) -> tuple[di
     key = mesh_key(geometry_cfg)
     with tempfile.TemporaryDirectory(prefix="sim-mesh-") as tmp:
         scratch = Path(tmp)
-        cached = cache is not None and (cache / f"{key}.json").exists() and (cache / f"{key}.msh").exists()
-        source = cache if cached else scratch
+        source = scratch
+        if cache is not None and (cache / f"{key}.json").exists() and (cache / f"{key}.msh").exists():
+            source = cache
+        cached = source is cache
         if not cached:
             _mesh_in_child(geometry_cfg, scratch, key, verbose)
             if cache is not None:

@@ -42,7 +42,8 @@ def functions_to_pyvista(functions: dict[str, Any], bundle) -> Any:
         for f in functions.values()
     )
     family = "DG" if jumps else "Lagrange"
-    topology, cell_types, x = dolfinx.plot.vtk_mesh(fem.functionspace(mesh, (family, 1)))
+    # vtk_mesh is a singledispatch function: the stubs see only its Mesh signature
+    topology, cell_types, x = dolfinx.plot.vtk_mesh(fem.functionspace(mesh, (family, 1)))  # type: ignore[arg-type]
     grid = pv.UnstructuredGrid(topology, cell_types, x * bundle.length_scale)
     for name, f in functions.items():
         space = f.function_space

@@ -124,7 +124,7 @@ def _gather(
 ):
     """Gather owned points (by global id) and owned cells (in global ids) on rank 0."""
     pieces = comm.gather((global_ids, coords, values, cells, cell_values), root=0)
-    if comm.rank != 0:
+    if pieces is None:  # not rank 0
         return None
     ids = np.concatenate([p[0] for p in pieces])
     unique, inverse = np.unique(ids, return_inverse=True)
@@ -158,7 +158,8 @@ def function_grid(function, length_scale: float, cell_values: dict[str, np.ndarr
     bs = space.dofmap.index_map_bs
     local_cells = {k: np.asarray(v)[: len(owned)] for k, v in cell_values.items()}
     if space.element.basix_element.degree > 0:
-        topology, _, x = dolfinx.plot.vtk_mesh(space, owned)
+        # vtk_mesh is a singledispatch function: the stubs see only its Mesh signature
+        topology, _, x = dolfinx.plot.vtk_mesh(space, owned)  # type: ignore[arg-type]
         imap = space.dofmap.index_map
         values = function.x.array.reshape(-1, bs)
     else:

@@ -46,17 +46,17 @@ def sim_command(*args: str, ranks: int = 1) -> list[str]:
 
 
 def run_sim(
-    *args: str,
+    *args: str | Path,
     ranks: int = 1,
     cwd: Path = ROOT,
     env: dict[str, str] | None = None,
     timeout: float = 600,
     check: bool = True,
 ) -> subprocess.CompletedProcess:
-    """Run `sim ARGS`; with check, assert exit 0 (the message shows the end of stdout and stderr)."""
-    result = subprocess.run(
-        sim_command(*args, ranks=ranks), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
-    )
+    """Run `sim ARGS` to its end; with check, assert exit 0 (the message shows the end of stdout and
+    stderr); check=False for the tests of refusals and failures, which look at the exit code."""
+    argv = sim_command(*map(str, args), ranks=ranks)
+    result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     if check:
         assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     return result
@@ -120,14 +120,6 @@ def reduced_sets() -> Callable[..., list[str]]:
 @pytest.fixture
 def mpiexec_path() -> str:
     return mpiexec()
-
-
-sim_cmd = sim_command
-
-
-def run_cli(*args, cwd=ROOT, ranks: int = 1, timeout: float = 600, env=None) -> subprocess.CompletedProcess:
-    """`sim ARGS` to its end without asserting the exit code (tests of refusals and failures)."""
-    return run_sim(*[str(a) for a in args], ranks=ranks, cwd=cwd, env=env, timeout=timeout, check=False)
 
 
 def one_line_error(result: subprocess.CompletedProcess, code: int, *fragments: str) -> str:

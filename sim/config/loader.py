@@ -92,10 +92,13 @@ class _Walk:
     """State of one document walk: lines seen, values counted, collections being visited."""
 
     def __init__(self, file: str) -> None:
-        self.file, self.lines, self.count, self.active = file, {}, 0, set()
+        self.file = file
+        self.lines: Lines = {}
+        self.count = 0
+        self.active: set[int] = set()
 
 
-def load_yaml(text: str, file: str = "<string>") -> tuple[Any, dict[Path_, int]]:
+def load_yaml(text: str, file: str = "<string>") -> tuple[Any, Lines]:
     """Parse YAML text into Python data and a {key path: line} map (sim.config.yaml_safe rules)."""
     try:
         loader = SafeLoader(text)
@@ -107,11 +110,11 @@ def load_yaml(text: str, file: str = "<string>") -> tuple[Any, dict[Path_, int]]
         node = loader.get_single_node()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
+        where = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         if isinstance(exc, RefusedYaml):
-            raise ConfigError(problem, file, line) from None
-        raise ConfigError(f"YAML syntax error: {problem}", file, line) from None
+            raise ConfigError(problem, file, where) from None
+        raise ConfigError(f"YAML syntax error: {problem}", file, where) from None
     finally:
         loader.dispose()
     if node is None:

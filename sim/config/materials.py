@@ -7,6 +7,7 @@ table/figure, or "assumed"). Values are converted to SI when the card is resolve
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
@@ -31,14 +32,14 @@ class Property(Strict):
         return to_si(self.value, self.unit, si_unit)
 
 
-def quantity(si_unit: str):
-    """A Property whose unit must convert to `si_unit` (checked when the config loads)."""
+def unit_check(si_unit: str) -> Callable[[Property], Property]:
+    """The validator of a Property whose unit must convert to `si_unit` (run when the config loads)."""
 
     def check(prop: Property) -> Property:
         prop.si(si_unit)
         return prop
 
-    return Annotated[Property, AfterValidator(check)]
+    return check
 
 
 def _check_energy(prop: Property) -> Property:
@@ -48,9 +49,9 @@ def _check_energy(prop: Property) -> Property:
 
 Energy = Annotated[Property, AfterValidator(_check_energy)]
 """an activation energy: per particle (eV, J) or per mole (J/mol, kJ/mol)"""
-Conductivity = quantity("S/m")
-Pressure = quantity("Pa")
-Dimensionless = quantity("1")
+Conductivity = Annotated[Property, AfterValidator(unit_check("S/m"))]
+Pressure = Annotated[Property, AfterValidator(unit_check("Pa"))]
+Dimensionless = Annotated[Property, AfterValidator(unit_check("1"))]
 
 
 class Arrhenius(Strict):

@@ -53,7 +53,9 @@ class SafeLoader(yaml.SafeLoader):
         if isinstance(event, AliasEvent):
             self._aliases += 1
             if self._aliases > MAX_ALIASES:
-                raise RefusedYaml(f"more than {MAX_ALIASES} aliases (*name)", event.start_mark)
+                mark = event.start_mark
+                assert mark is None or isinstance(mark, yaml.Mark)  # the pure-Python parser's (not libyaml's)
+                raise RefusedYaml(f"more than {MAX_ALIASES} aliases (*name)", mark)
             return super().compose_node(parent, index)
         if getattr(event, "tag", None) not in (None, "!"):
             raise RefusedYaml(

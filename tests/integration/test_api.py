@@ -11,6 +11,8 @@ import pytest
 
 import sim
 
+# its tests share module-scoped fixtures: one pytest-xdist worker computes them once
+pytestmark = pytest.mark.xdist_group("test_api")
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "tests" / "data" / "tiny_layers.yaml"  # layers a (5 µm) and b (5 µm), 10 µm wide
 

@@ -9,7 +9,8 @@ import re
 from pathlib import Path
 
 import pytest
-from test_cli_errors import assert_exit_2, run_sim
+from conftest import run_sim
+from test_cli_errors import assert_exit_2
 
 ROOT = Path(__file__).resolve().parents[2]
 DENDRITE = (ROOT / "configs" / "dendrite_peo.yaml").read_text()
@@ -69,7 +70,7 @@ CASES = [
 @pytest.mark.parametrize("name,bad,key,message", CASES, ids=[c[0] for c in CASES])
 def test_ignored_or_crashing_key_is_exit_2(tmp_path, name, bad, key, message):
     assert_exit_2(tmp_path, bad, key, None)
-    result = run_sim("validate", "bad.yaml", cwd=tmp_path)
+    result = run_sim("validate", "bad.yaml", cwd=tmp_path, check=False)
     assert result.returncode == 2 and message in result.stderr, result.stderr
 
 
@@ -82,7 +83,7 @@ def test_impossible_geometry_exit_2_before_the_run_directory(tmp_path):
     """A packing that cannot be placed is found while meshing: still exit 2, and no directory."""
     bad = CATHODE.replace("volume_fraction: 0.35", "volume_fraction: 0.7\n    max_attempts: 50")
     assert_exit_2(tmp_path, bad, "geometry", None)
-    result = run_sim("run", "bad.yaml", "--out", "out", cwd=tmp_path)
+    result = run_sim("run", "bad.yaml", "--out", "out", cwd=tmp_path, check=False)
     assert "cannot reach volume_fraction 0.7" in result.stderr
 
 
@@ -93,7 +94,14 @@ def test_cathode_stops_at_the_depletion_threshold(tmp_path):
     sets += ["output.figures=false", "physics.depletion_threshold=0.9"]
     args = [a for s in sets for a in ("--set", s)]
     result = run_sim(
-        "run", str(ROOT / "configs" / "pl_lfp_cathode.yaml"), "--out", "out", "--quiet", *args, cwd=tmp_path
+        "run",
+        ROOT / "configs" / "pl_lfp_cathode.yaml",
+        "--out",
+        "out",
+        "--quiet",
+        *args,
+        cwd=tmp_path,
+        check=False,
     )
     assert result.returncode == 3, result.stderr
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())

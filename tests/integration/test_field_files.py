@@ -19,6 +19,8 @@ from paraview_install import pvpython, unavailable
 
 from sim.figures import UNIT_SUFFIXES
 
+# its tests share module-scoped fixtures: one pytest-xdist worker computes them once
+pytestmark = pytest.mark.xdist_group("test_field_files")
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = Path(__file__).with_name("paraview_probe.py")
 RUNS = {  # name: (config, reduced settings)

@@ -14,6 +14,8 @@ import yaml
 
 import sim
 
+# its tests share module-scoped fixtures: one pytest-xdist worker computes them once
+pytestmark = pytest.mark.xdist_group("test_geometry_file")
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "configs" / "seed002_bilayer.yaml"
 HEIGHT_M = 11.15e-6 + 600.0e-6  # the bilayer's spe + lagp thickness

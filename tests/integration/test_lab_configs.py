@@ -12,6 +12,8 @@ from conftest import run_sim as sim
 from sim.config import load_config
 from sim.runner import execute
 
+# its tests share module-scoped fixtures: one pytest-xdist worker computes them once
+pytestmark = pytest.mark.xdist_group("test_lab_configs")
 ROOT = Path(__file__).resolve().parents[2]
 LAB = sorted(
     p

@@ -11,6 +11,8 @@ from sim.compare import compare
 from sim.config import load_config
 from sim.runner import execute
 
+# its tests share module-scoped fixtures: one pytest-xdist worker computes them once
+pytestmark = pytest.mark.xdist_group("test_npp_configs")
 ROOT = Path(__file__).resolve().parents[2]
 QUIET = ["output.fields=false"]
 

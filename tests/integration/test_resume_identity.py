@@ -14,8 +14,10 @@ from pathlib import Path
 
 import h5py
 import pytest
-from conftest import ROOT, one_line_error, run_cli, sim_cmd, tree
+from conftest import ROOT, one_line_error, run_sim, sim_command, tree
 
+# its tests share module-scoped fixtures: one pytest-xdist worker computes them once
+pytestmark = pytest.mark.xdist_group("test_resume_identity")
 CONFIG = ROOT / "configs" / "dendrite_peo.yaml"
 SMALL = [
     "geometry.width=8.0e-6",
@@ -39,8 +41,7 @@ def _summary(out: Path) -> dict:
 def finished(tmp_path_factory) -> Path:
     """A finished small dendrite run with its checkpoint (made once; tests work on copies)."""
     out = tmp_path_factory.mktemp("resume") / "done"
-    result = run_cli("run", CONFIG, "--out", out, "--quiet", *_sets())
-    assert result.returncode == 0, result.stderr[-3000:]
+    run_sim("run", CONFIG, "--out", out, "--quiet", *_sets())
     assert (out / "checkpoint.h5").exists()
     return out
 
@@ -53,7 +54,7 @@ def run_dir(finished, tmp_path) -> Path:
 
 
 def test_resume_of_its_own_checkpoint_works(run_dir):
-    assert run_cli("run", "--resume", run_dir, "--quiet").returncode == 0
+    run_sim("run", "--resume", run_dir, "--quiet")
     assert _summary(run_dir)["status"] == "ok"
 
 
@@ -61,7 +62,7 @@ def test_resume_refuses_an_edited_config(run_dir):
     config = run_dir / "config.yaml"
     config.write_text(config.read_text().replace("applied_voltage: -0.05", "applied_voltage: -0.04"))
     before = tree(run_dir)
-    result = run_cli("run", "--resume", run_dir, "--quiet")
+    result = run_sim("run", "--resume", run_dir, "--quiet", check=False)
     one_line_error(result, 2, f"cannot resume {run_dir}", "belongs to another resolved config", "--out")
     assert tree(run_dir) == before
 
@@ -83,7 +84,7 @@ def test_resume_refuses_another_runs_checkpoint(run_dir, key, value, fragment):
             identity = json.loads(h5.attrs["identity"])
             h5.attrs["identity"] = json.dumps(identity | {key: value})
     before = tree(run_dir)
-    one_line_error(run_cli("run", "--resume", run_dir, "--quiet"), 2, fragment)
+    one_line_error(run_sim("run", "--resume", run_dir, "--quiet", check=False), 2, fragment)
     assert tree(run_dir) == before
 
 
@@ -96,7 +97,7 @@ def _damage(path: Path, how: str) -> None:
 def test_damaged_checkpoint_is_exit_3(run_dir, how):
     _damage(run_dir / "checkpoint.h5", how)
     before = tree(run_dir)
-    result = run_cli("run", "--resume", run_dir, "--quiet")
+    result = run_sim("run", "--resume", run_dir, "--quiet", check=False)
     one_line_error(result, 3, f"checkpoint {run_dir / 'checkpoint.h5'} is unreadable", "afresh")
     assert tree(run_dir) == before  # the summary survives: nothing was deleted before the read
 
@@ -107,7 +108,7 @@ def test_two_ranks_with_a_truncated_checkpoint_exit_3_within_10_s(run_dir):
     _damage(run_dir / "checkpoint.h5", "truncated")
     before = tree(run_dir)
     start = time.monotonic()
-    result = run_cli("run", "--resume", run_dir, "--quiet", ranks=2, timeout=60)
+    result = run_sim("run", "--resume", run_dir, "--quiet", ranks=2, timeout=60, check=False)
     took = time.monotonic() - start
     one_line_error(result, 3, "is unreadable")  # one line: rank 0 reports, both ranks exit 3
     assert took < 10.0, took
@@ -118,7 +119,7 @@ def test_two_ranks_with_a_truncated_checkpoint_exit_3_within_10_s(run_dir):
 def test_corrupt_summary_does_not_block_a_resume(run_dir):
     """summary.json is an output: an unreadable one is replaced by the resumed run's."""
     (run_dir / "summary.json").write_bytes(b"\xff{not json")
-    result = run_cli("run", "--resume", run_dir, "--quiet")
+    result = run_sim("run", "--resume", run_dir, "--quiet", check=False)
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-3000:]
     assert _summary(run_dir)["status"] == "ok"
 
@@ -128,7 +129,9 @@ def _start_second_run(out: Path) -> tuple[subprocess.Popen, str]:
     written (the old checkpoint is gone by then), with that config's text."""
     old = (out / "config.yaml").read_text()
     process = subprocess.Popen(
-        sim_cmd("run", str(CONFIG), "--out", str(out), "--quiet", *_sets(["physics.applied_voltage=-0.04"])),
+        sim_command(
+            "run", str(CONFIG), "--out", str(out), "--quiet", *_sets(["physics.applied_voltage=-0.04"])
+        ),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -152,7 +155,7 @@ def test_fresh_run_replaces_the_checkpoint_and_resume_starts_at_zero(run_dir, si
     assert not (run_dir / "checkpoint.h5").exists()
     if sig == signal.SIGTERM:
         assert process.returncode == 130 and _summary(run_dir)["status"] == "interrupted"
-    result = run_cli("run", "--resume", run_dir, "--quiet")
+    result = run_sim("run", "--resume", run_dir, "--quiet", check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     summary = _summary(run_dir)
     assert summary["status"] == "ok" and summary["config_sha256"] != first_sha

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SIM, one_line_error, run_cli, sim_cmd, tmpfs
+from conftest import ROOT, SIM, one_line_error, run_sim, sim_command, tmpfs
 
 from sim.files import lock_holder, locked
 
@@ -49,18 +49,18 @@ def _catches_sigterm(pid: int) -> bool:
 def test_a_locked_run_directory_is_refused(tmp_path):
     out = tmp_path / "run"
     with locked(out, "`sim run`"):
-        result = run_cli("run", TINY, "--out", out, "--quiet")
+        result = run_sim("run", TINY, "--out", out, "--quiet", check=False)
     one_line_error(result, 2, f"{out} is in use by `sim run` (pid {os.getpid()}", "choose another --out")
     assert sorted(p.name for p in out.iterdir()) == [".lock"]  # nothing else was created or removed
     assert lock_holder(out) is None
-    assert run_cli("run", TINY, "--out", out, "--quiet").returncode == 0  # free again: runs
+    run_sim("run", TINY, "--out", out, "--quiet")  # free again: runs
     assert _summary(out)["status"] == "ok"
 
 
 def test_read_only_out_is_exit_2(tmp_path):
     with tmpfs(tmp_path / "ro", size="64k", read_only=True) as ro:
         for out in (ro, ro / "new"):
-            result = run_cli("run", TINY, "--out", out, "--quiet")
+            result = run_sim("run", TINY, "--out", out, "--quiet", check=False)
             one_line_error(result, 2, f"cannot write the run directory {out}", "Read-only file system")
         assert list(ro.iterdir()) == []
 
@@ -76,7 +76,7 @@ def test_full_disk_is_exit_3(tmp_path, size, figures, summary_written):
     with tmpfs(tmp_path / "disk", size=size) as disk:
         out = disk / "run"
         sets = ["--set", "output.fields=true", "--set", f"output.figures={str(figures).lower()}"]
-        result = run_cli("run", TINY, "--out", out, "--quiet", *sets)
+        result = run_sim("run", TINY, "--out", out, "--quiet", *sets, check=False)
         line = one_line_error(result, 3, "No space left on device")
         _no_tmp_files(out)
         if summary_written:
@@ -123,7 +123,7 @@ def test_every_signal_from_start_is_exit_130(tmp_path, sig):
     for when in (0.0, 0.5, 1.2, 2.2, "lock+0", "lock+0.5", "lock+1.5", "lock+3"):
         out = tmp_path / f"run{when}"
         process = subprocess.Popen(
-            sim_cmd("run", str(TINY), "--out", str(out), "--quiet", "--set", "geometry.mesh.size=0.1e-6"),
+            sim_command("run", str(TINY), "--out", str(out), "--quiet", "--set", "geometry.mesh.size=0.1e-6"),
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -160,7 +160,7 @@ def test_sigint_stops_meshing(tmp_path):
     out = tmp_path / "run"
     env = os.environ | {"SIM_MESH_CACHE": "off"}
     process = subprocess.Popen(
-        sim_cmd("run", str(TINY), "--out", str(out), "--quiet", "--set", SLOW_MESH),
+        sim_command("run", str(TINY), "--out", str(out), "--quiet", "--set", SLOW_MESH),
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -203,7 +203,7 @@ def test_sweep_points_die_with_their_sweep(tmp_path):
     _wait_for(lambda: (out / "points.json").exists(), what="the sweep to start")
     first = json.loads((out / "points.json").read_text())["points"][0]["id"]
     _wait_for(lambda: lock_holder(out / first) is not None, what="the first point to start")
-    second = run_cli("run", out / "configs" / f"{first}.yaml", "--out", out / first, "--quiet")
+    second = run_sim("run", out / "configs" / f"{first}.yaml", "--out", out / first, "--quiet", check=False)
     one_line_error(second, 2, f"{out / first} is in use by `sim run` (pid")
     sweep.kill()
     sweep.wait()
@@ -218,10 +218,10 @@ def test_sweep_rerun_does_not_start_a_running_point(tmp_path):
     reported as running and not started a second time; the others run."""
     _tiny_sweep(tmp_path, "2.5e-6, 2.4e-6")
     out = tmp_path / "out"
-    assert run_cli("sweep", "sweep.yaml", "--out", "out", "--dry-run", cwd=tmp_path).returncode == 0
+    run_sim("sweep", "sweep.yaml", "--out", "out", "--dry-run", cwd=tmp_path)
     ids = [p["id"] for p in json.loads((out / "points.json").read_text())["points"]]
     with locked(out / ids[0], "`sim run`"):
-        result = run_cli("sweep", "sweep.yaml", "--jobs", "1", "--out", "out", cwd=tmp_path)
+        result = run_sim("sweep", "sweep.yaml", "--jobs", "1", "--out", "out", cwd=tmp_path, check=False)
     assert result.returncode == 3, result.stdout + result.stderr
     assert f"running {ids[0]}: `sim run` (pid {os.getpid()}" in result.stdout, result.stdout
     assert not (out / "logs" / f"{ids[0]}.txt").exists() and not (out / ids[0] / "summary.json").exists()

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from slurm_cluster import SlurmCluster, unavailable
 
-pytestmark = pytest.mark.mpi
+# one SLURM cluster (module fixture) for both tests: they stay on one pytest-xdist worker
+pytestmark = [pytest.mark.mpi, pytest.mark.xdist_group("slurm")]
 
 
 BASE = (Path(__file__).resolve().parents[1] / "data" / "tiny_layers.yaml").read_text()
@@ -43,6 +44,22 @@ def cluster():
         slurm.stop()
 
 
+def submit(sim, cluster, cwd, *args, check=False):
+    """`sim sweep sweep.yaml --backend slurm --out out ARGS` in `cwd`, against `cluster`."""
+    return sim(
+        "sweep",
+        "sweep.yaml",
+        "--backend",
+        "slurm",
+        "--out",
+        "out",
+        *args,
+        cwd=cwd,
+        env=cluster.env,
+        check=check,
+    )
+
+
 def wait_for(sim, cluster, cwd, timeout=300):
     """Poll `sim sweep status` until no point is pending, running or missing; returns the last."""
     deadline = time.monotonic() + timeout
@@ -60,18 +77,7 @@ def test_job_array_sweep(cluster, tmp_path, sim):
     (tmp_path / "base.yaml").write_text(BASE)
     (tmp_path / "sweep.yaml").write_text(SWEEP)
     start = time.monotonic()
-    result = sim(
-        "sweep",
-        "sweep.yaml",
-        "--backend",
-        "slurm",
-        "--out",
-        "out",
-        "--sbatch=--hold",
-        cwd=tmp_path,
-        env=cluster.env,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    result = submit(sim, cluster, tmp_path, "--sbatch=--hold", check=True)
     assert "submitted job array" in result.stdout, result.stdout
     out = tmp_path / "out"
     script = (out / "slurm" / "sweep.sbatch").read_text()
@@ -80,17 +86,7 @@ def test_job_array_sweep(cluster, tmp_path, sim):
     # held in the queue: status says pending, and submitting again does not duplicate the points
     status = sim("sweep", "status", "out", cwd=tmp_path, env=cluster.env, check=False)
     assert "3 pending" in status.stdout and "slurm: PENDING" in status.stdout, status.stdout
-    again = sim(
-        "sweep",
-        "sweep.yaml",
-        "--backend",
-        "slurm",
-        "--out",
-        "out",
-        cwd=tmp_path,
-        env=cluster.env,
-        check=False,
-    )
+    again = submit(sim, cluster, tmp_path)
     assert again.returncode == 0 and "0 to submit" in again.stdout, again.stdout
     job = json.loads((out / "slurm" / "jobs.json").read_text())[0]["job_id"]
     subprocess.run(["scontrol", "release", job], env=cluster.env, check=True, timeout=30)
@@ -122,17 +118,7 @@ def test_job_array_sweep(cluster, tmp_path, sim):
     assert float(table[0]["effective_conductivity_S_m"]) == pytest.approx(expected, rel=1e-8)
 
     # submitting again finds nothing to do
-    result = sim(
-        "sweep",
-        "sweep.yaml",
-        "--backend",
-        "slurm",
-        "--out",
-        "out",
-        cwd=tmp_path,
-        env=cluster.env,
-        check=False,
-    )
+    result = submit(sim, cluster, tmp_path)
     assert result.returncode == 0 and "0 to submit" in result.stdout, result.stdout
     assert len(json.loads((out / "slurm" / "jobs.json").read_text())) == 1
     print(f"SLURM sweep of 3 points x 2 ranks: {wall:.1f} s from sbatch to all summaries")
@@ -144,18 +130,7 @@ def test_mpiexec_launcher(cluster, tmp_path, sim):
     (tmp_path / "sweep.yaml").write_text(
         SWEEP.replace("[0.01, 0.02, 0.03]", "[0.05]") + "  launcher: mpiexec\n"
     )
-    result = sim(
-        "sweep",
-        "sweep.yaml",
-        "--backend",
-        "slurm",
-        "--out",
-        "out",
-        cwd=tmp_path,
-        env=cluster.env,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    submit(sim, cluster, tmp_path, check=True)
     assert "mpiexec" in (tmp_path / "out" / "slurm" / "sweep.sbatch").read_text()
     assert "1 ok" in wait_for(sim, cluster, tmp_path).stdout
     (point,) = json.loads((tmp_path / "out" / "points.json").read_text())["points"]

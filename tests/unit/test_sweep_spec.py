@@ -2,11 +2,10 @@
 files (exit 2 with one line naming file, line and key); the shipped example sweeps validate."""
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_sim
 
 from sim.config import load_config
 from sim.config.loader import ConfigError
@@ -232,22 +231,7 @@ def test_point_error_not_caused_by_a_key_names_the_point(tmp_path):
 )
 def test_bad_command_line_options_exit_2(tmp_path, args, expected):
     sweep = write(tmp_path)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sim.cli",
-            "sweep",
-            str(sweep),
-            "--dry-run",
-            "--out",
-            str(tmp_path / "out"),
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_sim("sweep", sweep, "--dry-run", "--out", tmp_path / "out", *args, timeout=120, check=False)
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and expected in result.stderr, result.stderr
     assert not (tmp_path / "out").exists()
@@ -255,12 +239,7 @@ def test_bad_command_line_options_exit_2(tmp_path, args, expected):
 
 def test_invalid_sweep_file_exit_2_one_line(tmp_path):
     sweep = write(tmp_path, BAD[0][1])
-    result = subprocess.run(
-        [sys.executable, "-m", "sim.cli", "sweep", "run", str(sweep), "--out", str(tmp_path / "out")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_sim("sweep", "run", sweep, "--out", tmp_path / "out", timeout=120, check=False)
     assert result.returncode == 2
     assert result.stderr.startswith(f"error: {sweep}:6: grid.physics.cathode_potental: unknown key")
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr

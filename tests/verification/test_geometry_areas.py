@@ -20,6 +20,8 @@ from sim.config import region_names
 from sim.config.geometry import GeometryConfig
 from sim.mesh import boundary_facets, build_mesh, mesh_summary, region_cells
 
+# its tests share module-scoped fixtures: one pytest-xdist worker computes them once
+pytestmark = pytest.mark.xdist_group("test_geometry_areas")
 UM = 1e-6
 GEOMETRY = TypeAdapter(GeometryConfig)
 

@@ -71,12 +71,13 @@ class GeometryBase(Strict):
     def cell_problem(self) -> str | None:
         """Why the sizes would give more than mesh.max_cells triangles (estimated), or None."""
         estimate = estimate_cells(self)
-        mesh: MeshOptions = self.mesh  # type: ignore[attr-defined]
+        mesh = self.mesh
         if estimate <= mesh.max_cells:
             return None
+        size, min_size, _ = mesh.sizes()
         return (
-            f"the mesh would have about {estimate:.3g} cells (estimated from size {fmt_length(mesh.size)}, "
-            f"min_size {fmt_length(mesh.min_size)} and the domain), more than max_cells = {mesh.max_cells}: "
+            f"the mesh would have about {estimate:.3g} cells (estimated from size {fmt_length(size)}, "
+            f"min_size {fmt_length(min_size)} and the domain), more than max_cells = {mesh.max_cells}: "
             "use larger sizes or raise geometry.mesh.max_cells"
         )
 
