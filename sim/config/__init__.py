@@ -16,7 +16,7 @@ import yaml
 from pydantic import Field, ValidationError
 
 from sim.config.base import FileName, Strict
-from sim.config.experiment import Experiment
+from sim.config.experiment import Chronoamperometry, Experiment
 from sim.config.geometry import GeometryConfig
 from sim.config.loader import (
     ConfigError,
@@ -256,7 +256,7 @@ class RunConfig(Strict):
             return ("physics", "time", "checkpoint_every"), f"a {kind} experiment has no checkpoint"
         if phys.checks != "refuse":
             return ("physics", "checks"), f"checks has no effect in a {kind} experiment"
-        if kind == "chronoamperometry":
+        if isinstance(exp, Chronoamperometry):
             if phys.reaction.kind != "butler_volmer":
                 return ("physics", "reaction", "kind"), (
                     "chronoamperometry needs reaction kind butler_volmer (the electrode potential drives it)"
