@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from sim.config.base import Positive, Potential, Strict
-from sim.config.materials import Property, quantity
+from sim.config.materials import Property, unit_check
 from sim.units import to_si
 
 
@@ -157,7 +157,7 @@ class Galvanostatic(Strict):
     V(t) and Sand's time, when c⁺ at the plating electrode falls to physics.depletion_threshold × c0."""
 
     kind: Literal["galvanostatic"]
-    current_density: quantity("A/m2")
+    current_density: Annotated[Property, AfterValidator(unit_check("A/m2"))]
     """J, A/m2 or mA/cm2 (positive: plating at the anode)"""
 
     @model_validator(mode="after")
