@@ -171,22 +171,6 @@ class RunConfig(Strict):
             )
         return None
 
-    def not_resumable(self) -> str | None:
-        """Why `sim run --resume` cannot continue this run (None: it can): only time windows are
-        checkpointed, with P1 fields (sim.checkpoint keys vertex dofs)."""
-        if self.experiment is not None:
-            return f"a {self.experiment.kind} experiment has no checkpoint: run it again"
-        phys = self.physics
-        if phys.kind == "conduction":
-            return "conduction is steady (one linear solve): run it again instead"
-        if phys.kind == "npp" and phys.time is None:
-            return (
-                "a steady NPP run (time: null, pseudo-transient continuation) has no checkpoint: run it again"
-            )
-        if phys.kind == "npp" and phys.element_degree != 1:
-            return "checkpoints hold P1 fields only (element_degree is 2)"
-        return None
-
     def _check_experiment(self) -> tuple[tuple, str] | None:
         """What the impedance experiment supports (conduction, electroneutral NPP with Butler–Volmer
         or blocking electrodes, slab/layers geometries); None when fine."""
