@@ -15,14 +15,20 @@ from typing import Any
 
 from sim.checkpoint import RunCheckpoint
 from sim.config.time import TimeConfig
+from sim.figures import plot_function
 from sim.physics.model import Model, TimeStats, not_resumable
 from sim.solve import RunResult, SolverFailed
 from sim.timestep import integrate
 
 
-def _write(model: Model, ctx: Any, t: float) -> None:
+def _write(model: Model, config: Any, ctx: Any, t: float) -> None:
+    """The model's output fields at `t` and, with output.figures, its snapshot figures."""
     for group in model.output_fields():
         ctx.write_fields(list(group.values()), t)
+    if config.output.figures:
+        for stem, (function, title, options) in model.snapshots(t).items():
+            path = ctx.out / "figures" / f"{stem}.png"
+            plot_function(function, path, title, config.output.figure_width_px, **options)
 
 
 def run_model(model: Model, config: Any, ctx: Any) -> RunResult:
@@ -39,11 +45,11 @@ def run_model(model: Model, config: Any, ctx: Any) -> RunResult:
         except FileNotFoundError as exc:
             raise SolverFailed(str(exc)) from None
         model.reject()  # the iterate = the accepted state
-        model.restore(data)
         stats = TimeStats(**saved)
+        model.restore(data, stats)
         ctx.log(f"resumed from {store.path} at t = {stats.t:.6g} s (step {stats.steps})")
     elif time_cfg is not None:
-        _write(model, ctx, 0.0)
+        _write(model, config, ctx, 0.0)
 
     def save(s: TimeStats) -> None:
         if store is not None:
@@ -60,14 +66,16 @@ def run_model(model: Model, config: Any, ctx: Any) -> RunResult:
                     time_cfg,
                     stats=stats,
                     on_step=model.observe,
-                    on_output=lambda t: _write(model, ctx, t),
+                    on_output=lambda t: _write(model, config, ctx, t),
                     on_checkpoint=save if store is not None else None,
                     progress=update,
                 )
     except BaseException as exc:  # SolverFailed, KeyboardInterrupt: keep the last good state
         model.reject()
         save(stats)
-        ctx.state["summary"] = {"metrics": dict(model.metrics(stats))}
+        if model.fields_on_failure and time_cfg is not None:
+            _write(model, config, ctx, stats.t)
+        ctx.state["summary"] = {"metrics": dict(model.metrics(stats))} | model.failure_summary(stats)
         note = model.failure_note() if isinstance(exc, SolverFailed) else ""
         if note:
             raise SolverFailed(f"{exc}; {note}") from None
@@ -75,9 +83,12 @@ def run_model(model: Model, config: Any, ctx: Any) -> RunResult:
     save(stats)
     solve_time = time.perf_counter() - start
     if time_cfg is None:
-        _write(model, ctx, 0.0)
+        _write(model, config, ctx, 0.0)
     metrics = dict(model.metrics(stats))
     result = model.result(stats)
+    if config.output.figures and ctx.comm.rank == 0:
+        for name, draw in result.figures.items():
+            draw(ctx.out / "figures" / name)
     return RunResult(
         metrics=metrics,  # type: ignore[arg-type]  # a model's TypedDict of floats
         num_dofs=result.num_dofs,

@@ -31,6 +31,7 @@ from sim.config.materials import MaterialCard
 from sim.config.npp import NppPhysics
 from sim.config.phasefield import PhaseFieldPhysics
 from sim.config.physics import ConductionPhysics, NewtonConfig, OutputConfig, SolverConfig
+from sim.physics.model import unsupported
 
 PhysicsConfig = Annotated[ConductionPhysics | NppPhysics | PhaseFieldPhysics, Field(discriminator="kind")]
 
@@ -90,11 +91,8 @@ class RunConfig(Strict):
 
     def cross_check(self) -> tuple[tuple, str] | None:
         """Checks across sections (regions ↔ materials); returns (key path, message) or None."""
-        if self.geometry.kind == "box" and self.physics.kind != "conduction":
-            return (
-                "geometry",
-                "kind",
-            ), "the 3D box geometry runs conduction only (npp and phasefield are 2D)"
+        if (why := unsupported(self)) is not None:  # the model's declared capabilities
+            return why
         library = material_library()
         if self.geometry.kind == "file" and self.physics.kind == "phasefield":
             return ("geometry", "kind"), (

@@ -14,11 +14,13 @@ an import cycle.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from dolfinx import fem
 
 
@@ -117,6 +119,24 @@ def not_resumable(config: Any) -> str | None:
     return None
 
 
+def unsupported(config: Any) -> tuple[tuple[str, ...], str] | None:
+    """What of `config` (a RunConfig) its model does not support, as (key path, message) for a
+    validation error, read from CAPABILITIES: the mesh dimension (the box is 3D, every other
+    geometry kind 2D), the geometry kind and the element degree."""
+    kind, geometry = config.physics.kind, config.geometry.kind
+    caps = CAPABILITIES[kind]
+    dim = 3 if geometry == "box" else 2
+    if dim not in caps.dims:
+        runs = " and ".join(k for k, c in CAPABILITIES.items() if dim in c.dims)
+        return ("geometry", "kind"), f"the {dim}D {geometry} geometry runs {runs} only ({kind} is not {dim}D)"
+    if caps.geometries is not None and geometry not in caps.geometries:
+        return ("geometry", "kind"), f"{kind} runs on {', '.join(caps.geometries)} geometries only"
+    degree = getattr(config.physics, "element_degree", 1)
+    if degree not in caps.degrees:
+        return ("physics", "element_degree"), f"{kind} supports element degrees {caps.degrees} only"
+    return None
+
+
 @dataclass
 class ModelResult:
     """What a model adds to the summary beyond its metrics (sim.solve.RunResult's other fields)."""
@@ -127,6 +147,8 @@ class ModelResult:
     plot_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     """further JSON data for summary.json (profiles, per-region values, …)"""
+    figures: dict[str, Callable[[Path], None]] = field(default_factory=dict)
+    """file name → draw(path): rank-0 plots of the run's histories (with output.figures)"""
 
 
 class Model(Protocol):
@@ -134,6 +156,8 @@ class Model(Protocol):
 
     label: str
     """the progress bar's name"""
+    fields_on_failure: bool
+    """a failed transient run also writes the fields (and snapshots) of its last accepted state"""
 
     @property
     def capabilities(self) -> Capabilities: ...
@@ -155,8 +179,9 @@ class Model(Protocol):
         """The model's running totals besides its state (JSON-serialisable)."""
         ...
 
-    def restore(self, data: dict[str, Any]) -> None:
-        """Take back `checkpoint_data` after a checkpoint has refilled the accepted state."""
+    def restore(self, data: dict[str, Any], stats: TimeStats) -> None:
+        """Take back `checkpoint_data` after a checkpoint has refilled the accepted state (at
+        `stats.t`) and the iterate has been reset to it."""
         ...
 
     def step(self, t: float, dt: float) -> StepOutcome:
@@ -187,8 +212,17 @@ class Model(Protocol):
         """SI fields of the current state, named with their unit (one dict per output file)."""
         ...
 
+    def snapshots(self, t: float) -> dict[str, tuple[fem.Function, str, dict[str, Any]]]:
+        """Figures of the fields just written at `t`: file stem → (function, title, options of
+        sim.figures.plot_function) (with output.figures)."""
+        ...
+
     def failure_note(self) -> str:
         """What to add to a SolverFailed message about the last accepted state ('' for nothing)."""
+        ...
+
+    def failure_summary(self, stats: TimeStats) -> dict[str, Any]:
+        """Summary data besides the metrics that a failed or interrupted run reports."""
         ...
 
     def result(self, stats: TimeStats) -> ModelResult:

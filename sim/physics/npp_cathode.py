@@ -214,6 +214,7 @@ class CathodeModel:
     `Model` (sim.physics.model); physics.interface and physics.time are required at validation."""
 
     label = "npp cathode"
+    fields_on_failure = False
 
     def __init__(self, config: Any, bundle: Any, ctx: Any) -> None:
         self.phys = config.physics
@@ -258,7 +259,7 @@ class CathodeModel:
     def checkpoint_data(self) -> dict[str, Any]:
         return {"initial": self.initial, "entered": self.p.entered_total}
 
-    def restore(self, data: dict[str, Any]) -> None:
+    def restore(self, data: dict[str, Any], stats: TimeStats) -> None:
         self.initial, self.p.entered_total = data["initial"], data["entered"]
 
     def step(self, t: float, dt: float) -> StepOutcome:
@@ -293,6 +294,12 @@ class CathodeModel:
             {n: self.fields[n][0] for n in binder},
             {n: fn for n, (fn, _) in self.fields.items() if n not in binder},
         ]
+
+    def snapshots(self, t: float) -> dict:
+        return {}
+
+    def failure_summary(self, stats: TimeStats) -> dict[str, Any]:
+        return {}
 
     def failure_note(self) -> str:
         return ""

@@ -28,6 +28,7 @@ class NppModel:
     """Nernst–Planck–Poisson in a film (sim.physics.npp.NppProblem) with its reports."""
 
     label = "npp"
+    fields_on_failure = False
 
     def __init__(self, config: Any, bundle: Any, ctx: Any) -> None:
         phys = self.phys = config.physics
@@ -74,7 +75,7 @@ class NppModel:
     def checkpoint_data(self) -> dict[str, Any]:
         return {"balance": vars(self.balance)}
 
-    def restore(self, data: dict[str, Any]) -> None:
+    def restore(self, data: dict[str, Any], stats: TimeStats) -> None:
         self.balance = Balance(**data["balance"])
 
     def step(self, t: float, dt: float) -> StepOutcome:
@@ -104,6 +105,12 @@ class NppModel:
 
     def output_fields(self) -> list[dict]:
         return [self.out.fields()]
+
+    def snapshots(self, t: float) -> dict:
+        return {}
+
+    def failure_summary(self, stats: TimeStats) -> dict[str, Any]:
+        return {}
 
     def failure_note(self) -> str:
         return f"{self.out.depletion_state()}; {self.hint}"
