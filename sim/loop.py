@@ -91,7 +91,10 @@ def run_model(model: Model, config: Any, ctx: Any) -> RunResult:
             draw(ctx.out / "figures" / name)
     return RunResult(
         metrics=metrics,  # type: ignore[arg-type]  # a model's TypedDict of floats
-        num_dofs=result.num_dofs,
+        num_dofs=sum(
+            f.function_space.dofmap.index_map.size_global * f.function_space.dofmap.index_map_bs
+            for f in model.state()
+        ),
         num_steps=stats.steps,
         newton_iterations=stats.newton_iterations,
         krylov_iterations=stats.krylov_iterations,

@@ -391,7 +391,6 @@ class PhaseFieldModel:
     def result(self, stats: TimeStats) -> ModelResult:
         history = self.observer.history
         return ModelResult(
-            num_dofs=self.model.num_dofs,
             plots=self.fields.plots(),
             plot_options=self.fields.plot_options(),
             extra={

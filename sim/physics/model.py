@@ -141,7 +141,6 @@ def unsupported(config: Any) -> tuple[tuple[str, ...], str] | None:
 class ModelResult:
     """What a model adds to the summary beyond its metrics (sim.solve.RunResult's other fields)."""
 
-    num_dofs: int
     plots: dict[str, Any] = field(default_factory=dict)
     """name → Function drawn as figures/<name>.png"""
     plot_options: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -226,5 +225,5 @@ class Model(Protocol):
         ...
 
     def result(self, stats: TimeStats) -> ModelResult:
-        """Degrees of freedom, figures and extra summary data of the finished run."""
+        """Figures and extra summary data of the finished run."""
         ...

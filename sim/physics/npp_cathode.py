@@ -335,7 +335,6 @@ class CathodeModel:
         # what the particles hold in equilibrium with the binder at c0 (K c0: the site density)
         capacity = self.phys.interface.partition_coefficient * self.p.scales.concentration
         return ModelResult(
-            num_dofs=sum(fn.function_space.dofmap.index_map.size_global for fn in self.p.u),
             plots={name: fn for name, (fn, _) in self.fields.items()},
             plot_options={
                 "particle_concentration_Li_mol_m3": {

@@ -52,10 +52,8 @@ class NppModel:
         self.height = self.out.electrode_distance * scales.length
         self.hint = check_depletion(problem, self.height, ctx)
         ctx.log(self.hint)
-        self.num_dofs = problem.W.dofmap.index_map.size_global * problem.W.dofmap.index_map_bs
-        ctx.log(
-            f"npp ({phys.mode}, {phys.reaction.kind}): {self.num_dofs} dofs, time unit {scales.time:.3g} s"
-        )
+        ndofs = problem.W.dofmap.index_map.size_global * problem.W.dofmap.index_map_bs
+        ctx.log(f"npp ({phys.mode}, {phys.reaction.kind}): {ndofs} dofs, time unit {scales.time:.3g} s")
         self.balance = self.out.start_balance()
 
     @property
@@ -117,7 +115,6 @@ class NppModel:
 
     def result(self, stats: TimeStats) -> ModelResult:
         return ModelResult(
-            num_dofs=self.num_dofs,
             plots=self.out.plots(),
             extra={
                 "profiles": self.out.profiles(),
