@@ -36,7 +36,7 @@ def run_model(model: Model, config: Any, ctx: Any) -> RunResult:
     context `ctx` (sim.runner.RunContext) and return what the run loop writes to the summary."""
     time_cfg: TimeConfig | None = getattr(config.physics, "time", None) if model.transient else None
     store = None
-    if time_cfg is not None and not_resumable(config) is None:
+    if time_cfg is not None and not_resumable(config, model.capabilities) is None:
         store = RunCheckpoint(ctx.out, model.checkpoint_state(), ctx.comm, ctx.identity)
     stats = TimeStats(dt=time_cfg.dt_initial) if time_cfg is not None else TimeStats()
     if ctx.resume and store is not None:

@@ -102,14 +102,14 @@ CAPABILITIES: dict[str, Capabilities] = {
 """physics kind → what its model supports (one line per model)"""
 
 
-def not_resumable(config: Any) -> str | None:
-    """Why `sim run --resume` cannot continue a run of `config` (a RunConfig; None: it can): only
-    transient windows of resumable models are checkpointed, with P1 fields (sim.checkpoint keys
-    vertex dofs)."""
-    if config.experiment is not None:
+def not_resumable(config: Any, caps: Capabilities | None = None) -> str | None:
+    """Why `sim run --resume` cannot continue a run of `config` (a RunConfig; None: it can) by a
+    model with capabilities `caps` (default: its kind's in CAPABILITIES): only transient windows of
+    resumable models are checkpointed, with P1 fields (sim.checkpoint keys vertex dofs)."""
+    if getattr(config, "experiment", None) is not None:
         return f"a {config.experiment.kind} experiment has no checkpoint: run it again"
     phys = config.physics
-    caps = CAPABILITIES[phys.kind]
+    caps = caps or CAPABILITIES[phys.kind]
     if not caps.transient or (caps.steady and getattr(phys, "time", None) is None):
         return caps.steady_resume
     if not caps.resumable:
