@@ -48,7 +48,7 @@ class NppModel:
         self.problem = problem = NppProblem(config, bundle, scales, props)
         if problem.poisson_mode:
             check_debye(problem, ctx)
-        self.out = NppOutput(problem, ctx)
+        self.out = NppOutput(problem)
         self.height = self.out.electrode_distance * scales.length
         self.hint = check_depletion(problem, self.height, ctx)
         ctx.log(self.hint)

@@ -94,8 +94,8 @@ def sample(functions: list, points: np.ndarray) -> np.ndarray:
 class NppOutput:
     """SI output functions of an `NppProblem` and everything the run reports from them."""
 
-    def __init__(self, problem, ctx) -> None:
-        self.problem, self.ctx = problem, ctx
+    def __init__(self, problem) -> None:
+        self.problem = problem
         s, mesh = problem.scales, problem.bundle.mesh
         self.comm = mesh.comm
         V = fem.functionspace(mesh, ("DG", problem.config.physics.element_degree))
