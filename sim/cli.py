@@ -121,7 +121,9 @@ def _run_target(
             sys.exit(EXIT_INVALID)
         directory = Path(resume)
         loaded = _load(str(directory / "config.yaml"), ())
-        why = loaded.config.not_resumable()
+        from sim.physics.model import not_resumable
+
+        why = not_resumable(loaded.config)
         if why is not None:
             _echo(f"error: {directory / 'config.yaml'}: physics: cannot resume: {why}", err=True)
             sys.exit(EXIT_INVALID)

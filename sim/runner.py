@@ -1,7 +1,9 @@
 """The one run loop every physics model shares: mesh → solve → fields, figures, summary.
 
-A physics module exposes `run(config, bundle, ctx) -> RunResult`; this module does everything
-else (run directory, logging, exit status, summary) so models stay small.
+A physics module exposes `build(config, bundle, ctx) -> Model` (sim.physics.model; sim.loop runs it:
+stepping, checkpoints, failure summary, fields) or, not yet on that protocol, `run(config, bundle,
+ctx) -> RunResult`; this module does everything else (run directory, logging, exit status, summary)
+so models stay small.
 """
 
 from __future__ import annotations
@@ -32,13 +34,14 @@ from sim.config import LoadedConfig
 from sim.figures import plot_function, plot_regions
 from sim.files import LockHeld, atomic_write, locked, watch_parent
 from sim.geometry import GeometryError
+from sim.loop import run_model
 from sim.mesh import MeshBundle, build_mesh, mesh_key, mesh_summary, named_entities
 from sim.output import FieldWriter, prepare_run_dir, versions, write_summary
 from sim.solve import RunResult, SolverFailed
 
 PHYSICS = {
     "conduction": "sim.physics.conduction",
-    "npp": "sim.physics.npp",
+    "npp": "sim.physics.npp_model",
     "phasefield": "sim.physics.dendrite_run",
 }
 
@@ -342,7 +345,10 @@ def _run(
             PHYSICS[config.physics.kind] if config.experiment is None else EXPERIMENTS
         )
         tick = time.perf_counter()
-        result: RunResult = model.run(config, bundle, ctx)
+        if hasattr(model, "build"):  # on the model protocol
+            result: RunResult = run_model(model.build(config, bundle, ctx), config, ctx)
+        else:
+            result = model.run(config, bundle, ctx)
         # PETSc objects left in reference cycles (a model and its solvers) are destroyed here,
         # collectively on every rank: a later collection inside rank-0-only plotting would call
         # their collective destroy on one rank and hang the run

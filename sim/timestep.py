@@ -8,24 +8,14 @@ steps, reports progress, and calls back for output and checkpoints.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 from mpi4py import MPI
 
 from sim.config.time import TimeConfig
+from sim.physics.model import StepOutcome, TimeStats
 from sim.solve import SolverFailed, solve_interruptible
-
-
-@dataclass
-class StepOutcome:
-    converged: bool
-    newton_iterations: int = 0
-    krylov_iterations: int = 0
-    change: float = 0.0
-    """max change of the monitored quantity over the step (compared with max_change)"""
-    reason: str = ""
 
 
 class Stepper(Protocol):
@@ -50,28 +40,6 @@ def newton_solve(problem, functions: list) -> StepOutcome:
     if reason <= 0 or not finite:
         return StepOutcome(False, its, kits, reason=f"Newton diverged (PETSc reason {reason})")
     return StepOutcome(True, its, kits)
-
-
-@dataclass
-class TimeStats:
-    t: float = 0.0
-    dt: float = 0.0
-    steps: int = 0
-    rejected_steps: int = 0
-    newton_iterations: int = 0
-    krylov_iterations: int = 0
-    next_dt: float = 0.0
-    """the step to try next (set after every accepted or rejected step; used to resume)"""
-
-    def as_dict(self) -> dict[str, float]:
-        return {
-            "t_s": self.t,
-            "dt_s": self.dt,
-            "num_steps": self.steps,
-            "rejected_steps": self.rejected_steps,
-            "newton_iterations": self.newton_iterations,
-            "krylov_iterations": self.krylov_iterations,
-        }
 
 
 def integrate(

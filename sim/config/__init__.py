@@ -31,6 +31,7 @@ from sim.config.materials import MaterialCard
 from sim.config.npp import FixedFlux, NppPhysics
 from sim.config.phasefield import PhaseFieldPhysics
 from sim.config.physics import ConductionPhysics, NewtonConfig, OutputConfig, SolverConfig
+from sim.physics.model import unsupported
 
 PhysicsConfig = Annotated[ConductionPhysics | NppPhysics | PhaseFieldPhysics, Field(discriminator="kind")]
 
@@ -90,11 +91,8 @@ class RunConfig(Strict):
 
     def cross_check(self) -> tuple[tuple, str] | None:
         """Checks across sections (regions ↔ materials); returns (key path, message) or None."""
-        if self.geometry.kind == "box" and self.physics.kind != "conduction":
-            return (
-                "geometry",
-                "kind",
-            ), "the 3D box geometry runs conduction only (npp and phasefield are 2D)"
+        if (why := unsupported(self)) is not None:  # the model's declared capabilities
+            return why
         library = material_library()
         if self.geometry.kind == "file" and self.physics.kind == "phasefield":
             return ("geometry", "kind"), (
@@ -169,22 +167,6 @@ class RunConfig(Strict):
             return ("physics", "interface"), (
                 f"physics.interface needs a particles geometry (this is {self.geometry.kind})"
             )
-        return None
-
-    def not_resumable(self) -> str | None:
-        """Why `sim run --resume` cannot continue this run (None: it can): only time windows are
-        checkpointed, with P1 fields (sim.checkpoint keys vertex dofs)."""
-        if self.experiment is not None:
-            return f"a {self.experiment.kind} experiment has no checkpoint: run it again"
-        phys = self.physics
-        if phys.kind == "conduction":
-            return "conduction is steady (one linear solve): run it again instead"
-        if phys.kind == "npp" and phys.time is None:
-            return (
-                "a steady NPP run (time: null, pseudo-transient continuation) has no checkpoint: run it again"
-            )
-        if phys.kind == "npp" and phys.element_degree != 1:
-            return "checkpoints hold P1 fields only (element_degree is 2)"
         return None
 
     def _check_experiment(self) -> tuple[tuple, str] | None:

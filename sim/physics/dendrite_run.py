@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, NotRequired, TypedDict
 
 from sim._dolfinx import dolfinx
 
@@ -10,12 +11,13 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
-from sim import checkpoint
+from sim.checkpoint import CHECKPOINT
 from sim.mesh import boundary_facets
 from sim.physics import mechanics as mech
 from sim.physics.dendrite import DendriteModel, check_interface
-from sim.solve import RunResult, SolverFailed
-from sim.timestep import TimeStats, integrate
+from sim.physics.model import CAPABILITIES, Capabilities, Model, ModelResult
+from sim.solve import SolverFailed
+from sim.timestep import StepOutcome, TimeStats
 from sim.units import F
 
 fem = dolfinx.fem
@@ -54,6 +56,35 @@ def front_profile(comm, points: np.ndarray, width: float, bins: int = 40) -> np.
     np.maximum.at(top, col, points[:, 1]) if len(points) else None
     comm.Allreduce(MPI.IN_PLACE, top, op=MPI.MAX)
     return np.where(np.isfinite(top), top, np.nan)
+
+
+class PhaseFieldMetrics(TypedDict):
+    """The metrics of a phase-field run (SI; amounts and charges per metre of depth)."""
+
+    dendrite_height_m: float
+    dendrite_growth_m: float
+    li_area_m2: float
+    tip_velocity_m_s: float
+    interface_roughness_m: float
+    passed_charge_C_m: float
+    deposited_li_mol_m: float
+    anode_charge_C_m: float
+    faraday_rel_error: float
+    charge_balance_rel_error: float
+    li_balance_rel_error: float
+    time_s: float
+    num_steps: int
+    rejected_steps: int
+    newton_iterations: int
+    newton_per_step: float
+    min_electrolyte_concentration_mol_m3: float
+    max_electrolyte_concentration_mol_m3: float
+    max_hydrostatic_stress_Pa: NotRequired[float]
+    """with mechanics"""
+    max_von_mises_stress_Pa: NotRequired[float]
+    interface_width_m: NotRequired[float]
+    """√(2κ0/W) and the elements across it (sim.physics.dendrite.check_interface; added by the model)"""
+    interface_elements: NotRequired[float]
 
 
 class Observer:
@@ -136,7 +167,7 @@ class Observer:
             h[key].append(value)
         self.sync()
 
-    def metrics(self, stats: TimeStats) -> dict[str, float]:
+    def metrics(self, stats: TimeStats) -> PhaseFieldMetrics:
         h, m = self.history, self.model
         v = m.values
         t = np.array(h["t_s"])
@@ -146,49 +177,50 @@ class Observer:
         deposited = (h["li_area_m2"][-1] - h["li_area_m2"][0]) * v["c_s"]  # mol per m depth
         passed = h["charge_C_m"][-1] / (v["n"] * F)
         balance = abs(h["content"][-1] - h["content"][0] - h["li_inflow"][-1]) / h["content"][0]
-        out = {
-            "dendrite_height_m": height[-1],
-            "dendrite_growth_m": height[-1] - height[0],
-            "li_area_m2": h["li_area_m2"][-1],
-            "tip_velocity_m_s": float(tip),
-            "interface_roughness_m": h["roughness_m"][-1],
-            "passed_charge_C_m": h["charge_C_m"][-1],
-            "deposited_li_mol_m": deposited,
-            "anode_charge_C_m": h["anode_charge_C_m"][-1],
-            "faraday_rel_error": abs(deposited - passed) / max(abs(passed), 1e-300),
-            "charge_balance_rel_error": abs(deposited - passed - h["anode_charge_C_m"][-1] / (v["n"] * F))
-            / max(abs(deposited), 1e-300),
-            "li_balance_rel_error": balance,
-            "time_s": stats.t,
-            "num_steps": stats.steps,
-            "rejected_steps": stats.rejected_steps,
-            "newton_iterations": stats.newton_iterations,
-            "newton_per_step": stats.newton_iterations / max(stats.steps, 1),
-        }
         # Li⁺ in the electrolyte (ξ < ½, filaments excluded); c̃ on the metal side is bookkeeping
         # of the model (it goes negative there: the Allen–Cahn relaxation converts Li⁺ where
         # D ≈ D_e cannot resupply it)
         electrolyte = (m.U.x.array[m.xi_dofs] < 0.5) & ~m.in_filament
         c = (m.U.x.array[m.sub_dofs[1]] * v["c0"])[electrolyte]
-        out["min_electrolyte_concentration_mol_m3"] = self.comm.allreduce(
-            float(c.min()) if c.size else np.inf, op=MPI.MIN
-        )
-        out["max_electrolyte_concentration_mol_m3"] = self.comm.allreduce(
-            float(c.max()) if c.size else -np.inf, op=MPI.MAX
+        out = PhaseFieldMetrics(
+            dendrite_height_m=height[-1],
+            dendrite_growth_m=height[-1] - height[0],
+            li_area_m2=h["li_area_m2"][-1],
+            tip_velocity_m_s=float(tip),
+            interface_roughness_m=h["roughness_m"][-1],
+            passed_charge_C_m=h["charge_C_m"][-1],
+            deposited_li_mol_m=deposited,
+            anode_charge_C_m=h["anode_charge_C_m"][-1],
+            faraday_rel_error=abs(deposited - passed) / max(abs(passed), 1e-300),
+            charge_balance_rel_error=abs(deposited - passed - h["anode_charge_C_m"][-1] / (v["n"] * F))
+            / max(abs(deposited), 1e-300),
+            li_balance_rel_error=balance,
+            time_s=stats.t,
+            num_steps=stats.steps,
+            rejected_steps=stats.rejected_steps,
+            newton_iterations=stats.newton_iterations,
+            newton_per_step=stats.newton_iterations / max(stats.steps, 1),
+            min_electrolyte_concentration_mol_m3=self.comm.allreduce(
+                float(c.min()) if c.size else np.inf, op=MPI.MIN
+            ),
+            max_electrolyte_concentration_mol_m3=self.comm.allreduce(
+                float(c.max()) if c.size else -np.inf, op=MPI.MAX
+            ),
         )
         sigma = m.stress()
         if sigma is not None:
-            Q = fem.functionspace(m.bundle.mesh, ("DG", 0))
-            for key, expr in (
-                # ufl attaches __abs__ to Expr at import, unseen by the type checker
-                ("max_hydrostatic_stress_Pa", abs(mech.hydrostatic(sigma))),  # type: ignore[arg-type]
-                ("max_von_mises_stress_Pa", mech.von_mises(sigma)),
-            ):
-                f = fem.Function(Q)
-                f.interpolate(fem.Expression(expr, Q.element.interpolation_points))
-                local = f.x.array.max() if f.x.array.size else 0.0
-                out[key] = self.comm.allreduce(float(local), op=MPI.MAX)
+            # ufl attaches __abs__ to Expr at import, unseen by the type checker
+            out["max_hydrostatic_stress_Pa"] = self._max(abs(mech.hydrostatic(sigma)))  # type: ignore[arg-type]
+            out["max_von_mises_stress_Pa"] = self._max(mech.von_mises(sigma))
         return out
+
+    def _max(self, expr) -> float:
+        """Global maximum of a UFL expression interpolated cell-wise (DG0)."""
+        Q = fem.functionspace(self.model.bundle.mesh, ("DG", 0))
+        f = fem.Function(Q)
+        f.interpolate(fem.Expression(expr, Q.element.interpolation_points))
+        local = f.x.array.max() if f.x.array.size else 0.0
+        return self.comm.allreduce(float(local), op=MPI.MAX)
 
 
 class FieldOutput:
@@ -241,7 +273,7 @@ class FieldOutput:
         """Every map shows the interface ξ = ½; c is blank in the metal (ξ > ½), where the
         Chen-type c̃ has no meaning as a Li⁺ concentration."""
         xi = self.scalars[0]
-        options = {name: {"interface": xi} for name in self.plots()}
+        options: dict[str, dict[str, Any]] = {name: {"interface": xi} for name in self.plots()}
         options["concentration_Li_mol_m3"]["mask_metal"] = True
         return options
 
@@ -264,95 +296,107 @@ def growth_plot(history: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def run(config, bundle, ctx) -> RunResult:
-    """Build, check, integrate and report the phase-field model of `config`."""
-    from sim.figures import plot_function
+def build(config: Any, bundle: Any, ctx: Any) -> Model:
+    """The phase-field model of `config` on `bundle` (logged and checked, ready to run)."""
+    return PhaseFieldModel(config, bundle, ctx)
 
-    phys = config.physics
-    checks = check_interface(phys, config.geometry, bundle)
-    ctx.log(
-        f"interface width √(2κ0/W) = {checks['interface_width_m'] * 1e6:.3g} µm, "
-        f"{checks['interface_elements']:.3g} elements across it"
-    )
-    model = DendriteModel(config, bundle)
-    model.initial_state()
-    observer, fields = Observer(model), FieldOutput(model)
-    ctx.log(
-        f"phase field: {model.num_dofs} dofs, mechanics {phys.mechanics}, "
-        f"stress coupling {phys.stress_coupling}"
-    )
-    stats = TimeStats(dt=phys.time.dt_initial)
-    state = {"U": model.U_n, "xi0": model.xi0} | ({"u": model.u_n} if phys.mechanics == "staggered" else {})
-    store = checkpoint.RunCheckpoint(ctx.out, state, ctx.comm, ctx.identity)
-    path = store.path
-    snap_times = list(np.linspace(0, phys.time.t_end, phys.snapshots + 1)[1:])
-    if ctx.resume:
-        try:
-            saved, data = store.load()
-        except FileNotFoundError as exc:
-            raise SolverFailed(str(exc)) from None
-        model.reject()  # the iterate = the accepted state
-        observer.sync()
-        stats, observer.history = TimeStats(**saved), data["history"]
-        snap_times = [t for t in snap_times if t > stats.t * (1 + 1e-9)]
-        ctx.log(f"resumed from {path} at t = {stats.t:.6g} s (step {stats.steps})")
-    figures = ctx.out / "figures"
 
-    def save(s: TimeStats) -> None:
-        store.save(s, {"history": observer.history})
+class PhaseFieldModel:
+    """The dendrite model (sim.physics.dendrite) with its observer and fields as a `Model`
+    (sim.physics.model): the ξ-history is checkpointed, ξ snapshots are drawn at `snapshots`
+    evenly spaced times."""
 
-    def output(t: float) -> None:
-        fields.update()
-        for group in fields.groups():
-            ctx.write_fields(group, t)
-        if config.output.figures and snap_times and t >= snap_times[0] * (1 - 1e-9):
-            snap_times.pop(0)
-            plot_function(
-                fields.scalars[0],
-                figures / f"xi_t{t:.4g}s.png",
-                f"ξ at t = {t:.3g} s",
-                config.output.figure_width_px,
-                interface=fields.scalars[0],
-            )
+    label = "phase field"
+    fields_on_failure = True
 
-    if not ctx.resume:
-        output(0.0)
-    with ctx.progress("phase field", phys.time.t_end) as progress:
-        try:
-            stats = integrate(
-                model,
-                phys.time,
-                stats=stats,
-                progress=progress,
-                on_output=output,
-                on_step=lambda s: observer.record(s.t, s.dt),
-                on_checkpoint=save,
-            )
-        except BaseException:  # SolverFailed, KeyboardInterrupt: keep the last good state
-            model.reject()
-            save(stats)
-            output(stats.t)
-            ctx.state["summary"] = {
-                "metrics": observer.metrics(stats),
+    def __init__(self, config: Any, bundle: Any, ctx: Any) -> None:
+        phys = self.phys = config.physics
+        self.checks = check_interface(phys, config.geometry, bundle)
+        ctx.log(
+            f"interface width √(2κ0/W) = {self.checks['interface_width_m'] * 1e6:.3g} µm, "
+            f"{self.checks['interface_elements']:.3g} elements across it"
+        )
+        model = self.model = DendriteModel(config, bundle)
+        model.initial_state()
+        self.observer, self.fields = Observer(model), FieldOutput(model)
+        ctx.log(
+            f"phase field: {model.num_dofs} dofs, mechanics {phys.mechanics}, "
+            f"stress coupling {phys.stress_coupling}"
+        )
+        self.snap_times = list(np.linspace(0, phys.time.t_end, phys.snapshots + 1)[1:])
+        self.checkpoint_path = str(ctx.out / CHECKPOINT)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return CAPABILITIES["phasefield"]
+
+    @property
+    def transient(self) -> bool:
+        return True
+
+    def state(self) -> list:
+        m = self.model
+        return [m.U] + ([m.u] if self.phys.mechanics == "staggered" else [])
+
+    def checkpoint_state(self) -> dict:
+        m = self.model
+        return {"U": m.U_n, "xi0": m.xi0} | ({"u": m.u_n} if self.phys.mechanics == "staggered" else {})
+
+    def checkpoint_data(self) -> dict[str, Any]:
+        return {"history": self.observer.history}
+
+    def restore(self, data: dict[str, Any], stats: TimeStats) -> None:
+        self.observer.sync()
+        self.observer.history = data["history"]
+        self.snap_times = [t for t in self.snap_times if t > stats.t * (1 + 1e-9)]
+
+    def step(self, t: float, dt: float) -> StepOutcome:
+        return self.model.step(t, dt)
+
+    def accept(self) -> None:
+        self.model.accept()
+
+    def reject(self) -> None:
+        self.model.reject()
+
+    def solve_steady(self) -> TimeStats:
+        raise SolverFailed("the phase-field model is transient only (physics.time is required)")
+
+    def observe(self, stats: TimeStats) -> None:
+        self.observer.record(stats.t, stats.dt)
+
+    def metrics(self, stats: TimeStats) -> PhaseFieldMetrics:
+        m = self.observer.metrics(stats)
+        m["interface_width_m"] = float(self.checks["interface_width_m"])
+        m["interface_elements"] = float(self.checks["interface_elements"])
+        return m
+
+    def output_fields(self) -> list[dict]:
+        self.fields.update()
+        return [{f.name: f for f in group} for group in self.fields.groups()]
+
+    def snapshots(self, t: float) -> dict[str, tuple[Any, str, dict[str, Any]]]:
+        if not self.snap_times or t < self.snap_times[0] * (1 - 1e-9):
+            return {}
+        self.snap_times.pop(0)
+        xi = self.fields.scalars[0]
+        return {f"xi_t{t:.4g}s": (xi, f"ξ at t = {t:.3g} s", {"interface": xi})}
+
+    def failure_note(self) -> str:
+        return ""
+
+    def failure_summary(self, stats: TimeStats) -> dict[str, Any]:
+        return {"time_stepping": stats.as_dict(), "checkpoint": self.checkpoint_path}
+
+    def result(self, stats: TimeStats) -> ModelResult:
+        history = self.observer.history
+        return ModelResult(
+            plots=self.fields.plots(),
+            plot_options=self.fields.plot_options(),
+            extra={
+                "history": history,
                 "time_stepping": stats.as_dict(),
-                "checkpoint": str(path),
-            }
-            raise
-    save(stats)
-    metrics = observer.metrics(stats) | {k: float(v) for k, v in checks.items()}
-    if config.output.figures and ctx.comm.rank == 0:
-        growth_plot(observer.history, figures / "dendrite_growth.png")
-    return RunResult(
-        metrics=metrics,
-        num_dofs=model.num_dofs,
-        num_steps=stats.steps,
-        newton_iterations=stats.newton_iterations,
-        krylov_iterations=stats.krylov_iterations,
-        plots=fields.plots(),
-        plot_options=fields.plot_options(),
-        extra={
-            "history": observer.history,
-            "time_stepping": stats.as_dict(),
-            "parameters": {k: p.model_dump() for k, p in phys.card().items()},
-        },
-    )
+                "parameters": {k: p.model_dump() for k, p in self.phys.card().items()},
+            },
+            figures={"dendrite_growth.png": lambda path: growth_plot(history, path)},
+        )

@@ -1,7 +1,8 @@
 """Nernst–Planck–Poisson transport run (DESIGN 3.2): materials → scaled fields → SNES → metrics.
 
 Forms are in sim.physics.npp_forms (unknowns: scaled electrochemical potentials, so concentrations
-stay positive); the composite cathode (particles geometry) is in sim.physics.npp_cathode.
+stay positive); the run (a `Model`) is sim.physics.npp_model, the composite cathode (particles
+geometry) sim.physics.npp_cathode.
 Electrodes: Li⁺ leaves at the anode and enters at the cathode by a fixed flux or Butler–Volmer
 kinetics (or a reservoir / no reaction); free anions are blocked; walls are insulating.
 Steady runs use pseudo-transient continuation (implicit Euler with growing Δt until nothing
@@ -13,7 +14,6 @@ solve would lack. Depletion is caught a priori (limiting flux, Sand's time) and 
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 
 from sim._dolfinx import dolfinx
@@ -23,7 +23,6 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
-from sim import checkpoint
 from sim.config import RunConfig
 from sim.config.npp import NppPhysics
 from sim.config.time import TimeConfig
@@ -31,8 +30,7 @@ from sim.materials import Transport, transport
 from sim.mesh import MeshBundle, boundary_length
 from sim.physics.npp_forms import Scales, butler_volmer, concentrations, nernst_planck, poisson
 from sim.physics.npp_initial import initial_potentials
-from sim.physics.npp_output import Balance, NppOutput
-from sim.solve import RunResult, SolverFailed, petsc_options
+from sim.solve import SolverFailed, petsc_options
 from sim.timestep import StepOutcome, TimeStats, integrate, newton_solve
 from sim.units import F
 
@@ -413,98 +411,3 @@ def advance(
             f"no steady state after {stats.steps} pseudo-time steps (last change {monitor.last_change:.3g})"
         )
     return stats
-
-
-def run(config, bundle, ctx) -> RunResult:
-    """Solve the NPP problem of `config`; report fluxes, concentrations, potentials and balances."""
-    if "particle" in bundle.regions:
-        from sim.physics.npp_cathode import run_cathode
-
-        return run_cathode(config, bundle, ctx)
-    phys = config.physics
-    props = region_transport(config)
-    scales = Scales(
-        bundle.length_scale,
-        max(p.salt_concentration for p in props.values()),
-        max(p.d_cation for p in props.values()),
-        phys.temperature,
-    )
-    for region, p in props.items():
-        ctx.log(
-            f"{region}: σ = {p.conductivity:.4g} S/m, t⁺ = {p.transference_number:.3g}, "
-            f"D⁺ = {p.d_cation:.4g}, D⁻ = {p.d_anion:.4g} m²/s, immobile anion fraction "
-            f"{p.immobile_fraction:.3g}"
-        )
-    problem = NppProblem(config, bundle, scales, props)
-    if problem.poisson_mode:
-        check_debye(problem, ctx)
-    out = NppOutput(problem, ctx)
-    height = out.electrode_distance * scales.length
-    hint = check_depletion(problem, height, ctx)
-    ctx.log(hint)
-    ndofs = problem.W.dofmap.index_map.size_global * problem.W.dofmap.index_map_bs
-    ctx.log(f"npp ({phys.mode}, {phys.reaction.kind}): {ndofs} dofs, time unit {scales.time:.3g} s")
-    balance = out.start_balance()
-    steady = phys.time is None
-    resumable = config.not_resumable() is None  # transient, P1
-    store = (
-        checkpoint.RunCheckpoint(ctx.out, {"w": problem.w_old}, ctx.comm, ctx.identity) if resumable else None
-    )
-    stats = None if steady else TimeStats(dt=phys.time.dt_initial)
-    if ctx.resume:
-        saved, data = store.load()
-        problem.reject()  # the iterate = the accepted state
-        stats, balance = TimeStats(**saved), Balance(**data["balance"])
-        ctx.log(f"resumed from {store.path} at t = {stats.t:.6g} s (step {stats.steps})")
-
-    def on_step(s: TimeStats) -> None:
-        balance.add(s.dt / scales.time * problem.net_influx())
-        out.check_depletion(s.t)
-
-    def save(s: TimeStats) -> None:
-        store.save(s, {"balance": vars(balance)})
-
-    if not steady and not ctx.resume:
-        out.write(0.0)
-    start = time.perf_counter()
-    try:
-        with ctx.progress("npp", phys.time.t_end if phys.time else 1.0) as update:
-            stats = advance(
-                problem,
-                phys.time,
-                height,
-                tolerance=phys.steady_tolerance,
-                stats=stats,
-                on_step=on_step,
-                on_output=out.write,
-                on_checkpoint=save if store is not None else None,
-                progress=None if steady else update,
-            )
-    except BaseException as exc:  # SolverFailed, KeyboardInterrupt: keep the last good state
-        problem.reject()
-        if store is not None:
-            save(stats)
-        ctx.state["summary"] = {"metrics": out.metrics(balance) | {"time_s": 0.0 if steady else stats.t}}
-        if isinstance(exc, SolverFailed):
-            raise SolverFailed(f"{exc}; {out.depletion_state()}; {hint}") from None
-        raise
-    if store is not None:
-        save(stats)
-    solve_time = time.perf_counter() - start
-    if steady:
-        out.write(0.0)
-    metrics = out.metrics(balance) | {"time_s": 0.0 if steady else stats.t}
-    return RunResult(
-        metrics=metrics,
-        num_dofs=ndofs,
-        num_steps=stats.steps,
-        newton_iterations=stats.newton_iterations,
-        krylov_iterations=stats.krylov_iterations,
-        plots=out.plots(),
-        extra={
-            "profiles": out.profiles(),
-            "steady": steady,
-            "rejected_steps": stats.rejected_steps,
-            "solve_time_s": solve_time,
-        },
-    )

@@ -10,7 +10,7 @@ The anode side (separator) is a salt reservoir, the current collector and pores 
 
 from __future__ import annotations
 
-import time
+from typing import Any, TypedDict
 
 from sim._dolfinx import dolfinx
 
@@ -18,12 +18,12 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
-from sim import checkpoint
 from sim.materials import transport
+from sim.physics.model import CAPABILITIES, Capabilities, ModelResult
 from sim.physics.npp_forms import Scales, concentrations
 from sim.physics.npp_output import check_depletion
-from sim.solve import RunResult, petsc_options
-from sim.timestep import StepOutcome, TimeStats, integrate, newton_solve
+from sim.solve import SolverFailed, petsc_options
+from sim.timestep import StepOutcome, TimeStats, newton_solve
 
 fem = dolfinx.fem
 INTERFACE = 1
@@ -196,132 +196,151 @@ class CathodeProblem:
         return self.integral(self.li_residual(self.indicator))
 
 
-def run_cathode(config, bundle, ctx) -> RunResult:
-    """10 s discharge-type transfer of Li⁺ from the binder into the particles (seed 003)
-    (physics.interface and physics.time are required at validation)."""
-    phys = config.physics
-    p = CathodeProblem(config, bundle)
-    for name, entity_map in zip(("binder", "particle"), p.entity_maps, strict=True):
-        ctx.fields.add_submesh(p.meshes[name], entity_map)
-    s = p.scales
-    ctx.log(
-        f"binder: D⁺ = {p.binder.d_cation:.4g}, D⁻ = {p.binder.d_anion:.4g} m²/s; particle D = "
-        f"{config.material('particle').si('diffusivity'):.3g} m²/s"
-    )
-    deg = phys.element_degree
-    out = {
-        "concentration_Li_mol_m3": (p.meshes["binder"], p.c * s.concentration),
-        "potential_V": (p.meshes["binder"], p.psi * s.potential),
-        "particle_concentration_Li_mol_m3": (p.meshes["particle"], p.u[2] * s.concentration),
-    }
-    fields = {}
-    for name, (mesh, expr) in out.items():
-        fn = fem.Function(fem.functionspace(mesh, ("DG", deg)), name=name)
-        fields[name] = (fn, fem.Expression(expr, fn.function_space.element.interpolation_points))
+class CathodeMetrics(TypedDict):
+    """The metrics of a composite-cathode run (SI; amounts per metre of depth)."""
 
-    def write(t: float) -> None:
-        for fn, expr in fields.values():
-            fn.interpolate(expr)
-        ctx.write_fields([fields["concentration_Li_mol_m3"][0], fields["potential_V"][0]], t)
-        ctx.write_fields([fields["particle_concentration_Li_mol_m3"][0]], t)
+    li_inserted_mol_m: float
+    particle_mean_concentration_mol_m3: float
+    li_from_separator_mol_m: float
+    min_concentration_Li_mol_m3: float
+    max_concentration_Li_mol_m3: float
+    min_particle_concentration_mol_m3: float
+    mass_balance_rel_error: float
+    time_s: float
 
-    anion = fem.Function(fields["concentration_Li_mol_m3"][0].function_space)
-    anion_expr = fem.Expression(p.c_m * s.concentration, anion.function_space.element.interpolation_points)
-    comm = bundle.mesh.comm
 
-    def lowest(fn: fem.Function) -> float:
+class CathodeModel:
+    """The 10 s discharge-type transfer of Li⁺ from the binder into the particles (seed 003) as a
+    `Model` (sim.physics.model); physics.interface and physics.time are required at validation."""
+
+    label = "npp cathode"
+    fields_on_failure = False
+
+    def __init__(self, config: Any, bundle: Any, ctx: Any) -> None:
+        self.phys = config.physics
+        p = self.p = CathodeProblem(config, bundle)
+        for name, entity_map in zip(("binder", "particle"), p.entity_maps, strict=True):
+            ctx.fields.add_submesh(p.meshes[name], entity_map)
+        s = p.scales
+        ctx.log(
+            f"binder: D⁺ = {p.binder.d_cation:.4g}, D⁻ = {p.binder.d_anion:.4g} m²/s; particle D = "
+            f"{config.material('particle').si('diffusivity'):.3g} m²/s"
+        )
+        deg = self.phys.element_degree
+        out = {
+            "concentration_Li_mol_m3": (p.meshes["binder"], p.c * s.concentration),
+            "potential_V": (p.meshes["binder"], p.psi * s.potential),
+            "particle_concentration_Li_mol_m3": (p.meshes["particle"], p.u[2] * s.concentration),
+        }
+        self.fields: dict[str, tuple[fem.Function, fem.Expression]] = {}
+        for name, (mesh, expr) in out.items():
+            fn = fem.Function(fem.functionspace(mesh, ("DG", deg)), name=name)
+            self.fields[name] = (fn, fem.Expression(expr, fn.function_space.element.interpolation_points))
+        self.anion = fem.Function(self.fields["concentration_Li_mol_m3"][0].function_space)
+        self.anion_expr = fem.Expression(
+            p.c_m * s.concentration, self.anion.function_space.element.interpolation_points
+        )
+        self.initial = p.totals()
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return CAPABILITIES["npp"]
+
+    @property
+    def transient(self) -> bool:
+        return True
+
+    def state(self) -> list:
+        return list(self.p.u)
+
+    def checkpoint_state(self) -> dict:
+        return {f"u{i}": fn for i, fn in enumerate(self.p.u_old)}
+
+    def checkpoint_data(self) -> dict[str, Any]:
+        return {"initial": self.initial, "entered": self.p.entered_total}
+
+    def restore(self, data: dict[str, Any], stats: TimeStats) -> None:
+        self.initial, self.p.entered_total = data["initial"], data["entered"]
+
+    def step(self, t: float, dt: float) -> StepOutcome:
+        return self.p.step(t, dt)
+
+    def accept(self) -> None:
+        self.p.accept()
+
+    def reject(self) -> None:
+        self.p.reject()
+
+    def solve_steady(self) -> TimeStats:
+        raise SolverFailed("the composite cathode is transient only (physics.time is required)")
+
+    def _lowest(self, fn: fem.Function) -> float:
+        comm = self.p.bundle.mesh.comm
         return comm.allreduce(float(fn.x.array.min()) if fn.x.array.size else np.inf, op=MPI.MIN)
 
-    def on_step(stats: TimeStats) -> None:
+    def observe(self, stats: TimeStats) -> None:
         """Stop when Li⁺ or anions in the binder fall below depletion_threshold × c0."""
-        li, expr = fields["concentration_Li_mol_m3"]
+        li, expr = self.fields["concentration_Li_mol_m3"]
         li.interpolate(expr)
-        anion.interpolate(anion_expr)
-        lows = {"Li": lowest(li), "anion": lowest(anion)}
-        check_depletion(lows, phys.depletion_threshold * s.concentration, stats.t)
+        self.anion.interpolate(self.anion_expr)
+        lows = {"Li": self._lowest(li), "anion": self._lowest(self.anion)}
+        check_depletion(lows, self.phys.depletion_threshold * self.p.scales.concentration, stats.t)
 
-    initial = p.totals()
-    store = checkpoint.RunCheckpoint(
-        ctx.out, {f"u{i}": fn for i, fn in enumerate(p.u_old)}, ctx.comm, ctx.identity
-    )
-    resumable = config.not_resumable() is None  # P1
-    stats = TimeStats(dt=phys.time.dt_initial)
-    if ctx.resume:
-        saved, data = store.load()
-        p.reject()  # the iterate = the accepted state
-        stats, initial, p.entered_total = TimeStats(**saved), data["initial"], data["entered"]
-        ctx.log(f"resumed from {store.path} at t = {stats.t:.6g} s (step {stats.steps})")
-    else:
-        write(0.0)
+    def output_fields(self) -> list[dict]:
+        for fn, expr in self.fields.values():
+            fn.interpolate(expr)
+        binder = ("concentration_Li_mol_m3", "potential_V")
+        return [
+            {n: self.fields[n][0] for n in binder},
+            {n: fn for n, (fn, _) in self.fields.items() if n not in binder},
+        ]
 
-    def save(s: TimeStats) -> None:
-        store.save(s, {"initial": initial, "entered": p.entered_total})
+    def snapshots(self, t: float) -> dict:
+        return {}
 
-    start = time.perf_counter()
-    try:
-        with ctx.progress("npp cathode", phys.time.t_end) as update:
-            stats = integrate(
-                p,
-                phys.time,
-                stats=stats,
-                on_step=on_step,
-                on_output=write,
-                on_checkpoint=save if resumable else None,
-                progress=update,
-            )
-    except BaseException:  # SolverFailed, KeyboardInterrupt: keep the last good state
-        p.reject()
-        if resumable:
-            save(stats)
-        ctx.state["summary"] = {"metrics": cathode_metrics(p, fields, initial) | {"time_s": stats.t}}
-        raise
-    if resumable:
-        save(stats)
-    solve_time = time.perf_counter() - start
-    metrics = cathode_metrics(p, fields, initial) | {"time_s": stats.t}
-    ndofs = sum(fn.function_space.dofmap.index_map.size_global for fn in p.u)
-    # what the particles hold in equilibrium with the binder at c0 (K c0: the site density)
-    capacity = phys.interface.partition_coefficient * s.concentration
-    return RunResult(
-        metrics=metrics,
-        num_dofs=ndofs,
-        num_steps=stats.steps,
-        newton_iterations=stats.newton_iterations,
-        krylov_iterations=stats.krylov_iterations,
-        plots={name: fn for name, (fn, _) in fields.items()},
-        plot_options={
-            "particle_concentration_Li_mol_m3": {
-                "divide_by": capacity,
-                "quantity": "particle filling c / (K c₀) (1)",
-            }
-        },
-        extra={"solve_time_s": solve_time, "particle_capacity_mol_m3": capacity},
-    )
+    def failure_summary(self, stats: TimeStats) -> dict[str, Any]:
+        return {}
 
+    def failure_note(self) -> str:
+        return ""
 
-def cathode_metrics(p: CathodeProblem, fields: dict, initial: dict[str, float]) -> dict[str, float]:
-    """Li inserted into the particles, from the separator, extreme concentrations and the Li balance
-    of the accepted state (SI; amounts per metre of depth)."""
-    bundle, s = p.bundle, p.scales
-    for fn, expr in fields.values():
-        fn.interpolate(expr)
-    totals = p.totals()
-    volume = {name: p.integral(fem.Constant(bundle.mesh, 1.0) * m) for name, m in (("particle", p.dx_p),)}
-    c_b = fields["concentration_Li_mol_m3"][0].x.array
-    c_p = fields["particle_concentration_Li_mol_m3"][0].x.array
-    comm = bundle.mesh.comm
-    amount = s.concentration * s.length**2
-    return {
-        "li_inserted_mol_m": (totals["particle"] - initial["particle"]) * amount,
-        "particle_mean_concentration_mol_m3": totals["particle"] / volume["particle"] * s.concentration,
-        "li_from_separator_mol_m": p.entered_total * amount,
-        "min_concentration_Li_mol_m3": comm.allreduce(float(c_b.min()) if c_b.size else np.inf, op=MPI.MIN),
-        "max_concentration_Li_mol_m3": comm.allreduce(float(c_b.max()) if c_b.size else -np.inf, op=MPI.MAX),
-        "min_particle_concentration_mol_m3": comm.allreduce(
-            float(c_p.min()) if c_p.size else np.inf, op=MPI.MIN
-        ),
-        "mass_balance_rel_error": abs(
-            totals["binder"] + totals["particle"] - initial["binder"] - initial["particle"] - p.entered_total
+    def metrics(self, stats: TimeStats) -> CathodeMetrics:
+        """Li inserted into the particles, from the separator, extreme concentrations and the Li
+        balance of the accepted state."""
+        p, fields, initial = self.p, self.fields, self.initial
+        bundle, s = p.bundle, p.scales
+        for fn, expr in fields.values():
+            fn.interpolate(expr)
+        totals = p.totals()
+        volume = p.integral(fem.Constant(bundle.mesh, 1.0) * p.dx_p)
+        c_b = fields["concentration_Li_mol_m3"][0].x.array
+        c_p = fields["particle_concentration_Li_mol_m3"][0].x.array
+        comm = bundle.mesh.comm
+        amount = s.concentration * s.length**2
+        gained = totals["binder"] + totals["particle"] - initial["binder"] - initial["particle"]
+        return CathodeMetrics(
+            li_inserted_mol_m=(totals["particle"] - initial["particle"]) * amount,
+            particle_mean_concentration_mol_m3=totals["particle"] / volume * s.concentration,
+            li_from_separator_mol_m=p.entered_total * amount,
+            min_concentration_Li_mol_m3=comm.allreduce(float(c_b.min()) if c_b.size else np.inf, op=MPI.MIN),
+            max_concentration_Li_mol_m3=comm.allreduce(float(c_b.max()) if c_b.size else -np.inf, op=MPI.MAX),
+            min_particle_concentration_mol_m3=comm.allreduce(
+                float(c_p.min()) if c_p.size else np.inf, op=MPI.MIN
+            ),
+            mass_balance_rel_error=abs(gained - p.entered_total) / initial["binder"],
+            time_s=stats.t,
         )
-        / initial["binder"],
-    }
+
+    def result(self, stats: TimeStats) -> ModelResult:
+        # what the particles hold in equilibrium with the binder at c0 (K c0: the site density)
+        capacity = self.phys.interface.partition_coefficient * self.p.scales.concentration
+        return ModelResult(
+            plots={name: fn for name, (fn, _) in self.fields.items()},
+            plot_options={
+                "particle_concentration_Li_mol_m3": {
+                    "divide_by": capacity,
+                    "quantity": "particle filling c / (K c₀) (1)",
+                }
+            },
+            extra={"particle_capacity_mol_m3": capacity},
+        )

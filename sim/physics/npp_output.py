@@ -7,6 +7,7 @@ and potential jump at interfaces where the immobile-anion concentration jumps (D
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NotRequired, TypedDict
 
 from sim._dolfinx import dolfinx
 
@@ -17,6 +18,31 @@ from sim.solve import SolverFailed
 from sim.units import F
 
 fem = dolfinx.fem
+
+
+class NppMetrics(TypedDict):
+    """The metrics of an NPP run (SI; per metre of depth where an amount)."""
+
+    current_density_A_m2: float
+    anode_li_flux_mean_mol_m2_s: float
+    anode_li_flux_cv: float
+    anode_li_flux_peak_to_mean: float
+    anode_li_depletion: float
+    anode_concentration_Li_mol_m3: float
+    cathode_concentration_Li_mol_m3: float
+    potential_drop_V: float
+    mass_balance_rel_error: float
+    anion_balance_rel_error: float
+    charge_balance_rel_error: float
+    min_concentration_Li_mol_m3: float
+    max_concentration_Li_mol_m3: float
+    min_concentration_anion_mol_m3: float
+    max_concentration_anion_mol_m3: float
+    min_concentration_mol_m3: float
+    electrolyte_asr_ohm_m2: NotRequired[float]
+    """with a current only"""
+    time_s: NotRequired[float]
+    """simulated time (added by the model: 0 for a steady run)"""
 
 
 @dataclass
@@ -68,8 +94,8 @@ def sample(functions: list, points: np.ndarray) -> np.ndarray:
 class NppOutput:
     """SI output functions of an `NppProblem` and everything the run reports from them."""
 
-    def __init__(self, problem, ctx) -> None:
-        self.problem, self.ctx = problem, ctx
+    def __init__(self, problem) -> None:
+        self.problem = problem
         s, mesh = problem.scales, problem.bundle.mesh
         self.comm = mesh.comm
         V = fem.functionspace(mesh, ("DG", problem.config.physics.element_degree))
@@ -105,9 +131,10 @@ class NppOutput:
         for name, expr in self._expressions.items():
             self.functions[name].interpolate(expr)
 
-    def write(self, t: float) -> None:
+    def fields(self) -> dict[str, fem.Function]:
+        """The written SI fields (concentrations, potential) of the current state."""
         self.update()
-        self.ctx.write_fields([f for n, f in self.functions.items() if n.startswith(("conc", "pot"))], t)
+        return {n: f for n, f in self.functions.items() if n.startswith(("conc", "pot"))}
 
     def start_balance(self) -> Balance:
         return Balance(self.problem.totals())
@@ -133,7 +160,7 @@ class NppOutput:
         )
 
     # -- reports -----------------------------------------------------------------------------
-    def metrics(self, balance: Balance) -> dict[str, float]:
+    def metrics(self, balance: Balance) -> NppMetrics:
         p, s = self.problem, self.problem.scales
         self.update()
         plating = -p.influx["anode"]
@@ -142,30 +169,29 @@ class NppOutput:
         totals = p.totals()
         li0 = balance.initial["li"]
         c_anode = self.boundary_mean(p.c_p, "anode")
-        m = {
-            "current_density_A_m2": F * mean * s.flux,
-            "anode_li_flux_mean_mol_m2_s": mean * s.flux,
-            "anode_li_flux_cv": float(np.sqrt(max(var, 0.0)) / abs(mean)) if mean else 0.0,
-            "anode_li_flux_peak_to_mean": float(np.nanmax(self.anode_flux()[2]) / (mean * s.flux))
+        li, anion = "concentration_Li_mol_m3", "concentration_anion_mol_m3"
+        m = NppMetrics(
+            current_density_A_m2=F * mean * s.flux,
+            anode_li_flux_mean_mol_m2_s=mean * s.flux,
+            anode_li_flux_cv=float(np.sqrt(max(var, 0.0)) / abs(mean)) if mean else 0.0,
+            anode_li_flux_peak_to_mean=float(np.nanmax(self.anode_flux()[2]) / (mean * s.flux))
             if mean
             else 1.0,
-            "anode_li_depletion": 1.0 - c_anode / self.boundary_mean(p.c0, "anode"),
-            "anode_concentration_Li_mol_m3": c_anode * s.concentration,
-            "cathode_concentration_Li_mol_m3": self.boundary_mean(p.c_p, "cathode") * s.concentration,
-            "potential_drop_V": (self.boundary_mean(p.psi, "cathode") - self.boundary_mean(p.psi, "anode"))
+            anode_li_depletion=1.0 - c_anode / self.boundary_mean(p.c0, "anode"),
+            anode_concentration_Li_mol_m3=c_anode * s.concentration,
+            cathode_concentration_Li_mol_m3=self.boundary_mean(p.c_p, "cathode") * s.concentration,
+            potential_drop_V=(self.boundary_mean(p.psi, "cathode") - self.boundary_mean(p.psi, "anode"))
             * s.potential,
-            "mass_balance_rel_error": abs(totals["li"] - li0 - balance.entered) / li0,
-            "anion_balance_rel_error": abs(totals["anion"] - balance.initial["anion"])
+            mass_balance_rel_error=abs(totals["li"] - li0 - balance.entered) / li0,
+            anion_balance_rel_error=abs(totals["anion"] - balance.initial["anion"])
             / balance.initial["anion"],
-            "charge_balance_rel_error": abs(totals["charge"] - balance.initial["charge"] - balance.entered)
+            charge_balance_rel_error=abs(totals["charge"] - balance.initial["charge"] - balance.entered)
             / li0,
-        }
-        for species in ("Li", "anion"):
-            name = f"concentration_{species}_mol_m3"
-            m[f"min_{name}"] = self._extreme(name, MPI.MIN)
-            m[f"max_{name}"] = self._extreme(name, MPI.MAX)
-        m["min_concentration_mol_m3"] = min(
-            m["min_concentration_Li_mol_m3"], m["min_concentration_anion_mol_m3"]
+            min_concentration_Li_mol_m3=self._extreme(li, MPI.MIN),
+            max_concentration_Li_mol_m3=self._extreme(li, MPI.MAX),
+            min_concentration_anion_mol_m3=self._extreme(anion, MPI.MIN),
+            max_concentration_anion_mol_m3=self._extreme(anion, MPI.MAX),
+            min_concentration_mol_m3=min(self._extreme(li, MPI.MIN), self._extreme(anion, MPI.MIN)),
         )
         if m["current_density_A_m2"]:
             m["electrolyte_asr_ohm_m2"] = m["potential_drop_V"] / m["current_density_A_m2"]

@@ -21,7 +21,7 @@ def test_linear_profile_and_limiting_flux(fraction):
         {"reaction": {"kind": "flux", "li_flux": fraction * n_lim}},
         {"electrolyte": props(D_PLUS, D_MINUS, c0=C0)},
     )
-    out = NppOutput(p, ctx=None)
+    out = NppOutput(p)
     advance(p, None, LENGTH * 1e-6, tolerance=1e-10)
     out.update()
     c = out.functions["concentration_Li_mol_m3"]
@@ -57,7 +57,7 @@ def test_depletion_at_sands_time():
         {"reaction": {"kind": "flux", "li_flux": flux}, "time": window, "checks": "warn"},
         {"electrolyte": props(D_PLUS, D_MINUS, c0=C0)},
     )
-    out = NppOutput(p, ctx=None)
+    out = NppOutput(p)
     times = []
 
     def on_step(stats):

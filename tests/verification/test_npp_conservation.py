@@ -57,7 +57,7 @@ def test_flux_boundaries_mass_balance(reaction):
         {"potential_difference": 0.01} if reaction["kind"] == "butler_volmer" else {}
     )
     p = problem(box_bundle(12), physics, MATERIALS)
-    out = NppOutput(p, ctx=None)
+    out = NppOutput(p)
     balance = out.start_balance()
     li_before = balance.initial["li"]
     worst = 0.0

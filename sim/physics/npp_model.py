@@ -1,0 +1,124 @@
+"""The NPP run as a `Model` (sim.physics.model) that sim.loop drives: set-up checks (Debye length,
+a-priori depletion), running Li⁺ balance, a-posteriori depletion check, metrics and fields.
+
+`build` chooses the model of a `kind: npp` config: the composite cathode
+(sim.physics.npp_cathode) when the geometry has a `particle` region, the film model otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sim.physics.model import CAPABILITIES, Capabilities, Model, ModelResult, TimeStats
+from sim.physics.npp import NppProblem, Scales, advance, check_debye, check_depletion, region_transport
+from sim.physics.npp_output import Balance, NppMetrics, NppOutput
+from sim.timestep import StepOutcome
+
+
+def build(config: Any, bundle: Any, ctx: Any) -> Model:
+    """The model of an NPP config on `bundle` (logged and checked, ready to run)."""
+    if "particle" in bundle.regions:
+        from sim.physics.npp_cathode import CathodeModel
+
+        return CathodeModel(config, bundle, ctx)
+    return NppModel(config, bundle, ctx)
+
+
+class NppModel:
+    """Nernst–Planck–Poisson in a film (sim.physics.npp.NppProblem) with its reports."""
+
+    label = "npp"
+    fields_on_failure = False
+
+    def __init__(self, config: Any, bundle: Any, ctx: Any) -> None:
+        phys = self.phys = config.physics
+        props = region_transport(config)
+        scales = Scales(
+            bundle.length_scale,
+            max(p.salt_concentration for p in props.values()),
+            max(p.d_cation for p in props.values()),
+            phys.temperature,
+        )
+        for region, p in props.items():
+            ctx.log(
+                f"{region}: σ = {p.conductivity:.4g} S/m, t⁺ = {p.transference_number:.3g}, "
+                f"D⁺ = {p.d_cation:.4g}, D⁻ = {p.d_anion:.4g} m²/s, immobile anion fraction "
+                f"{p.immobile_fraction:.3g}"
+            )
+        self.problem = problem = NppProblem(config, bundle, scales, props)
+        if problem.poisson_mode:
+            check_debye(problem, ctx)
+        self.out = NppOutput(problem)
+        self.height = self.out.electrode_distance * scales.length
+        self.hint = check_depletion(problem, self.height, ctx)
+        ctx.log(self.hint)
+        ndofs = problem.W.dofmap.index_map.size_global * problem.W.dofmap.index_map_bs
+        ctx.log(f"npp ({phys.mode}, {phys.reaction.kind}): {ndofs} dofs, time unit {scales.time:.3g} s")
+        self.balance = self.out.start_balance()
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return CAPABILITIES["npp"]
+
+    @property
+    def transient(self) -> bool:
+        return self.phys.time is not None
+
+    def state(self) -> list:
+        return [self.problem.w]
+
+    def checkpoint_state(self) -> dict:
+        return {"w": self.problem.w_old}
+
+    def checkpoint_data(self) -> dict[str, Any]:
+        return {"balance": vars(self.balance)}
+
+    def restore(self, data: dict[str, Any], stats: TimeStats) -> None:
+        self.balance = Balance(**data["balance"])
+
+    def step(self, t: float, dt: float) -> StepOutcome:
+        return self.problem.step(t, dt)
+
+    def accept(self) -> None:
+        self.problem.accept()
+
+    def reject(self) -> None:
+        self.problem.reject()
+
+    def solve_steady(self) -> TimeStats:
+        """Pseudo-transient continuation to the steady state (sim.physics.npp.advance)."""
+        return advance(
+            self.problem, None, self.height, tolerance=self.phys.steady_tolerance, on_step=self.observe
+        )
+
+    def observe(self, stats: TimeStats) -> None:
+        """Li⁺ that entered over the step; SolverFailed when a species is depleted."""
+        self.balance.add(stats.dt / self.problem.scales.time * self.problem.net_influx())
+        self.out.check_depletion(stats.t)
+
+    def metrics(self, stats: TimeStats) -> NppMetrics:
+        m = self.out.metrics(self.balance)
+        m["time_s"] = stats.t if self.transient else 0.0
+        return m
+
+    def output_fields(self) -> list[dict]:
+        return [self.out.fields()]
+
+    def snapshots(self, t: float) -> dict:
+        return {}
+
+    def failure_summary(self, stats: TimeStats) -> dict[str, Any]:
+        return {}
+
+    def failure_note(self) -> str:
+        return f"{self.out.depletion_state()}; {self.hint}"
+
+    def result(self, stats: TimeStats) -> ModelResult:
+        return ModelResult(
+            plots=self.out.plots(),
+            extra={
+                "profiles": self.out.profiles(),
+                "steady": not self.transient,
+                "rejected_steps": stats.rejected_steps,
+            },
+        )
