@@ -62,6 +62,16 @@ class CircuitFit(Strict):
         return self
 
 
+def _capacitance(cdl: Property | None) -> float | None:
+    """A double-layer capacitance in F/m² (None stays None); not positive → ValueError."""
+    if cdl is None:
+        return None
+    value = to_si(cdl.value, cdl.unit, "F/m2")
+    if not value > 0:
+        raise ValueError("double_layer_capacitance must be positive")
+    return value
+
+
 class Impedance(Strict):
     """Small-signal impedance: linearise F(u, u̇) = 0 about a state, solve (iωM + J) δu = b for each
     frequency in real 2×2 block form, Z = δV/δI with δI from the consistent (residual) flux at the
@@ -89,16 +99,12 @@ class Impedance(Strict):
 
     @model_validator(mode="after")
     def _check_cdl(self) -> Impedance:
-        if self.double_layer_capacitance is not None:
-            cdl = self.double_layer_capacitance
-            if not to_si(cdl.value, cdl.unit, "F/m2") > 0:
-                raise ValueError("double_layer_capacitance must be positive")
+        self.cdl()
         return self
 
     def cdl(self) -> float | None:
         """C_dl in F/m², or None."""
-        c = self.double_layer_capacitance
-        return None if c is None else to_si(c.value, c.unit, "F/m2")
+        return _capacitance(self.double_layer_capacitance)
 
 
 class Spectra(Strict):
@@ -119,16 +125,12 @@ class Spectra(Strict):
     def _check(self) -> Spectra:
         if self.fit.charge_transfer_resistance is None:
             raise ValueError("fit.charge_transfer_resistance is needed: it is the interfacial R_i")
-        if self.double_layer_capacitance is not None:
-            cdl = self.double_layer_capacitance
-            if not to_si(cdl.value, cdl.unit, "F/m2") > 0:
-                raise ValueError("double_layer_capacitance must be positive")
+        self.cdl()
         return self
 
     def cdl(self) -> float | None:
         """C_dl in F/m², or None."""
-        c = self.double_layer_capacitance
-        return None if c is None else to_si(c.value, c.unit, "F/m2")
+        return _capacitance(self.double_layer_capacitance)
 
 
 class Chronoamperometry(Strict):

@@ -108,8 +108,8 @@ class ImpedanceSolver:
         self.bcs = self._bcs()
         # A(ω) = A_J + ω A_M: both assembled once on the pattern of the block form
         self.A_j, self.A_m = fem.petsc.create_matrix(self.a), fem.petsc.create_matrix(self.a)
-        fem.petsc.assemble_matrix(self.A_j, fem.form(a_j), bcs=self.bcs)
-        fem.petsc.assemble_matrix(self.A_m, fem.form(a_m), bcs=self.bcs, diag=0.0)
+        fem.petsc.assemble_matrix(self.A_j, fem.form(a_j), bcs=self.bcs)  # type: ignore[misc, arg-type]
+        fem.petsc.assemble_matrix(self.A_m, fem.form(a_m), bcs=self.bcs, diag=0.0)  # type: ignore[misc, arg-type]
         for mat in (self.A_j, self.A_m):
             mat.assemble()
         self.A = self.A_j.copy()
@@ -120,7 +120,7 @@ class ImpedanceSolver:
         self.ksp.setOptionsPrefix(prefix)
         opts = PETSc.Options()
         for key, value in options.items():
-            opts[prefix + key] = value
+            opts.setValue(prefix + key, value)
         self.ksp.setFromOptions()
         # the current: interior residual (no cathode terms), linearised, tested with the indicator
         self.current_forms = self._current_forms(
@@ -137,7 +137,7 @@ class ImpedanceSolver:
             for part, value in ((comp, weight), (n + comp, 0.0)):
                 sub = self.W2.sub(part)
                 dofs = fem.locate_dofs_topological(sub, fdim, facets)
-                bcs.append(fem.dirichletbc(PETSc.ScalarType(value), dofs, sub))
+                bcs.append(fem.dirichletbc(np.float64(value), dofs, sub))  # PETSc here is real
         return bcs
 
     def _current_forms(self, du, v, m_int, j_int) -> tuple:
@@ -164,18 +164,18 @@ class ImpedanceSolver:
 
     def solve(self, omega_scaled: float) -> complex:
         """δI (scaled) for δV = 1 (scaled) at scaled angular frequency ω."""
-        self.omega.value = omega_scaled
-        self.A_j.copy(self.A, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
-        self.A.axpy(omega_scaled, self.A_m, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
+        self.omega.value = omega_scaled  # type: ignore[assignment]  # the setter takes a float
+        self.A_j.copy(self.A, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)  # type: ignore[arg-type]
+        self.A.axpy(omega_scaled, self.A_m, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)  # type: ignore[arg-type]
         with self.b.localForm() as loc:
             loc.set(0.0)
-        fem.petsc.assemble_vector(self.b, self.L)
+        fem.petsc.assemble_vector(self.b, self.L)  # type: ignore[arg-type]  # the Vec form is not in the stubs
         fem.petsc.apply_lifting(self.b, [self.a], bcs=[self.bcs])
-        self.b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        self.b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)  # type: ignore[arg-type]
         fem.petsc.set_bc(self.b, self.bcs)
         self.ksp.solve(self.b, self.x.x.petsc_vec)
         reason = self.ksp.getConvergedReason()
-        if reason <= 0:
+        if reason <= 0:  # type: ignore[operator]  # an int (stub: enum class)
             raise SolverFailed(f"impedance solve failed at ω = {omega_scaled:.3g} (PETSc reason {reason})")
         self.x.x.scatter_forward()
         comm = self.W2.mesh.comm

@@ -12,18 +12,12 @@ from sim.solve import RunResult, petsc_options
 
 def _npp_state(config, bundle, ctx):
     """The NPP problem at the state to linearise about (steady: pseudo-transient continuation)."""
-    from sim.physics.npp import NppProblem, Scales, advance, region_transport
+    from sim.experiments.transient import npp_problem
+    from sim.physics.npp import advance
 
-    props = region_transport(config)
-    scales = Scales(
-        bundle.length_scale,
-        max(p.salt_concentration for p in props.values()),
-        max(p.d_cation for p in props.values()),
-        config.physics.temperature,
-    )
-    problem = NppProblem(config, bundle, scales, props)
+    problem = npp_problem(config, bundle)
     if config.experiment.state == "steady":
-        height = _electrode_distance(bundle) * scales.length
+        height = _electrode_distance(bundle) * problem.scales.length
         stats = advance(problem, None, height, tolerance=config.physics.steady_tolerance)
         ctx.log(f"steady state after {stats.steps} pseudo-time steps")
     return problem

@@ -57,12 +57,12 @@ def _solve_shift(amount, rate, s: fem.Constant, comm, what: str) -> float:
     def total(form) -> float:
         return comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
 
-    s.value = 0.0
+    s.value = 0.0  # type: ignore[assignment]  # the setter takes any array-like
     if total(rate) <= 0.0:
         return 0.0  # no node is shared by two regions: the start state is exact already
     for _ in range(50):
         step = float(np.clip(total(amount) / total(rate), -2.0, 2.0))
-        s.value = float(s.value) - step
+        s.value = float(s.value) - step  # type: ignore[assignment]
         if abs(step) < 1e-14:
             return float(s.value)
     raise SolverFailed(f"initial {what} inventory: the shift at the shared nodes did not converge")
