@@ -25,7 +25,10 @@ class TimeConfig(Strict):
     target_newton_iterations: int = Field(default=4, ge=1)
     """Δt grows only when Newton needed at most this many iterations"""
     max_change: Positive | None = None
-    """reject a step whose max change of the monitored quantity exceeds this (model-defined)"""
+    """reject a step whose max change of the monitored quantity exceeds this: phase field max |Δξ|;
+    NPP and the composite cathode max |Δ| of their scaled unknowns (electrochemical potentials and
+    potential in RT/F), which includes the jump an applied potential or current makes in the first
+    step whatever Δt, so a value below that jump (e.g. 2.6 for 66 mV of ohmic drop) stops the run"""
     max_steps: int = Field(default=100000, gt=0)
     """hard cap on accepted steps"""
     output_every: int = Field(default=1, ge=1)
