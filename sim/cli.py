@@ -166,9 +166,19 @@ def compare(config_a: str, config_b: str, out: str | None, overrides: tuple[str,
             _echo(f"error: both configs are named '{a.name}'", err=True)
             sys.exit(EXIT_INVALID)
         from sim.compare import compare as run_compare
+        from sim.compare import fit_lines, impedance_mismatch
+
+        mismatch = impedance_mismatch(a, b)
+        if mismatch is not None:
+            _echo(f"error: {mismatch}", err=True)
+            sys.exit(EXIT_INVALID)
 
     directory = Path(out) if out else Path("results") / f"{a.name}_vs_{b.name}"
     code = run_compare(a, b, directory, quiet=quiet)
+    if _rank() == 0 and (directory / "comparison.json").exists():
+        fit = json.loads((directory / "comparison.json").read_text()).get("fit")
+        for line in fit_lines(fit) if fit else []:
+            _echo(line)
     _echo(f"comparison: {directory / 'comparison.json'}, figures in {directory / 'figures'}")
     from sim.output import leave
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.experiments.impedance import Spectrum
+from sim.experiments.spectra import UNIT_LABELS, Curve, plot_spectra
 from sim.files import atomic_write
 from sim.solve import RunResult
 from sim.units import conductivity_from_resistance, warburg_diffusivity
@@ -29,36 +30,9 @@ def write_csv(path: Path, spectrum: Spectrum, z: np.ndarray, unit: str) -> None:
 def plot_spectrum(
     out: Path, f: np.ndarray, z: np.ndarray, unit: str, fitted: np.ndarray | None, title: str
 ) -> None:
-    """nyquist.png (−Z″ vs Z′, equal axes) and bode.png (|Z| and phase vs f)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    """nyquist.png (−Z″ vs Z′, equal axes) and bode.png (|Z| and phase vs f) of one run."""
     out.mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(6, 4.5), dpi=150, layout="constrained")
-    ax.plot(z.real, -z.imag, "o", ms=3, label="simulated")
-    if fitted is not None:
-        ax.plot(fitted.real, -fitted.imag, "-", lw=1, label="circuit fit")
-    ax.set_aspect("equal", adjustable="datalim")
-    ax.set_xlabel(f"Z′ ({unit})")
-    ax.set_ylabel(f"−Z″ ({unit})")
-    ax.set_title(title)
-    ax.legend()
-    fig.savefig(out / "nyquist.png")
-    plt.close(fig)
-    fig, (a1, a2) = plt.subplots(2, 1, figsize=(6, 5), dpi=150, sharex=True, layout="constrained")
-    a1.loglog(f, abs(z), "o", ms=3)
-    a2.semilogx(f, np.degrees(np.angle(z)), "o", ms=3)
-    if fitted is not None:
-        a1.loglog(f, abs(fitted), "-", lw=1)
-        a2.semilogx(f, np.degrees(np.angle(fitted)), "-", lw=1)
-    a1.set_ylabel(f"|Z| ({unit})")
-    a2.set_ylabel("phase (°)")
-    a2.set_xlabel("frequency (Hz)")
-    a1.set_title(title)
-    fig.savefig(out / "bode.png")
-    plt.close(fig)
+    plot_spectra(out / "nyquist.png", out / "bode.png", [Curve("simulated", f, z, fitted)], unit, title)
 
 
 def fit_circuit(fit_cfg, f: np.ndarray, z: np.ndarray) -> tuple[dict[str, float], np.ndarray, float]:
@@ -90,7 +64,7 @@ def report(config, bundle, ctx, spectrum: Spectrum, z_dc: complex | None, thickn
     """Metrics, csv and figures of a spectrum (Z in Ω with an electrode area, else Ω m²)."""
     exp = config.experiment
     area = _area(config)
-    unit = "ohm" if area is not None else "ohm_m2"
+    unit = z_unit(config)
     z = spectrum.z_area / (area if area is not None else 1.0)
     f = spectrum.frequency
     metrics: dict[str, float] = {
@@ -124,8 +98,8 @@ def report(config, bundle, ctx, spectrum: Spectrum, z_dc: complex | None, thickn
     if ctx.comm.rank == 0:
         write_csv(ctx.out / "impedance.csv", spectrum, z, unit)
         if config.output.figures:
-            label = "Ω" if area is not None else "Ω m²"
-            plot_spectrum(ctx.out / "figures", f, z, label, fitted, config.description or "impedance")
+            title = config.description or "impedance"
+            plot_spectrum(ctx.out / "figures", f, z, UNIT_LABELS[unit], fitted, title)
     return RunResult(
         metrics=metrics,
         num_dofs=spectrum.num_dofs,
@@ -138,3 +112,8 @@ def report(config, bundle, ctx, spectrum: Spectrum, z_dc: complex | None, thickn
 def _area(config) -> float | None:
     exp, phys = config.experiment, config.physics
     return exp.electrode_area if exp.electrode_area is not None else getattr(phys, "electrode_area", None)
+
+
+def z_unit(config) -> str:
+    """The unit of an impedance experiment's Z: "ohm" with an electrode area, else "ohm_m2"."""
+    return "ohm" if _area(config) is not None else "ohm_m2"

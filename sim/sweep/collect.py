@@ -1,6 +1,7 @@
 """Collect a sweep: sweep.csv (and sweep.parquet with pyarrow) with one row per point, and PNG
 plots of every metric against every axis of the sweep (each grid key, and the first key of the zip
-group), one line per combination of the other axes."""
+group), one line per combination of the other axes. Points that are impedance experiments bring their fit
+metrics like any other, and figures/nyquist_overlay.png overlays their spectra (impedance.csv)."""
 
 from __future__ import annotations
 
@@ -111,12 +112,38 @@ def _slug(text: str) -> str:
     return re.sub(r"[^\w.-]+", "_", text).strip("_")
 
 
+def overlay_nyquist(store: SweepDir, points: list[tuple[dict[str, Any], PointState]]) -> list[Path]:
+    """figures/nyquist_overlay.png: the spectra of the done impedance points, one curve per point
+    (labelled by its parameters), in the unit of the first; returns the written paths."""
+    from sim.experiments.spectra import UNIT_LABELS, Curve, plot_spectra, read_csv
+
+    curves, unit = [], None
+    for point, state in points:
+        csv_path = store.run_dir(point["id"]) / "impedance.csv"
+        experiment = (state.summary or {}).get("experiment")
+        if state.status != DONE or not isinstance(experiment, dict) or experiment.get("kind") != "impedance":
+            continue
+        if not csv_path.exists():
+            continue
+        f, z, point_unit = read_csv(csv_path)
+        unit = unit or point_unit
+        if point_unit == unit:
+            label = ", ".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in point["parameters"].items())
+            curves.append(Curve(label or point["id"], f, z))
+    if not curves or unit is None:
+        return []
+    (store.path / "figures").mkdir(exist_ok=True)
+    path = store.path / "figures" / "nyquist_overlay.png"
+    plot_spectra(path, None, curves, UNIT_LABELS[unit], f"Impedance of the sweep's {len(curves)} points")
+    return [path]
+
+
 def collect(store: SweepDir, points: list[tuple[dict[str, Any], PointState]]) -> list[Path]:
     """Write the table and the plots of a sweep; returns the written paths."""
     columns, table = rows(points)
     index = store.index()
     params = index["axes"]
     metrics = columns[columns.index(RUN_STATS[-1]) + 1 :]
-    return write_table(store.path, columns, table) + plot_metrics(
-        store.path, params, metrics, table, index.get("log_scale", [])
-    )
+    written = write_table(store.path, columns, table)
+    written += plot_metrics(store.path, params, metrics, table, index.get("log_scale", []))
+    return written + overlay_nyquist(store, points)
