@@ -278,7 +278,11 @@ class LoadedConfig:
         self.file = file
         self.overrides = overrides
         self.name = config.name or (file.stem if file else "run")
-        self.resolved_yaml = yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
+        # an impedance experiment writes no field files and refuses output.fields/formats, so its
+        # resolved config (config.resolved.yaml, a sweep point's config) leaves them out to reload
+        impedance = config.experiment is not None and config.experiment.kind == "impedance"
+        exclude = {"output": {"fields", "formats"}} if impedance else None
+        self.resolved_yaml = yaml.safe_dump(config.model_dump(mode="json", exclude=exclude), sort_keys=False)
         self.sha256 = hashlib.sha256(self.resolved_yaml.encode()).hexdigest()
 
 
