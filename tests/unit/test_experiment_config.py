@@ -83,3 +83,12 @@ def test_bad_experiment_rejected(file, overrides, key, message):
 def test_lab_configs_validate():
     kinds = {load_config(p).config.experiment.kind for p in sorted((ROOT / "configs" / "lab").glob("*.yaml"))}
     assert kinds == {"impedance", "chronoamperometry", "galvanostatic"}
+
+
+def test_resolved_impedance_config_reloads(tmp_path):
+    """config.resolved.yaml and a sweep point's config of an impedance experiment load again, with
+    the same hash: they leave out output.fields/formats, which the experiment refuses."""
+    loaded = load_config(ROOT / "configs" / "lab" / "li_peo_li.yaml")
+    assert "formats" not in loaded.resolved_yaml and "fields:" not in loaded.resolved_yaml
+    (tmp_path / "resolved.yaml").write_text(loaded.resolved_yaml)
+    assert load_config(tmp_path / "resolved.yaml").sha256 == loaded.sha256
