@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,9 +19,28 @@ RANKS_REL = {"conduction": 1e-13, "npp": 1e-11, "phasefield": 2e-11}
 """1 vs 2 ranks, relative, every metric (absolute 1e-12 for values at round-off); measured
 ≤ 9.4e-15 (conduction), 9.9e-13 (NPP), 1.7e-12 (phase field: Newton on rank-dependent round-off)"""
 IMPEDANCE_REL = 1e-4
-"""1 vs 2 ranks for the impedance spectra of configs/lab: LU round-off of (J + iωM) where ωM exceeds
-J by up to 1e10 at the highest frequencies; measured ≤ 2e-5 on Z' at the highest frequency of a
-Li | salt | Li cell (a value ~1e-5 of |Z| there), ≤ 6e-7 elsewhere, ≤ 1e-10 up to 100 Hz"""
+"""1 vs 2 ranks for the summary metrics of configs/lab (Z' at the highest frequency, the fit's
+parameters): Z' at 1 GHz is ~1e-5 of |Z| there, so it carries the spectrum's round-off (below)
+magnified: measured 2.0e-5 (li_peo_mof_li, Z' at 1 GHz), ≤ 2.6e-5 worst metric of
+bruce_vincent_peo; the fitted parameters agree to ≤ 4.1e-7 (li_peo_mof_li fit_Ws0_1): they average
+over the spectrum, so they sit far below the bound set by Z' at f_max"""
+IMPEDANCE_Z_REL = 2e-5
+"""1 vs 2 ranks, raw spectrum, every frequency: |Z₁ − Z₂|/|Z₁|; measured ≤ 1.7e-6 (li_peo_li at
+18 MHz; conduction configs ≤ 2.6e-11). Not the 1e-10 of issue 12: two direct solvers on ONE rank
+(MUMPS vs SuperLU_dist) differ by 3.2e-6 at the same frequency, and MUMPS iterative refinement
+moves the answer as much, so it is the LU round-off of the NPP block system (ωM ≫ J in scaled
+units above the bulk arc), not a rank-dependent state or bug"""
+IMPEDANCE_Z_REL_LOW = 1e-9
+"""the same at f ≤ 100 Hz (where the diffusion and interface arcs live): measured ≤ 8.2e-11"""
+
+
+def _spectrum(out: Path):
+    """(f, Z) from a run's impedance.csv, or None if the run wrote none."""
+    path = out / "impedance.csv"
+    if not path.exists():
+        return None
+    data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+    return data[:, 0], data[:, 1] + 1j * data[:, 2]
 
 
 @pytest.mark.mpi
@@ -47,4 +67,11 @@ def test_config_runs_on_one_and_two_ranks(config, tmp_path, sim_run, reduced_set
         # the fit under the step); the fitted resistances themselves agree to ≤ 2.4e-7 relative
         floor = 2e-6 if "residual" in key else 1e-12
         assert two["metrics"][key] == pytest.approx(value, rel=rel, abs=floor), key
+    spectra = [_spectrum(tmp_path / f"n{n}") for n in (1, 2)]
+    if spectra[0] is not None and spectra[1] is not None:
+        (f, z1), (_, z2) = spectra
+        z_rel = np.abs(z2 - z1) / np.abs(z1)
+        assert z_rel.max() < IMPEDANCE_Z_REL, (f[np.argmax(z_rel)], z_rel.max())
+        assert z_rel[f <= 100.0].max(initial=0.0) < IMPEDANCE_Z_REL_LOW
+        print(f"{config.name}: raw Z 1 vs 2 ranks ≤ {z_rel.max():.3g} relative")
     print(f"{config.name}: 1 vs 2 ranks ≤ {worst:.3g} relative, balances ≤ {balance:.3g}")
