@@ -44,9 +44,9 @@ def _leaves(V) -> list:
 def dof_keys(V) -> np.ndarray:
     """A global, partition-independent key for every local dof (owned and ghost) of V."""
     mesh = V.mesh
-    if mesh.geometry.cmap.degree != 1:
+    if mesh.geometry.cmaps[0].degree != 1:
         raise ValueError("checkpoints need a degree-1 mesh geometry")
-    nodes = mesh.geometry.dofmap
+    nodes = mesh.geometry.dofmaps[0]
     original = np.asarray(mesh.geometry.input_global_indices, dtype=np.int64)
     leaves = _leaves(V)
     size = (V.dofmap.index_map.size_local + V.dofmap.index_map.num_ghosts) * V.dofmap.index_map_bs
