@@ -68,6 +68,11 @@ def region_names(geometry: Any) -> list[str]:
     raise ValueError(f"unknown geometry kind {kind}")
 
 
+IMPEDANCE_REFUSED_OUTPUT = ("fields", "formats")
+"""output keys an impedance experiment refuses when given (it writes no field files) and so leaves
+out of its resolved config, which must load again"""
+
+
 class RunConfig(Strict):
     """A complete run: geometry, materials per region, physics, solver and output."""
 
@@ -179,7 +184,7 @@ class RunConfig(Strict):
             return self._check_step_experiment()
         if phys.kind not in ("conduction", "npp"):
             return ("experiment", "kind"), f"impedance needs physics kind conduction or npp, not {phys.kind}"
-        for key in ("fields", "formats"):
+        for key in IMPEDANCE_REFUSED_OUTPUT:
             if key in self.output.model_fields_set and (key == "formats" or self.output.fields):
                 return ("output", key), (
                     "an impedance experiment writes no field files (its results are impedance.csv, "
@@ -281,7 +286,7 @@ class LoadedConfig:
         # an impedance experiment writes no field files and refuses output.fields/formats, so its
         # resolved config (config.resolved.yaml, a sweep point's config) leaves them out to reload
         impedance = config.experiment is not None and config.experiment.kind == "impedance"
-        exclude = {"output": {"fields", "formats"}} if impedance else None
+        exclude = {"output": set(IMPEDANCE_REFUSED_OUTPUT)} if impedance else None
         self.resolved_yaml = yaml.safe_dump(config.model_dump(mode="json", exclude=exclude), sort_keys=False)
         self.sha256 = hashlib.sha256(self.resolved_yaml.encode()).hexdigest()
 
