@@ -227,6 +227,11 @@ class PhaseFieldPhysics(Strict):
             )
         if self.coatings:
             raise ValueError("coatings are not supported with formulation electroneutral yet")
+        if self.equilibrium_potential != 0.0:
+            raise ValueError(
+                "equilibrium_potential has no effect with formulation electroneutral: both electrodes "
+                "are Li, and the metal's Nernst potential is the electrolyte's μ⁺ (remove it)"
+            )
 
     def card(self) -> dict[str, Property]:
         """The parameter card with the deviations applied."""

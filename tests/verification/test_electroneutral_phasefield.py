@@ -139,6 +139,7 @@ def test_planar_front_velocity_vs_butler_volmer():
         ("physics.mechanics=staggered", "mechanics"),
         ("physics.deviations.D_l={value: 1e-10, unit: m2/s, source: why}", "D_l"),
         ("physics.cathode_concentration=0.5", "cathode_concentration"),
+        ("physics.equilibrium_potential=0.1", "equilibrium_potential"),
         ("geometry.filaments={width: 0.4e-6, spacing: 4e-6, offset: 2e-6, height: 5.6e-6}", "filaments"),
     ],
 )

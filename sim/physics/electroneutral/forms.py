@@ -11,7 +11,7 @@ lengths in mesh units, time in s; backward Euler):
 
     ∂(ε ĉ⁺)/∂t − ∇·(ε D̂⁺ ĉ⁺ ∇μ̂⁺) + (c_s/c0) ∂h(ξ)/∂t = 0          Li⁺ (deposition sink)
     ∂(ε ĉ⁺)/∂t − ∇·(ε D̂⁻ ĉ⁻ ∇μ̂⁻)                      = 0          all anions, ε(ĉ⁻ + ĉ_f) = ε ĉ⁺
-    ∂ξ/∂t = −L_σW δF̂/δξ − L_η h′(ξ) R(ĉ⁺, ψ_s − ψ − ψ_θ)           shared ξ equation
+    ∂ξ/∂t = −L_σW δF̂/δξ − L_η h′(ξ) R(ĉ⁺, ψ_s − ψ)                shared ξ equation
 
 The metal holds c_s h(ξ) of Li, so the sink is ∝ ∂h/∂t = h′(ξ)∂ξ/∂t: for a moving front it is
 v|∇h| = v|∇ε|, the smoothed-boundary source of an interface flux (the Li⁺ the metal side of the
@@ -78,11 +78,11 @@ def salt_residuals(
     return li, anion
 
 
-def reaction_drive(c_p: Expr, psi: Expr, metal_psi: Expr, psi_theta: Expr, p: pf.Coefficients) -> Expr:
-    """R = e^{(1−α)nη} − ĉ⁺ e^{−αnη} with η = ψ_s − ψ − ψ_θ (metal minus electrolyte potential):
-    zero at the Nernst potential ψ_s = μ̂⁺ + ψ_θ, the same Li | Li⁺ equilibrium as the NPP model's
-    Butler–Volmer electrodes (sim.physics.npp_forms.butler_volmer)."""
-    return pf.butler_volmer(c_p, metal_psi - psi - psi_theta, p)
+def reaction_drive(c_p: Expr, psi: Expr, metal_psi: Expr, p: pf.Coefficients) -> Expr:
+    """R = e^{(1−α)nη} − ĉ⁺ e^{−αnη} with η = ψ_s − ψ (metal minus electrolyte potential): zero at
+    the Nernst potential ψ_s = μ̂⁺ (n = 1), the same Li | Li⁺ equilibrium as the NPP model's
+    Butler–Volmer electrodes (sim.physics.npp_forms.butler_volmer) and its counter electrode."""
+    return pf.butler_volmer(c_p, metal_psi - psi, p)
 
 
 def inventories(xi: Expr, c_p: Expr, c_ratio: Expr, dx: ufl.Measure) -> dict[str, ufl.Form]:

@@ -39,10 +39,9 @@ def electrolyte_transport(config) -> Transport:
 
 
 class ElectroneutralProblem:
-    """(ξ, μ̂⁺, μ̂⁻) with backward-Euler steps; `frozen` keeps ξ at its initial state (a test switch:
-    the salt equations alone, with ε fixed)."""
+    """(ξ, μ̂⁺, μ̂⁻) with backward-Euler steps."""
 
-    def __init__(self, config, bundle, prefix: str = "pfen_", frozen: bool = False) -> None:
+    def __init__(self, config, bundle, prefix: str = "pfen_") -> None:
         phys = self.phys = config.physics
         self.bundle, self.geometry = bundle, config.geometry
         mesh, ell = bundle.mesh, bundle.length_scale
@@ -74,30 +73,19 @@ class ElectroneutralProblem:
             xi, xi_n, (mu_p, mu_m), (mu_p_n, mu_m_n), self.fixed, diffusivity, self.c_ratio, self.dt,
             (tests[1], tests[2]), dx,
         )  # fmt: skip
-        drive = forms.reaction_drive(
-            self.c_p, self.psi, self.metal_psi, phys.equilibrium_potential / rt_f, self.p
-        )
-        if frozen:
-            xi_form = (xi - xi_n) * tests[0] * dx
-        else:
-            xi_form = pf.allen_cahn_residual(
-                xi,
-                xi_n,
-                self.dt,
-                tests[0],
-                lambda x, g: pf.chemical_energy(x, g, self.p),
-                drive,
-                self.p,
-                dx=dx,
-            )
+        drive = forms.reaction_drive(self.c_p, self.psi, self.metal_psi, self.p)
+        xi_form = pf.allen_cahn_residual(xi, xi_n, self.dt, tests[0], self._energy, drive, self.p, dx=dx)
         self.forms = {"xi": xi_form, "li": li, "anion": anion}
-        self.drive = drive
         self.bcs = self._bcs()
         opts = petsc_options(config.solver, symmetric=False, nonlinear=True)
         self.problem = fem.petsc.NonlinearProblem(
             xi_form + li + anion, self.U, bcs=self.bcs, petsc_options_prefix=prefix, petsc_options=opts
         )
         self.num_dofs = self.W.dofmap.index_map.size_global * self.W.dofmap.index_map_bs
+
+    def _energy(self, xi, grad_xi):
+        """f̂ of the shared ξ equation (no elastic energy: this formulation has no mechanics)."""
+        return pf.chemical_energy(xi, grad_xi, self.p)
 
     def _bcs(self) -> list:
         fdim = self.bundle.mesh.topology.dim - 1
@@ -136,7 +124,7 @@ class ElectroneutralProblem:
         xi.x.array[:] = self.U.x.array[self.xi_dofs]
         dt = fem.Constant(mesh, 1.0 / float(self.p.mobility))
         form = pf.allen_cahn_residual(
-            xi, xi_n, dt, ufl.TestFunction(V), lambda x, g: pf.chemical_energy(x, g, self.p), 0.0, self.p,
+            xi, xi_n, dt, ufl.TestFunction(V), self._energy, 0.0, self.p,
             dx=self.dx,
         )  # fmt: skip
         fdim = mesh.topology.dim - 1
