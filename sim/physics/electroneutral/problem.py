@@ -27,7 +27,9 @@ from sim.units import F, R
 
 fem = dolfinx.fem
 RELAX_STEPS = 10
-"""backward-Euler steps of 1/(L_σW) that relax the initial ξ profile before the run"""
+"""backward-Euler steps of 1/(L_σW) that relax the metal side of the initial ξ profile"""
+RELAX_ABOVE = 0.99
+"""only ξ0 ≥ this relaxes before the run (the bulk metal and the ξ = 1 anode's boundary layer)"""
 
 
 def electrolyte_transport(config) -> Transport:
@@ -114,11 +116,13 @@ class ElectroneutralProblem:
         self.U_n.x.array[:] = self.U.x.array
 
     def _relax_phase(self, steps: int = RELAX_STEPS) -> None:
-        """Relax ξ0 without reaction for `steps` × 1/(L_σW) (the profile's relaxation time).
+        """Relax the metal side of ξ0 (ξ0 ≥ RELAX_ABOVE; the rest held) without reaction for
+        `steps` × 1/(L_σW), the bulk relaxation time.
 
-        The tanh profile is not the discrete equilibrium, least of all next to ξ = 1 on the anode;
-        relaxing it during the run would grow metal inside the metal, where ε ≈ ε_min holds no Li⁺
-        to supply it (the sink (c_s/c0)∂h/∂t is 77 × the salt there), and deplete it to round-off."""
+        The tanh profile is not the discrete equilibrium there, least of all next to ξ = 1 on the
+        anode; relaxing it during the run would grow metal inside the metal, where ε ≈ ε_min holds
+        no Li⁺ to supply it (the sink (c_s/c0)∂h/∂t is 77 × the salt there), and deplete it to
+        round-off. The interface keeps the initial geometry."""
         V, mesh = self.V0, self.bundle.mesh
         xi, xi_n = fem.Function(V), fem.Function(V)
         xi.x.array[:] = self.U.x.array[self.xi_dofs]
@@ -130,6 +134,11 @@ class ElectroneutralProblem:
         fdim = mesh.topology.dim - 1
         anode = fem.locate_dofs_topological(V, fdim, boundary_facets(self.bundle, "anode"))
         bcs = [fem.dirichletbc(1.0, anode, V)] if self.phys.li_anode else []
+        # the interface keeps its initial shape (capillarity alone would round a bump off in ~0.2 s)
+        held = fem.Function(V)
+        held.x.array[:] = xi.x.array
+        interface = np.flatnonzero(xi.x.array < RELAX_ABOVE).astype(np.int32)
+        bcs.append(fem.dirichletbc(held, interface))
         opts = {"snes_type": "newtonls", "snes_rtol": 1e-10, "ksp_type": "preonly", "pc_type": "lu"}
         problem = fem.petsc.NonlinearProblem(
             form, xi, bcs=bcs, petsc_options_prefix="pfen_relax_", petsc_options=opts
