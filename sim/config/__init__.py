@@ -158,7 +158,8 @@ class RunConfig(Strict):
         if phys.kind == "phasefield" and phys.formulation == "electroneutral":
             if getattr(self.geometry, "filaments", None) is not None:
                 return ("geometry", "filaments"), "formulation electroneutral does not support filaments yet"
-            return None
+            problem = phys.electroneutral_problem()
+            return (("physics", *problem[0]), problem[1]) if problem else None
         if phys.kind != "npp":
             return None
         particles = self.geometry.kind == "particles"

@@ -205,33 +205,35 @@ class PhaseFieldPhysics(Strict):
             raise ValueError(
                 f"stress_coupling '{self.stress_coupling}' needs mechanics (monolithic or staggered)"
             )
-        if self.formulation == "electroneutral":
-            self._check_electroneutral()
         return self
 
-    def _check_electroneutral(self) -> None:
-        """Keys without effect in the electroneutral formulation must hold their defaults."""
+    def electroneutral_problem(self) -> tuple[tuple[str, ...], str] | None:
+        """Keys without effect in the electroneutral formulation (they must hold their defaults):
+        (key path below `physics`, message), or None (RunConfig.capability_check reports it)."""
+        if self.formulation != "electroneutral":
+            return None
         unused = sorted(set(self.deviations) & set(CHEN_TRANSPORT))
         if unused:
-            raise ValueError(
+            return ("deviations", unused[0]), (
                 f"deviations of {', '.join(unused)} have no effect with formulation electroneutral: "
                 "the electrolyte's transport (σ, t⁺, c0) comes from its material card"
             )
-        for key, default in (("mechanics", "none"), ("stress_coupling", "none")):
-            if getattr(self, key) != default:
-                raise ValueError(f"formulation electroneutral has no mechanics yet: set {key}: {default}")
+        for key in ("mechanics", "stress_coupling"):
+            if getattr(self, key) != "none":
+                return (key,), f"formulation electroneutral has no mechanics yet: set {key}: none"
         if self.cathode_concentration != 1.0:
-            raise ValueError(
+            return ("cathode_concentration",), (
                 "cathode_concentration has no effect with formulation electroneutral (the cathode is "
                 "a reversible Li counter electrode: μ⁺ = 0 there, anions blocked): remove it"
             )
         if self.coatings:
-            raise ValueError("coatings are not supported with formulation electroneutral yet")
+            return ("coatings",), "coatings are not supported with formulation electroneutral yet"
         if self.equilibrium_potential != 0.0:
-            raise ValueError(
+            return ("equilibrium_potential",), (
                 "equilibrium_potential has no effect with formulation electroneutral: both electrodes "
                 "are Li, and the metal's Nernst potential is the electrolyte's μ⁺ (remove it)"
             )
+        return None
 
     def card(self) -> dict[str, Property]:
         """The parameter card with the deviations applied."""
