@@ -155,6 +155,11 @@ class RunConfig(Strict):
         if phys.kind == "conduction" and solver.newton != NewtonConfig():
             why = "conduction is linear (one linear solve, no Newton): remove solver.newton"
             return ("solver", "newton"), why
+        if phys.kind == "phasefield" and phys.formulation == "electroneutral":
+            if getattr(self.geometry, "filaments", None) is not None:
+                return ("geometry", "filaments"), "formulation electroneutral does not support filaments yet"
+            problem = phys.electroneutral_problem()
+            return (("physics", *problem[0]), problem[1]) if problem else None
         if phys.kind != "npp":
             return None
         particles = self.geometry.kind == "particles"

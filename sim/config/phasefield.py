@@ -46,6 +46,10 @@ PARAMETERS: dict[str, tuple[str, str]] = {
 }
 
 
+CHEN_TRANSPORT = ("D_e", "D_l", "sigma_e", "sigma_l", "c0")
+"""card parameters only the chen2015 formulation uses (electroneutral: the material card's)"""
+
+
 def _si(name: str, prop: Property) -> float:
     try:
         return prop.si(PARAMETERS[name][0])
@@ -127,6 +131,11 @@ class PhaseFieldPhysics(Strict):
     """Phase-field Li deposition (ξ, c̃ = c/c0, φ) with plane-strain mechanics (DESIGN 3.3)."""
 
     kind: Literal["phasefield"]
+    formulation: Literal["chen2015", "electroneutral"] = "chen2015"
+    """transport and charge around the shared ξ equation: chen2015, the seed's single potential and
+    c̃ (sim.physics.dendrite); electroneutral, a binary salt with free and immobile anions from the
+    electrolyte's material card, the metal an equipotential, Butler–Volmer at the diffuse interface
+    only (sim.physics.electroneutral)"""
     parameters: str | dict[str, Property] = "table_s1"
     """a card name from sim/data/phasefield_cards.yaml or an inline card {name: {value, unit, source}}"""
     deviations: dict[str, Property] = {}
@@ -197,6 +206,34 @@ class PhaseFieldPhysics(Strict):
                 f"stress_coupling '{self.stress_coupling}' needs mechanics (monolithic or staggered)"
             )
         return self
+
+    def electroneutral_problem(self) -> tuple[tuple[str, ...], str] | None:
+        """Keys without effect in the electroneutral formulation (they must hold their defaults):
+        (key path below `physics`, message), or None (RunConfig.capability_check reports it)."""
+        if self.formulation != "electroneutral":
+            return None
+        unused = sorted(set(self.deviations) & set(CHEN_TRANSPORT))
+        if unused:
+            return ("deviations", unused[0]), (
+                f"deviations of {', '.join(unused)} have no effect with formulation electroneutral: "
+                "the electrolyte's transport (σ, t⁺, c0) comes from its material card"
+            )
+        for key in ("mechanics", "stress_coupling"):
+            if getattr(self, key) != "none":
+                return (key,), f"formulation electroneutral has no mechanics yet: set {key}: none"
+        if self.cathode_concentration != 1.0:
+            return ("cathode_concentration",), (
+                "cathode_concentration has no effect with formulation electroneutral (the cathode is "
+                "a reversible Li counter electrode: μ⁺ = 0 there, anions blocked): remove it"
+            )
+        if self.coatings:
+            return ("coatings",), "coatings are not supported with formulation electroneutral yet"
+        if self.equilibrium_potential != 0.0:
+            return ("equilibrium_potential",), (
+                "equilibrium_potential has no effect with formulation electroneutral: both electrodes "
+                "are Li, and the metal's Nernst potential is the electrolyte's μ⁺ (remove it)"
+            )
+        return None
 
     def card(self) -> dict[str, Property]:
         """The parameter card with the deviations applied."""
