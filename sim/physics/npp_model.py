@@ -1,31 +1,26 @@
-"""The NPP run as a `Model` (sim.physics.model) that sim.loop drives: set-up checks (Debye length,
-a-priori depletion), running Li⁺ balance, a-posteriori depletion check, metrics and fields.
-
-`build` chooses the model of a `kind: npp` config: the composite cathode
-(sim.physics.npp_cathode) when the geometry has a `particle` region, the film model otherwise.
+"""The NPP run as a `Model` (sim.physics.model) that sim.loop drives, steady (time: null) or
+transient: set-up checks (Debye length, a-priori depletion), running Li⁺ balance, a-posteriori
+depletion check, metrics and fields. (The composite cathode is its own kind, sim.physics.npp_cathode.)
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sim.physics.model import CAPABILITIES, Capabilities, Model, ModelResult, TimeStats
+from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, SteadyModel, TimeStats, TransientModel
 from sim.physics.npp import NppProblem, Scales, advance, check_debye, check_depletion, region_transport
 from sim.physics.npp_output import Balance, NppMetrics, NppOutput
 from sim.timestep import StepOutcome
 
 
-def build(config: Any, bundle: Any, ctx: Any) -> Model:
+def build(config: Any, bundle: Any, ctx: Any) -> NppModel:
     """The model of an NPP config on `bundle` (logged and checked, ready to run)."""
-    if "particle" in bundle.regions:
-        from sim.physics.npp_cathode import CathodeModel
-
-        return CathodeModel(config, bundle, ctx)
     return NppModel(config, bundle, ctx)
 
 
-class NppModel:
-    """Nernst–Planck–Poisson in a film (sim.physics.npp.NppProblem) with its reports."""
+class NppModel(SteadyModel, TransientModel):
+    """Nernst–Planck–Poisson in a film (sim.physics.npp.NppProblem) with its reports: a steady
+    state by pseudo-transient continuation (time: null) or a transient window."""
 
     label = "npp"
     fields_on_failure = False
@@ -62,6 +57,7 @@ class NppModel:
 
     @property
     def transient(self) -> bool:
+        """Whether this run steps in physical time (physics.time given)."""
         return self.phys.time is not None
 
     def state(self) -> list:
@@ -103,12 +99,6 @@ class NppModel:
 
     def output_fields(self) -> list[dict]:
         return [self.out.fields()]
-
-    def snapshots(self, t: float) -> dict:
-        return {}
-
-    def failure_summary(self, stats: TimeStats) -> dict[str, Any]:
-        return {}
 
     def failure_note(self) -> str:
         return f"{self.out.depletion_state()}; {self.hint}"
