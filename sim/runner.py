@@ -1,9 +1,9 @@
 """The one run loop every physics model shares: mesh → solve → fields, figures, summary.
 
-A physics module exposes `build(config, bundle, ctx) -> Model` (sim.physics.model; sim.loop runs it:
-stepping, checkpoints, failure summary, fields) or, not yet on that protocol, `run(config, bundle,
-ctx) -> RunResult`; this module does everything else (run directory, logging, exit status, summary)
-so models stay small.
+A physics module (one line in PHYSICS per `physics.kind`) exposes `build(config, bundle, ctx) ->
+Model` (sim.physics.model; sim.loop runs it: stepping, checkpoints, failure summary, fields); the
+experiments module exposes `run(config, bundle, ctx) -> RunResult`. This module does everything
+else (run directory, logging, exit status, summary) so models stay small.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from sim.solve import RunResult, SolverFailed
 PHYSICS = {
     "conduction": "sim.physics.conduction",
     "npp": "sim.physics.npp_model",
+    "cathode": "sim.physics.npp_cathode",
     "phasefield": "sim.physics.dendrite_run",
 }
 

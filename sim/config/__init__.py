@@ -16,6 +16,7 @@ import yaml
 from pydantic import Field, ValidationError
 
 from sim.config.base import FileName, Strict
+from sim.config.cathode import CathodePhysics
 from sim.config.experiment import Chronoamperometry, Experiment
 from sim.config.geometry import GeometryConfig
 from sim.config.loader import (
@@ -33,7 +34,9 @@ from sim.config.phasefield import PhaseFieldPhysics
 from sim.config.physics import ConductionPhysics, NewtonConfig, OutputConfig, SolverConfig
 from sim.physics.model import unsupported
 
-PhysicsConfig = Annotated[ConductionPhysics | NppPhysics | PhaseFieldPhysics, Field(discriminator="kind")]
+PhysicsConfig = Annotated[
+    ConductionPhysics | NppPhysics | CathodePhysics | PhaseFieldPhysics, Field(discriminator="kind")
+]
 
 MIN_CONDUCTIVITY = 1e-30
 """S/m: a card whose σ(T) falls below this at the run temperature is refused"""
@@ -99,10 +102,6 @@ class RunConfig(Strict):
         if (why := unsupported(self)) is not None:  # the model's declared capabilities
             return why
         library = material_library()
-        if self.geometry.kind == "file" and self.physics.kind == "phasefield":
-            return ("geometry", "kind"), (
-                "a file geometry serves conduction and npp; phasefield needs kind dendrite"
-            )
         for region, card in self.materials.items():
             if isinstance(card, str) and card not in library:
                 return ("materials", region), (
@@ -159,24 +158,12 @@ class RunConfig(Strict):
             if getattr(self.geometry, "filaments", None) is not None:
                 return ("geometry", "filaments"), "formulation electroneutral does not support filaments yet"
             problem = phys.electroneutral_problem()
-            return (("physics", *problem[0]), problem[1]) if problem else None
-        if phys.kind != "npp":
-            return None
-        particles = self.geometry.kind == "particles"
-        if particles and phys.interface is None:
-            return ("physics",), (
-                "a particles geometry (composite electrode) needs physics.interface "
-                "{transfer_coefficient, partition_coefficient, particle_initial_concentration}"
-            )
-        if particles and phys.time is None:
-            return ("physics",), "a particles geometry (composite electrode) needs physics.time (transient)"
-        if phys.time is not None and phys.time.checkpoint_every and phys.element_degree != 1:
+            if problem:
+                return ("physics", *problem[0]), problem[1]
+        time = getattr(phys, "time", None)
+        if time is not None and time.checkpoint_every and getattr(phys, "element_degree", 1) != 1:
             why = "checkpoints hold P1 fields only (element_degree is 2)"
             return ("physics", "time", "checkpoint_every"), why
-        if not particles and phys.interface is not None:
-            return ("physics", "interface"), (
-                f"physics.interface needs a particles geometry (this is {self.geometry.kind})"
-            )
         return None
 
     def _check_experiment(self) -> tuple[tuple, str] | None:

@@ -14,10 +14,9 @@ from sim.checkpoint import CHECKPOINT
 from sim.mesh import boundary_facets
 from sim.physics import mechanics as mech
 from sim.physics.dendrite import DendriteModel, check_interface
-from sim.physics.model import CAPABILITIES, Capabilities, Model, ModelResult
+from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, TransientModel
 from sim.physics.phasefield_front import contour_points, front_profile, growth_plot
-from sim.solve import SolverFailed
-from sim.timestep import StepOutcome, TimeStats
+from sim.timestep import TimeStats
 from sim.units import F
 
 fem = dolfinx.fem
@@ -247,7 +246,7 @@ class FieldOutput:
         return options
 
 
-def build(config: Any, bundle: Any, ctx: Any) -> Model:
+def build(config: Any, bundle: Any, ctx: Any) -> TransientModel:
     """The phase-field model of `config` on `bundle` (logged and checked, ready to run), by
     `physics.formulation`."""
     if config.physics.formulation == "electroneutral":
@@ -257,10 +256,10 @@ def build(config: Any, bundle: Any, ctx: Any) -> Model:
     return PhaseFieldModel(config, bundle, ctx)
 
 
-class PhaseFieldModel:
-    """The dendrite model (sim.physics.dendrite) with its observer and fields as a `Model`
-    (sim.physics.model): the ξ-history is checkpointed, ξ snapshots are drawn at `snapshots`
-    evenly spaced times."""
+class PhaseFieldModel(DendriteModel, TransientModel):
+    """The dendrite model (sim.physics.dendrite: its step/accept/reject) with its observer and
+    fields as a `TransientModel` (sim.physics.model): the ξ-history is checkpointed, ξ snapshots
+    are drawn at `snapshots` evenly spaced times."""
 
     label = "phase field"
     fields_on_failure = True
@@ -272,11 +271,11 @@ class PhaseFieldModel:
             f"interface width √(2κ0/W) = {self.checks['interface_width_m'] * 1e6:.3g} µm, "
             f"{self.checks['interface_elements']:.3g} elements across it"
         )
-        model = self.model = DendriteModel(config, bundle)
-        model.initial_state()
-        self.observer, self.fields = Observer(model), FieldOutput(model)
+        super().__init__(config, bundle)
+        self.initial_state()
+        self.observer, self.fields = Observer(self), FieldOutput(self)
         ctx.log(
-            f"phase field: {model.num_dofs} dofs, mechanics {phys.mechanics}, "
+            f"phase field: {self.num_dofs} dofs, mechanics {phys.mechanics}, "
             f"stress coupling {phys.stress_coupling}"
         )
         self.snap_times = list(np.linspace(0, phys.time.t_end, phys.snapshots + 1)[1:])
@@ -286,17 +285,13 @@ class PhaseFieldModel:
     def capabilities(self) -> Capabilities:
         return CAPABILITIES["phasefield"]
 
-    @property
-    def transient(self) -> bool:
-        return True
-
     def state(self) -> list:
-        m = self.model
-        return [m.U] + ([m.u] if self.phys.mechanics == "staggered" else [])
+        return [self.U] + ([self.u] if self.phys.mechanics == "staggered" else [])
 
     def checkpoint_state(self) -> dict:
-        m = self.model
-        return {"U": m.U_n, "xi0": m.xi0} | ({"u": m.u_n} if self.phys.mechanics == "staggered" else {})
+        return {"U": self.U_n, "xi0": self.xi0} | (
+            {"u": self.u_n} if self.phys.mechanics == "staggered" else {}
+        )
 
     def checkpoint_data(self) -> dict[str, Any]:
         return {"history": self.observer.history}
@@ -305,18 +300,6 @@ class PhaseFieldModel:
         self.observer.sync()
         self.observer.history = data["history"]
         self.snap_times = [t for t in self.snap_times if t > stats.t * (1 + 1e-9)]
-
-    def step(self, t: float, dt: float) -> StepOutcome:
-        return self.model.step(t, dt)
-
-    def accept(self) -> None:
-        self.model.accept()
-
-    def reject(self) -> None:
-        self.model.reject()
-
-    def solve_steady(self) -> TimeStats:
-        raise SolverFailed("the phase-field model is transient only (physics.time is required)")
 
     def observe(self, stats: TimeStats) -> None:
         self.observer.record(stats.t, stats.dt)
@@ -337,9 +320,6 @@ class PhaseFieldModel:
         self.snap_times.pop(0)
         xi = self.fields.scalars[0]
         return {f"xi_t{t:.4g}s": (xi, f"ξ at t = {t:.3g} s", {"interface": xi})}
-
-    def failure_note(self) -> str:
-        return ""
 
     def failure_summary(self, stats: TimeStats) -> dict[str, Any]:
         return {"time_stepping": stats.as_dict(), "checkpoint": self.checkpoint_path}

@@ -16,10 +16,9 @@ from sim.mesh import boundary_facets
 from sim.physics.dendrite import check_interface
 from sim.physics.electroneutral import forms
 from sim.physics.electroneutral.problem import ElectroneutralProblem
-from sim.physics.model import CAPABILITIES, Capabilities, ModelResult
+from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, TransientModel
 from sim.physics.phasefield_front import contour_points, front_profile, growth_plot
-from sim.solve import SolverFailed
-from sim.timestep import StepOutcome, TimeStats
+from sim.timestep import TimeStats
 from sim.units import F
 
 fem = dolfinx.fem
@@ -191,8 +190,9 @@ class FieldOutput:
         return {f.name: {"interface": xi, "mask_metal": f is not xi} for f in self.functions}
 
 
-class ElectroneutralModel:
-    """The electroneutral phase-field model (sim.physics.electroneutral.problem) as a `Model`."""
+class ElectroneutralModel(ElectroneutralProblem, TransientModel):
+    """The electroneutral phase-field model (sim.physics.electroneutral.problem: its step/accept/
+    reject) with its balances and fields as a `TransientModel` (sim.physics.model)."""
 
     label = "phase field (electroneutral)"
     fields_on_failure = True
@@ -204,15 +204,15 @@ class ElectroneutralModel:
             f"interface width √(2κ0/W) = {self.checks['interface_width_m'] * 1e6:.3g} µm, "
             f"{self.checks['interface_elements']:.3g} elements across it"
         )
-        problem = self.problem = ElectroneutralProblem(config, bundle)
-        tp = problem.salt
+        super().__init__(config, bundle)
+        tp = self.salt
         ctx.log(
             f"electrolyte: σ = {tp.conductivity:.4g} S/m, t⁺ = {tp.transference_number:.3g}, "
             f"D⁺ = {tp.d_cation:.4g}, D⁻ = {tp.d_anion:.4g} m²/s, immobile anion fraction "
-            f"{tp.immobile_fraction:.3g}; {problem.num_dofs} dofs"
+            f"{tp.immobile_fraction:.3g}; {self.num_dofs} dofs"
         )
-        problem.initial_state()
-        self.balances, self.fields = Balances(problem), FieldOutput(problem)
+        self.initial_state()
+        self.balances, self.fields = Balances(self), FieldOutput(self)
         self.snap_times = list(np.linspace(0, phys.time.t_end, phys.snapshots + 1)[1:])
         self.checkpoint_path = str(ctx.out / CHECKPOINT)
 
@@ -220,15 +220,11 @@ class ElectroneutralModel:
     def capabilities(self) -> Capabilities:
         return CAPABILITIES["phasefield"]
 
-    @property
-    def transient(self) -> bool:
-        return True
-
     def state(self) -> list:
-        return [self.problem.U]
+        return [self.U]
 
     def checkpoint_state(self) -> dict:
-        return {"U": self.problem.U_n, "xi0": self.problem.xi0}
+        return {"U": self.U_n, "xi0": self.xi0}
 
     def checkpoint_data(self) -> dict[str, Any]:
         return {"history": self.balances.history, "worst": self.balances.worst}
@@ -237,18 +233,6 @@ class ElectroneutralModel:
         self.balances.sync()
         self.balances.history, self.balances.worst = data["history"], data["worst"]
         self.snap_times = [t for t in self.snap_times if t > stats.t * (1 + 1e-9)]
-
-    def step(self, t: float, dt: float) -> StepOutcome:
-        return self.problem.step(t, dt)
-
-    def accept(self) -> None:
-        self.problem.accept()
-
-    def reject(self) -> None:
-        self.problem.reject()
-
-    def solve_steady(self) -> TimeStats:
-        raise SolverFailed("the phase-field model is transient only (physics.time is required)")
 
     def observe(self, stats: TimeStats) -> None:
         self.balances.record(stats.t, stats.dt)
@@ -271,15 +255,12 @@ class ElectroneutralModel:
         xi = self.fields.functions[0]
         return {f"xi_t{t:.4g}s": (xi, f"ξ at t = {t:.3g} s", {"interface": xi})}
 
-    def failure_note(self) -> str:
-        return ""
-
     def failure_summary(self, stats: TimeStats) -> dict[str, Any]:
         return {"time_stepping": stats.as_dict(), "checkpoint": self.checkpoint_path}
 
     def result(self, stats: TimeStats) -> ModelResult:
         history = self.balances.history
-        tp = self.problem.salt
+        tp = self.salt
         return ModelResult(
             plots={f.name: f for f in self.fields.functions},
             plot_options=self.fields.plot_options(),
