@@ -93,17 +93,22 @@ def adapted(base: MeshBundle, mark: Callable[[MeshBundle], np.ndarray], levels: 
 
 
 def transfer(sources: Mapping[str, fem.Function], targets: Mapping[str, fem.Function]) -> None:
-    """Fill each target with its source of the same name, interpolated across the meshes."""
+    """Fill each target with its source of the same name, interpolated across the meshes (a mixed
+    function subspace by subspace)."""
     for name, target in targets.items():
-        space = target.function_space
-        mesh = space.mesh
-        tdim = mesh.topology.dim
-        cells = np.arange(
-            mesh.topology.index_map(tdim).size_local + mesh.topology.index_map(tdim).num_ghosts,
-            dtype=np.int32,
+        mesh = target.function_space.mesh
+        imap = mesh.topology.index_map(mesh.topology.dim)
+        cells = np.arange(imap.size_local + imap.num_ghosts, dtype=np.int32)
+        source, space = sources[name], target.function_space
+        mixed = space.dofmap.index_map_bs == 1 and space.num_sub_spaces > 0
+        pairs = (
+            [(source.sub(i), target.sub(i)) for i in range(space.num_sub_spaces)]
+            if mixed
+            else [(source, target)]
         )
-        data = fem.create_interpolation_data(space, sources[name].function_space, cells, padding=1e-8)
-        target.interpolate_nonmatching(sources[name], cells, data)
+        for src, tgt in pairs:
+            data = fem.create_interpolation_data(tgt.function_space, src.function_space, cells, padding=1e-8)
+            tgt.interpolate_nonmatching(src, cells, data)
         target.x.scatter_forward()
 
 
@@ -111,3 +116,11 @@ def integral(expr: ufl.core.expr.Expr, mesh: dolfinx.mesh.Mesh) -> float:
     """∫ expr dx over the whole (distributed) mesh."""
     local = fem.assemble_scalar(fem.form(expr * ufl.dx(domain=mesh)))
     return mesh.comm.allreduce(local, op=MPI.SUM)
+
+
+def num_dofs(functions: list[fem.Function]) -> int:
+    """Global number of unknowns of the functions."""
+    return sum(
+        f.function_space.dofmap.index_map.size_global * f.function_space.dofmap.index_map_bs
+        for f in functions
+    )

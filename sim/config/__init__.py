@@ -155,6 +155,13 @@ class RunConfig(Strict):
         if phys.kind == "conduction" and solver.newton != NewtonConfig():
             why = "conduction is linear (one linear solve, no Newton): remove solver.newton"
             return ("solver", "newton"), why
+        if isinstance(phys, PhaseFieldPhysics) and phys.adaptivity is not None:
+            if phys.time.checkpoint_every:
+                why = "runs on adaptive meshes write no checkpoint yet (0, or no physics.adaptivity)"
+                return ("physics", "time", "checkpoint_every"), why
+            if "vtx" in self.output.formats:
+                why = "a VTX (.bp) file holds one mesh: an adaptive run's fields are a VTK series (vtk)"
+                return ("output", "formats"), why
         if phys.kind != "npp":
             return None
         particles = self.geometry.kind == "particles"
