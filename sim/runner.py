@@ -26,6 +26,8 @@ from numbers import Real
 from pathlib import Path
 from typing import Any
 
+from sim._dolfinx import dolfinx
+
 from mpi4py import MPI
 
 from sim import checkpoint, interrupts
@@ -215,7 +217,10 @@ def _mesh_before_run_dir(loaded: LoadedConfig, out: Path, comm: MPI.Comm, create
     is an invalid config (Refused, exit 2) and leaves nothing on disk (a directory made only for
     the lock is removed again)."""
     try:
-        return build_mesh(loaded.config.geometry, comm)
+        adaptive = getattr(loaded.config.physics, "adaptivity", None) is not None
+        # an adaptive run refines its base mesh, and DOLFINx carries tags only to unghosted meshes
+        ghosts = dolfinx.mesh.GhostMode.none if adaptive else dolfinx.mesh.GhostMode.shared_facet
+        return build_mesh(loaded.config.geometry, comm, ghost_mode=ghosts)
     except GeometryError as exc:
         if created and comm.rank == 0:
             shutil.rmtree(out, ignore_errors=True)

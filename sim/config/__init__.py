@@ -160,6 +160,16 @@ class RunConfig(Strict):
             problem = phys.electroneutral_problem()
             if problem:
                 return ("physics", *problem[0]), problem[1]
+        if isinstance(phys, PhaseFieldPhysics) and phys.adaptivity is not None:
+            if phys.formulation != "chen2015":
+                why = f"adaptive meshes support formulation chen2015 only (this is {phys.formulation})"
+                return ("physics", "adaptivity"), why
+            if phys.time.checkpoint_every:
+                why = "runs on adaptive meshes write no checkpoint yet (0, or no physics.adaptivity)"
+                return ("physics", "time", "checkpoint_every"), why
+            if "vtx" in self.output.formats:
+                why = "a VTX (.bp) file holds one mesh: an adaptive run's fields are a VTK series (vtk)"
+                return ("output", "formats"), why
         time = getattr(phys, "time", None)
         if time is not None and time.checkpoint_every and getattr(phys, "element_degree", 1) != 1:
             why = "checkpoints hold P1 fields only (element_degree is 2)"

@@ -127,6 +127,21 @@ class Coating(Strict):
     """where the numbers come from"""
 
 
+class Adaptivity(Strict):
+    """Meshes that follow the interface (sim.adapt, sim.adaptive): every `every` accepted steps the
+    base mesh (geometry.mesh) is refined `levels` times where ξ(1 − ξ) ≥ `threshold`, grown by
+    `buffer_layers` rings of cells at each level, and the state moved onto it."""
+
+    levels: int = Field(ge=1, le=6)
+    """refinement levels above the base mesh (each halves the element size)"""
+    every: int = Field(default=10, ge=1)
+    """accepted steps between adaptations"""
+    threshold: float = Field(default=1e-3, gt=0.0, lt=0.25)
+    """ξ(1 − ξ) above which a cell is refined (1e-3: about ±3.5 interface widths of a tanh profile)"""
+    buffer_layers: int = Field(default=2, ge=0, le=20)
+    """rings of neighbouring cells added to the marked band at each level"""
+
+
 class PhaseFieldPhysics(Strict):
     """Phase-field Li deposition (ξ, c̃ = c/c0, φ) with plane-strain mechanics (DESIGN 3.3)."""
 
@@ -165,6 +180,8 @@ class PhaseFieldPhysics(Strict):
     growth_zone: Positive | None = None
     """height above the anode where the interface travels (checked for resolution), m
     (default: geometry.refine_height, else the whole domain)"""
+    adaptivity: Adaptivity | None = None
+    """refine around the interface and follow it (null: the geometry's mesh throughout)"""
     snapshots: int = Field(default=4, ge=1, le=1000)
     """PNG snapshots of ξ over the run"""
     time: TimeConfig

@@ -30,9 +30,10 @@ QUADRATURE_DEGREE = 4
 estimate for exp/sqrt integrands is 10+ (measured: 50× slower assembly)"""
 
 
-def check_interface(phys, geometry, bundle) -> dict[str, float]:
+def check_interface(phys, geometry, bundle, levels: int = 0) -> dict[str, float]:
     """Refuse (SolverFailed) unless √(2κ0/W) spans ≥ min_elements_per_width elements in the growth
-    zone and is ≤ max_width_fraction of the smaller domain side; returns the numbers."""
+    zone (of `bundle`'s mesh refined `levels` times: an adaptive run's band) and is ≤
+    max_width_fraction of the smaller domain side; returns the numbers."""
     mesh, ell = bundle.mesh, bundle.length_scale
     width = phys.interface_width()
     zone = phys.growth_zone or getattr(geometry, "refine_height", None) or geometry.height
@@ -41,14 +42,16 @@ def check_interface(phys, geometry, bundle) -> dict[str, float]:
     mid = dolfinx.mesh.compute_midpoints(mesh, tdim, cells)
     inside = cells[mid[:, 1] <= zone / ell]
     h = mesh.comm.allreduce(float(mesh.h(tdim, inside).max()) if inside.size else 0.0, op=MPI.MAX)
+    h /= 2**levels
     elements = width / (h * ell)
     side = min(geometry.width, geometry.height)
     um = 1e6
     if elements < phys.min_elements_per_width:
+        refined = f", after {levels} refinement levels" if levels else ""
         raise SolverFailed(
             f"refused: the interface width √(2κ0/W) = {width * um:.3g} µm is resolved by only "
             f"{elements:.2g} elements (longest element edge {h * ell * um:.3g} µm in the growth zone "
-            f"y ≤ {zone * um:.3g} µm); need ≥ {phys.min_elements_per_width:g}, i.e. edges ≤ "
+            f"y ≤ {zone * um:.3g} µm{refined}); need ≥ {phys.min_elements_per_width:g}, i.e. edges ≤ "
             f"{width / phys.min_elements_per_width * um:.3g} µm: lower geometry.mesh.min_size (gmsh's "
             f"longest edges exceed it by up to ~40 %), lower physics.growth_zone, or raise κ0/W"
         )

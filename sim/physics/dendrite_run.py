@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import cached_property
+from types import SimpleNamespace
 from typing import Any, NotRequired, TypedDict
 
 from sim._dolfinx import dolfinx
@@ -10,6 +13,7 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
+from sim.adaptive import AdaptiveModel
 from sim.checkpoint import CHECKPOINT
 from sim.mesh import boundary_facets
 from sim.physics import mechanics as mech
@@ -253,7 +257,15 @@ def build(config: Any, bundle: Any, ctx: Any) -> TransientModel:
         from sim.physics.electroneutral.model import ElectroneutralModel
 
         return ElectroneutralModel(config, bundle, ctx)
-    return PhaseFieldModel(config, bundle, ctx)
+    settings = config.physics.adaptivity
+    if settings is None:
+        return PhaseFieldModel(config, bundle, ctx)
+    checks = check_interface(config.physics, config.geometry, bundle, settings.levels)
+    ctx.log(f"adaptive mesh: {settings.levels} levels on the base mesh, rebuilt every {settings.every} steps")
+    quiet = SimpleNamespace(out=ctx.out, log=lambda message: None)
+    model = AdaptiveModel(lambda b: PhaseFieldModel(config, b, quiet, checks), bundle, settings, ctx)
+    ctx.log(f"adapted mesh: {model.history['num_dofs'][-1]} dofs")
+    return model
 
 
 class PhaseFieldModel(DendriteModel, TransientModel):
@@ -264,9 +276,9 @@ class PhaseFieldModel(DendriteModel, TransientModel):
     label = "phase field"
     fields_on_failure = True
 
-    def __init__(self, config: Any, bundle: Any, ctx: Any) -> None:
+    def __init__(self, config: Any, bundle: Any, ctx: Any, checks: dict[str, float] | None = None) -> None:
         phys = self.phys = config.physics
-        self.checks = check_interface(phys, config.geometry, bundle)
+        self.checks = checks or check_interface(phys, config.geometry, bundle)
         ctx.log(
             f"interface width √(2κ0/W) = {self.checks['interface_width_m'] * 1e6:.3g} µm, "
             f"{self.checks['interface_elements']:.3g} elements across it"
@@ -336,3 +348,46 @@ class PhaseFieldModel(DendriteModel, TransientModel):
             },
             figures={"dendrite_growth.png": lambda path: growth_plot(history, path)},
         )
+
+    # ---- sim.adaptive.Adaptable: moving the model to an adapted mesh ---------------------------
+    def indicator(self) -> fem.Function:
+        xi = self.U_n.x.array[self.xi_dofs]
+        out = fem.Function(self.V0)
+        out.x.array[:] = xi * (1 - xi)
+        return out
+
+    def inventories(self) -> dict[str, float]:
+        return {"li_area": _sum(self.observer.comm, self._forms["area"]), "content": self._content()}
+
+    def _content(self) -> float:
+        return _sum(self.observer.comm, self._forms["content"])
+
+    @cached_property
+    def _forms(self) -> dict[str, Any]:
+        """∫ξ, ∫(c̃ + (c_s/c0)ξ), ∫ξ(1 − ξ) and ∫1 of the accepted state."""
+        xi, c = ufl.split(self.U_n)[:2]
+        one = fem.Constant(self.bundle.mesh, 1.0)
+        return {
+            "area": fem.form(xi * self.dx),
+            "content": fem.form((c + self.c_ratio * xi) * self.dx),
+            "band": fem.form(xi * (1 - xi) * self.dx),
+            "volume": fem.form(one * self.dx),
+        }
+
+    def correct(self, targets: Mapping[str, float]) -> dict[str, float]:
+        """Restore ∫ξ by ξ += a ξ(1 − ξ) (a shift of the front within the interface, none in the
+        bulk phases or at ξ = 1 on the anode), then ∫(c̃ + (c_s/c0)ξ) by a uniform c̃ += b."""
+        comm = self.observer.comm
+        area = _sum(comm, self._forms["area"])
+        a = (targets["li_area"] - area) / _sum(comm, self._forms["band"])
+        xi = self.U_n.x.array[self.xi_dofs]
+        self.U_n.x.array[self.xi_dofs] = xi + a * xi * (1 - xi)
+        b = (targets["content"] - self._content()) / _sum(comm, self._forms["volume"])
+        self.U_n.x.array[self.sub_dofs[1]] += b
+        self.U_n.x.scatter_forward()
+        self.reject()
+        self.observer.sync()
+        return {
+            "li_area": abs(targets["li_area"] - area) / abs(targets["li_area"]),
+            "content": abs(b) * _sum(comm, self._forms["volume"]) / abs(targets["content"]),
+        }
