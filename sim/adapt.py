@@ -32,10 +32,14 @@ from mpi4py import MPI
 from sim.mesh import MeshBundle
 
 
-def refine_bundle(bundle: MeshBundle, cells: np.ndarray) -> MeshBundle:
-    """`bundle` with its local `cells` (and what conformity needs around them) split once; the
-    region and boundary tags are carried to the children. Children stay on their parent's rank
-    and the mesh stays without ghost cells (DOLFINx transfers tags only on such meshes)."""
+def refine_bundle(
+    bundle: MeshBundle, cells: np.ndarray, levels: np.ndarray | None = None
+) -> tuple[MeshBundle, np.ndarray]:
+    """`bundle` with its local `cells` (and what conformity needs around them) split once, and the
+    refinement level of each new cell (its parent's `levels`, default 0, plus one if the parent was
+    split). The region and boundary tags are carried to the children. Children stay on their
+    parent's rank and the mesh stays without ghost cells (DOLFINx transfers tags only on such
+    meshes)."""
     mesh = bundle.mesh
     tdim = mesh.topology.dim
     if mesh.comm.allreduce(mesh.topology.index_map(tdim).num_ghosts, op=MPI.SUM):
@@ -47,7 +51,15 @@ def refine_bundle(bundle: MeshBundle, cells: np.ndarray) -> MeshBundle:
     option = RefinementOption.parent_cell_and_facet
     fine, parent_cell, parent_facet = refine(mesh, edges.astype(np.int32), partitioner=None, option=option)
     fine.topology.create_connectivity(tdim - 1, tdim)
-    return replace(
+    parents = mesh.topology.index_map(tdim).size_local
+    split = np.bincount(parent_cell, minlength=parents) > 1
+    before = np.zeros(parents, dtype=np.int32) if levels is None else levels
+    # parent_cell follows the refined cells as created; the mesh holds them reordered
+    # (original_cell_index: their creation index, numbered across ranks)
+    children = fine.topology.index_map(tdim).size_local
+    created = np.asarray(fine.topology.original_cell_index[:children]) - (fine.comm.exscan(children) or 0)
+    parent = parent_cell[created]
+    refined = replace(
         bundle,
         mesh=fine,
         cell_tags=transfer_meshtag(bundle.cell_tags, fine, parent_cell),
@@ -55,6 +67,7 @@ def refine_bundle(bundle: MeshBundle, cells: np.ndarray) -> MeshBundle:
         msh=None,
         from_cache=False,
     )
+    return refined, (before[parent] + split[parent]).astype(np.int32)
 
 
 def band_cells(bundle: MeshBundle, indicator: fem.Function, threshold: float, layers: int) -> np.ndarray:
@@ -80,16 +93,19 @@ def band_cells(bundle: MeshBundle, indicator: fem.Function, threshold: float, la
     return cells[cells < owned].astype(np.int32)
 
 
-def adapted(base: MeshBundle, mark: Callable[[MeshBundle], np.ndarray], levels: int) -> MeshBundle:
+def adapted(
+    base: MeshBundle, mark: Callable[[MeshBundle], np.ndarray], levels: int
+) -> tuple[MeshBundle, np.ndarray]:
     """The base mesh refined `levels` times, level by level where `mark(bundle)` says (the
-    cells of that level to split; the callback interpolates the current fields onto it)."""
-    bundle = base
+    cells of that level to split; the callback interpolates the current fields onto it), and the
+    refinement level of each local cell."""
+    bundle, level = base, np.zeros(base.mesh.topology.index_map(base.mesh.topology.dim).size_local, np.int32)
     for _ in range(levels):
         cells = mark(bundle)
         if bundle.mesh.comm.allreduce(len(cells), op=MPI.SUM) == 0:
             break
-        bundle = refine_bundle(bundle, cells)
-    return bundle
+        bundle, level = refine_bundle(bundle, cells, level)
+    return bundle, level
 
 
 def transfer(sources: Mapping[str, fem.Function], targets: Mapping[str, fem.Function]) -> None:

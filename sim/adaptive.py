@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from sim._dolfinx import dolfinx
 
 import numpy as np
+from mpi4py import MPI
 
 from sim import adapt
 from sim.mesh import MeshBundle
@@ -82,12 +83,13 @@ class AdaptiveModel:
         """The initial state built level by level: each level marks from the model's own initial
         state on the mesh of the level before (no interpolated interface)."""
         bundle = self.base
+        self.level = np.zeros(bundle.mesh.topology.index_map(bundle.mesh.topology.dim).size_local, np.int32)
         model = self.build(bundle)
         for _ in range(self.settings.levels):
             cells = self._mark(model.indicator())(bundle)
             if bundle.mesh.comm.allreduce(len(cells)) == 0:
                 break
-            bundle = adapt.refine_bundle(bundle, cells)
+            bundle, self.level = adapt.refine_bundle(bundle, cells, self.level)
             model = self.build(bundle)
         self._record(bundle, model, TimeStats())
         return model
@@ -96,7 +98,7 @@ class AdaptiveModel:
         """The model on the base mesh adapted to the accepted state, which is transferred to it
         with its inventories corrected."""
         old = self.inner
-        bundle = adapt.adapted(self.base, self._mark(old.indicator()), self.settings.levels)
+        bundle, self.level = adapt.adapted(self.base, self._mark(old.indicator()), self.settings.levels)
         new = self.build(bundle)
         targets = old.inventories()
         adapt.transfer(old.checkpoint_state(), new.checkpoint_state())
@@ -107,7 +109,16 @@ class AdaptiveModel:
         self._record(bundle, new, stats)
         return new
 
+    def _escaping(self) -> bool:
+        """Whether the interface (the indicator above threshold) has reached cells below the
+        finest level: the band is rebuilt at once, before the front leaves the refined zone."""
+        indicator = self.inner.indicator()
+        cells = adapt.band_cells(self.bundle, indicator, self.settings.threshold, 0)
+        coarse = int((self.level[cells] < self.settings.levels).any())
+        return bool(self.bundle.mesh.comm.allreduce(coarse, op=MPI.MAX))
+
     def _record(self, bundle: MeshBundle, model: Adaptable, stats: TimeStats) -> None:
+        self.bundle = bundle
         self.ctx.fields.attach(bundle)
         mesh = bundle.mesh
         cells = mesh.topology.index_map(mesh.topology.dim).size_local
@@ -143,7 +154,7 @@ class AdaptiveModel:
 
     def observe(self, stats: TimeStats) -> None:
         self.inner.observe(stats)
-        if stats.steps % self.settings.every == 0:
+        if stats.steps % self.settings.every == 0 or self._escaping():
             with collective_gc():
                 self.inner = self._rebuilt(stats)
 

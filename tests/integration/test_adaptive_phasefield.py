@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, one_line_error, read_summary, reduced, run_config, run_sim
 
 CONFIG = ROOT / "configs" / "dendrite_peo.yaml"
@@ -34,7 +33,7 @@ def test_closed_cell_keeps_its_li_through_every_transfer(tmp_path: Path) -> None
     adaptivity, m = summary["adaptivity"], summary["metrics"]
     print(adaptivity["max_relative_corrections"], m["li_balance_rel_error"])
     assert adaptivity["adaptations"] == m["num_steps"] >= 4
-    assert m["li_balance_rel_error"] < 1e-12  # measured 
+    assert m["li_balance_rel_error"] < 1e-12  # measured
     # the corrections were needed (interpolation onto the coarsened cells changes the totals)
     assert 1e-12 < adaptivity["max_relative_corrections"]["content"] < 1e-5  # measured
 

@@ -62,7 +62,7 @@ def cell_areas(bundle: MeshBundle) -> tuple[np.ndarray, np.ndarray]:
 
 def test_tags_go_with_the_refinement_and_fields_transfer() -> None:
     base = base_bundle()
-    fine = adapt.adapted(base, band(2.5), LEVELS)
+    fine, _ = adapt.adapted(base, band(2.5), LEVELS)
     ds = ufl.Measure("ds", fine.mesh, subdomain_data=fine.facet_tags)
     dx = ufl.Measure("dx", fine.mesh, subdomain_data=fine.cell_tags)
     one = fem.Constant(fine.mesh, 1.0)
@@ -83,19 +83,20 @@ def test_tags_go_with_the_refinement_and_fields_transfer() -> None:
 
 def test_finest_cells_cover_the_band_and_coarsening_rebuilds() -> None:
     base = base_bundle()
-    fine = adapt.adapted(base, band(2.5), LEVELS)
+    fine, level = adapt.adapted(base, band(2.5), LEVELS)
     area, y = cell_areas(fine)
     coarse = H0**2 / 2
     # every cell of the band (ξ(1 − ξ) ≥ 1e-3 reaches ±1.04 µm about the wavy interface at 2.5 ± 0.5)
     # is split into 4^LEVELS
     in_band = np.abs(y - 2.5) < 0.5
     assert in_band.any() and area[in_band].max() <= coarse / 4**LEVELS * (1 + 1e-9)
+    assert (level[in_band] == LEVELS).all() and (level[area >= coarse * (1 - 1e-9)] == 0).all()
     # the band and its buffer reach below y = 1
     low = y < 1.0
     assert low.any() and area[low].min() < coarse / 4
     # the interface moves up by 1.5 µm: the rebuild from the base mesh refines the new band and
     # leaves no fine cells behind
-    moved = adapt.adapted(base, band(4.0), LEVELS)
+    moved, _ = adapt.adapted(base, band(4.0), LEVELS)
     area, y = cell_areas(moved)
     in_band = np.abs(y - 4.0) < 0.5
     assert in_band.any() and area[in_band].max() <= coarse / 4**LEVELS * (1 + 1e-9)
@@ -108,7 +109,7 @@ import sys
 sys.path[:0] = [{here!r}, {tests!r}, {root!r}]
 from mpi4py import MPI
 from test_adapt import adapt, band, base_bundle, LEVELS, refuses_a_ghosted_mesh
-fine = adapt.adapted(base_bundle(), band(2.5), LEVELS)
+fine, _ = adapt.adapted(base_bundle(), band(2.5), LEVELS)
 n = MPI.COMM_WORLD.allreduce(fine.mesh.topology.index_map(2).size_local, op=MPI.SUM)
 if MPI.COMM_WORLD.rank == 0:
     print(n)
@@ -130,7 +131,7 @@ def test_same_refinement_on_1_and_2_ranks(ranks: int, tmp_path: Path) -> None:
         timeout=300,
     )
     assert out.returncode == 0, out.stderr[-2000:]
-    serial = adapt.adapted(base_bundle(MPI.COMM_SELF), band(2.5), LEVELS)
+    serial, _ = adapt.adapted(base_bundle(MPI.COMM_SELF), band(2.5), LEVELS)
     assert int(out.stdout.split()[-1]) == serial.mesh.topology.index_map(2).size_local
 
 
