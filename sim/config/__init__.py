@@ -16,7 +16,7 @@ import yaml
 from pydantic import Field, ValidationError
 
 from sim.config.base import FileName, Strict
-from sim.config.experiment import Chronoamperometry, Experiment
+from sim.config.experiment import Chronoamperometry, Experiment, Impedance
 from sim.config.geometry import GeometryConfig
 from sim.config.loader import (
     ConfigError,
@@ -57,7 +57,7 @@ def region_names(geometry: Any) -> list[str]:
     if kind == "layers":
         return [layer.name for layer in geometry.layers]
     if kind == "particles":
-        return ["binder", "particle"]
+        return ["binder", "particle"] + (["ceramic"] if geometry.ceramic is not None else [])
     if kind == "dendrite":
         names = ["electrolyte"]
         names += ["nucleus"] if geometry.nuclei else []
@@ -163,8 +163,18 @@ class RunConfig(Strict):
                 "a particles geometry (composite electrode) needs physics.interface "
                 "{transfer_coefficient, partition_coefficient, particle_initial_concentration}"
             )
-        if particles and phys.time is None:
+        impedance = self.experiment is not None and self.experiment.kind == "impedance"
+        if particles and phys.time is None and not impedance:
             return ("physics",), "a particles geometry (composite electrode) needs physics.time (transient)"
+        if particles and impedance and phys.time is not None:
+            return ("physics", "time"), (
+                "an impedance experiment on the composite cathode linearises at rest: remove physics.time"
+            )
+        if particles and not impedance and getattr(self.geometry, "ceramic", None) is not None:
+            return ("geometry", "ceramic"), (
+                "the ceramic phase is modelled by the impedance experiment only (the transient "
+                "cathode model has binder and particles): remove geometry.ceramic"
+            )
         if phys.time is not None and phys.time.checkpoint_every and phys.element_degree != 1:
             why = "checkpoints hold P1 fields only (element_degree is 2)"
             return ("physics", "time", "checkpoint_every"), why
@@ -190,11 +200,13 @@ class RunConfig(Strict):
                     "an impedance experiment writes no field files (its results are impedance.csv, "
                     "the Nyquist/Bode figures and summary.json): remove the key"
                 )
-        if self.geometry.kind not in ("slab", "layers"):
+        if self.geometry.kind not in ("slab", "layers", "particles"):
             return (
                 "experiment",
                 "kind",
-            ), f"impedance supports slab and layers geometries, not {self.geometry.kind}"
+            ), f"impedance supports slab, layers and particles geometries, not {self.geometry.kind}"
+        if self.geometry.kind == "particles":
+            return self._check_cathode_impedance()
         if phys.kind == "npp":
             if phys.mode != "electroneutral":
                 return ("physics", "mode"), (
@@ -220,6 +232,44 @@ class RunConfig(Strict):
                     )
         if phys.kind == "conduction" and None not in (phys.electrode_area, exp.electrode_area):
             return ("experiment", "electrode_area"), "give the electrode area once (physics.electrode_area)"
+        return None
+
+    def _check_cathode_impedance(self) -> tuple[tuple, str] | None:
+        """What the composite-cathode spectrum (sim.experiments.cathode_split) needs: npp with the
+        particle interface at rest, P1, ionic cards with εr (dielectric), a single-ion ceramic."""
+        exp, phys = self.experiment, self.physics
+        assert isinstance(exp, Impedance)
+        if not isinstance(phys, NppPhysics) or phys.interface is None:
+            return ("physics", "kind"), (
+                "impedance on a particles geometry is the composite cathode: physics kind npp "
+                "with physics.interface"
+            )
+        if phys.element_degree != 1:
+            return ("physics", "element_degree"), "the composite-cathode spectrum is P1 (element_degree 1)"
+        if phys.interface.particle_initial_concentration <= 0.0:
+            return ("physics", "interface", "particle_initial_concentration"), (
+                "the spectrum is taken at rest at this lithiation: it must be positive (the "
+                "open-circuit potential −(RT/F) ln(c_p/(K c0)) diverges at 0)"
+            )
+        if exp.warburg_region is not None:
+            return ("experiment", "warburg_region"), (
+                "seed 003's Warburg formula is for a film between two electrodes, not a composite cathode"
+            )
+        if "ceramic" in self.materials:
+            card = self.material("ceramic")
+            if card.transference_number is not None and card.si("transference_number") != 1.0:
+                return ("materials", "ceramic"), (
+                    "the ceramic phase is a single-ion conductor: its card's transference_number must be 1"
+                )
+            if card.conductivity is None and card.conductivity_model is None:
+                return ("materials", "ceramic"), "the ceramic card needs a conductivity"
+        if exp.dielectric:
+            for region in ("binder", "ceramic"):
+                if region in self.materials and self.material(region).relative_permittivity is None:
+                    return ("experiment", "dielectric"), (
+                        f"the card of region '{region}' has no relative_permittivity (needed for "
+                        "the displacement current): add it or set dielectric: false"
+                    )
         return None
 
     def _check_step_experiment(self) -> tuple[tuple, str] | None:
