@@ -127,9 +127,10 @@ def test_high_frequency_limit_is_the_ionic_resistance(tmp_path: Path, ceramic: b
     config, bundle, spectrum = run(tmp_path, cell(ceramic, 3.1e-8, 1.0e-14, freqs))
     reference = ionic_resistance(config, bundle) * WIDTH  # Ω m²
     z = spectrum.z_area[0]
-    # measured: 1.4e-7 (binder), 1.9e-7 (with ceramic); |Z″/Z′| 5e-5
-    assert abs(z.real / reference - 1.0) < 2e-6
-    assert abs(z.imag / z.real) < 5e-4
+    # measured: 1.3e-6 (binder), 8.4e-7 (with ceramic): the electronic phase's 1e-6 resistance;
+    # |Z″/Z′| 2.0e-5, 2.1e-5 (the double layer at 1 GHz)
+    assert abs(z.real / reference - 1.0) < 1e-5
+    assert abs(z.imag / z.real) < 2e-4
 
 
 def test_kinetically_limited_cathode_is_the_interface_circuit(tmp_path: Path) -> None:
@@ -146,7 +147,6 @@ def test_kinetically_limited_cathode_is_the_interface_circuit(tmp_path: Path) ->
     z_f = r_ct + 1.0 / (1j * w * c_chem)
     circuit = (r_hf + z_f / (1.0 + 1j * w * c_dl * z_f)) * WIDTH
     error = np.abs(spectrum.z_area / circuit - 1.0)
-    print("R_hf/R_ct", r_hf / r_ct, "errors", error)
     assert r_hf / r_ct < 1e-5  # the case is kinetically limited (measured 6.3e-7)
     # uniform interface below 0.1 Hz; above, the current crowds towards the separator as the
     # double layer takes over (error ∝ ω R_hf C_dl: 4.4e-3 at 100 Hz)
