@@ -132,6 +132,7 @@ def cathode_split(config, bundle, cdl: float | None, dielectric: bool) -> Residu
     solid = control("+") + u[PHI_S]("+")
     k = fem.Constant(mesh, card.transfer_coefficient * s.length / s.diffusivity)
     ocv = particle_ocv(u[C_P]("-"), card.partition_coefficient)
+    # at rest ∂ĵ/∂η̂ = k̂ (α + 1 − α): the transfer coefficient drops out of the linear response
     j = butler_volmer(c_p("+"), 1.0, solid - psi("+") - ocv, k, fem.Constant(mesh, 0.5))
     flux_cathode = j * (vs[C_P]("-") - vs[MU_P]("+") + vs[PHI_S]("+")) * dS
     storage_cathode = None
