@@ -33,8 +33,9 @@ class CathodePhysics(Strict):
     """temperature, K (σ(T) of the binder card is evaluated here)"""
     interface: ParticleInterface
     """binder ↔ particle transfer across `particle_surface`"""
-    time: TimeConfig
-    """the transient window (the composite cathode has no steady state: the particles fill up)"""
+    time: TimeConfig | None = None
+    """the transient window (the composite cathode has no steady state: the particles fill up);
+    required, except in an impedance experiment, which linearises at rest"""
     element_degree: Literal[1, 2] = 1
     """Lagrange degree of all fields"""
     depletion_threshold: DepletionThreshold = 1e-3
