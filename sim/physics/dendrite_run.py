@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cached_property
 from types import SimpleNamespace
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NotRequired
 
 from sim._dolfinx import dolfinx
 
@@ -19,7 +19,7 @@ from sim.mesh import boundary_facets
 from sim.physics import mechanics as mech
 from sim.physics.dendrite import DendriteModel, check_interface
 from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, TransientModel
-from sim.physics.phasefield_front import contour_points, front_profile, growth_plot
+from sim.physics.phasefield_front import FrontMetrics, front_metrics, front_shape, growth_plot, late_slope
 from sim.timestep import TimeStats
 from sim.units import F
 
@@ -30,7 +30,7 @@ def _sum(comm, form) -> float:
     return comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
 
 
-class PhaseFieldMetrics(TypedDict):
+class PhaseFieldMetrics(FrontMetrics):
     """The metrics of a phase-field run (SI; amounts and charges per metre of depth)."""
 
     dendrite_height_m: float
@@ -67,7 +67,6 @@ class Observer:
         m, W = model, model.W
         self.comm = W.mesh.comm
         self.V0 = m.V0
-        self.xi_fn = fem.Function(self.V0)
         xi, c = ufl.split(m.U)[:2]
         self.area = fem.form(xi * m.dx)
         self.content = fem.form((c + m.c_ratio * xi) * m.dx)
@@ -94,6 +93,7 @@ class Observer:
                 "li_inflow",
                 "content",
                 "roughness_m",
+                "mean_front_m",
             )
         }
         self.record(0.0, 0.0)
@@ -102,21 +102,17 @@ class Observer:
         """Take the model's current state as the previous one (after a restart)."""
         self.prev.x.array[:] = self.model.U.x.array
 
-    def front(self) -> tuple[float, float]:
-        """(height, roughness) of the ξ = 0.5 contour in mesh units."""
+    def front(self) -> tuple[float, float, float]:
+        """(tip height, mean front, roughness) of the ξ = ½ contour in mesh units."""
         m = self.model
-        self.xi_fn.x.array[:] = m.U.x.array[m.xi_dofs]
-        pts = contour_points(self.V0, self.xi_fn.x.array)
-        height = self.comm.allreduce(float(pts[:, 1].max()) if len(pts) else 0.0, op=MPI.MAX)
-        top = front_profile(self.comm, pts, m.geometry.width / m.bundle.length_scale)
-        rough = float(np.nanstd(top)) if np.isfinite(top).any() else 0.0
-        return height, rough
+        xi = m.U.x.array[m.xi_dofs]
+        return front_shape(self.comm, self.V0, xi, m.geometry.width / m.bundle.length_scale)
 
     def record(self, t: float, dt: float) -> None:
         m, h = self.model, self.history
         ell = m.bundle.length_scale
         v = m.values
-        height, rough = self.front()
+        height, mean, rough = self.front()
         charge = h["charge_C_m"][-1] if h["t_s"] else 0.0
         inflow = h["li_inflow"][-1] if h["t_s"] else 0.0
         anode = h["anode_charge_C_m"][-1] if h["t_s"] else 0.0
@@ -134,6 +130,7 @@ class Observer:
             "li_inflow": inflow,
             "content": _sum(self.comm, self.content),
             "roughness_m": rough * ell,
+            "mean_front_m": mean * ell,
         }
         for key, value in values.items():  # all at once: an interrupt leaves the history consistent
             h[key].append(value)
@@ -142,10 +139,7 @@ class Observer:
     def metrics(self, stats: TimeStats) -> PhaseFieldMetrics:
         h, m = self.history, self.model
         v = m.values
-        t = np.array(h["t_s"])
         height = np.array(h["height_m"])
-        late = t >= 0.75 * t[-1]
-        tip = np.polyfit(t[late], height[late], 1)[0] if late.sum() >= 2 else 0.0
         deposited = (h["li_area_m2"][-1] - h["li_area_m2"][0]) * v["c_s"]  # mol per m depth
         passed = h["charge_C_m"][-1] / (v["n"] * F)
         balance = abs(h["content"][-1] - h["content"][0] - h["li_inflow"][-1]) / h["content"][0]
@@ -158,7 +152,8 @@ class Observer:
             dendrite_height_m=height[-1],
             dendrite_growth_m=height[-1] - height[0],
             li_area_m2=h["li_area_m2"][-1],
-            tip_velocity_m_s=float(tip),
+            tip_velocity_m_s=late_slope(h["t_s"], h["height_m"]),
+            **front_metrics(h),
             interface_roughness_m=h["roughness_m"][-1],
             passed_charge_C_m=h["charge_C_m"][-1],
             deposited_li_mol_m=deposited,

@@ -4,6 +4,7 @@ profile along the anode and the growth figure."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 from mpi4py import MPI
@@ -40,6 +41,46 @@ def front_profile(comm, points: np.ndarray, width: float, bins: int = 40) -> np.
     return np.where(np.isfinite(top), top, np.nan)
 
 
+def front_shape(comm, V, xi: np.ndarray, width: float) -> tuple[float, float, float]:
+    """(tip height, mean front position, roughness) of the ξ = ½ contour of the P1 values `xi` on
+    `V`, in mesh units: the highest contour point, and the mean and standard deviation over the
+    columns of a `width`-wide domain of each column's highest contour point."""
+    pts = contour_points(V, np.ravel(xi))
+    height = comm.allreduce(float(pts[:, 1].max()) if len(pts) else 0.0, op=MPI.MAX)
+    top = front_profile(comm, pts, width)
+    if not np.isfinite(top).any():
+        return height, 0.0, 0.0
+    return height, float(np.nanmean(top)), float(np.nanstd(top))
+
+
+def late_slope(t: list[float], y: list[float]) -> float:
+    """d y/d t fitted over the last quarter of the run (0 with fewer than two points there)."""
+    times, values = np.array(t), np.array(y)
+    late = times >= 0.75 * times[-1]
+    return float(np.polyfit(times[late], values[late], 1)[0]) if late.sum() >= 2 else 0.0
+
+
+class FrontMetrics(TypedDict):
+    """The front metrics every phase-field formulation reports (SI)."""
+
+    mean_front_position_m: float
+    """mean over the width of the highest ξ = ½ point of each column"""
+    dendrite_excess_height_m: float
+    """tip height above the mean front"""
+    mean_front_velocity_m_s: float
+
+
+def front_metrics(history: dict[str, list[float]]) -> FrontMetrics:
+    """The mean front and how far the tip stands above it (issue 10): mean_front_position_m,
+    dendrite_excess_height_m (tip − mean front, now) and mean_front_velocity_m_s (late slope)."""
+    mean = history["mean_front_m"]
+    return FrontMetrics(
+        mean_front_position_m=mean[-1],
+        dendrite_excess_height_m=history["height_m"][-1] - mean[-1],
+        mean_front_velocity_m_s=late_slope(history["t_s"], mean),
+    )
+
+
 def growth_plot(history: dict, path: Path) -> None:
     """Dendrite height and Li area vs time (rank 0)."""
     import matplotlib
@@ -49,8 +90,11 @@ def growth_plot(history: dict, path: Path) -> None:
 
     t = np.array(history["t_s"])
     fig, ax = plt.subplots(1, 2, figsize=(9, 3.4))
-    ax[0].plot(t, np.array(history["height_m"]) * 1e6)
-    ax[0].set(xlabel="time (s)", ylabel="dendrite height (µm)")
+    ax[0].plot(t, np.array(history["height_m"]) * 1e6, label="tip")
+    if "mean_front_m" in history:
+        ax[0].plot(t, np.array(history["mean_front_m"]) * 1e6, label="mean front")
+        ax[0].legend()
+    ax[0].set(xlabel="time (s)", ylabel="height above the anode (µm)")
     ax[1].plot(t, np.array(history["li_area_m2"]) * 1e12)
     ax[1].set(xlabel="time (s)", ylabel="Li area (µm²)")
     fig.tight_layout()

@@ -3,7 +3,7 @@ accepted step (Li, anions, counter-electrode charge vs deposited Li), metrics, S
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any
 
 from sim._dolfinx import dolfinx
 
@@ -17,14 +17,14 @@ from sim.physics.dendrite import check_interface
 from sim.physics.electroneutral import forms
 from sim.physics.electroneutral.problem import ElectroneutralProblem
 from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, TransientModel
-from sim.physics.phasefield_front import contour_points, front_profile, growth_plot
+from sim.physics.phasefield_front import FrontMetrics, front_metrics, front_shape, growth_plot, late_slope
 from sim.timestep import TimeStats
 from sim.units import F
 
 fem = dolfinx.fem
 
 
-class ElectroneutralMetrics(TypedDict):
+class ElectroneutralMetrics(FrontMetrics):
     """The metrics of an electroneutral phase-field run (SI; amounts and charges per metre of depth)."""
 
     dendrite_height_m: float
@@ -73,8 +73,7 @@ class Balances:
         w.x.array[fem.locate_dofs_topological(m.W.sub(1), 1, boundary_facets(m.bundle, "cathode"))] = 1.0
         li = m.forms["li"]
         self.inflow = fem.form(ufl.replace(li, {li.arguments()[0]: w, m.U_n: self.prev}))
-        self.xi_fn = fem.Function(m.V0)
-        front = ["t_s", "height_m", "li_area_m2", "roughness_m", "charge_C_m"]
+        front = ["t_s", "height_m", "li_area_m2", "roughness_m", "mean_front_m", "charge_C_m"]
         keys = [*front, "li", "anion", "metal", "inflow"]  # inflow: scaled Li⁺ through the cathode
         self.history: dict[str, list[float]] = {k: [] for k in keys}
         self.worst = {"li": 0.0, "anion": 0.0, "charge": 0.0}
@@ -83,15 +82,6 @@ class Balances:
 
     def sync(self) -> None:
         self.prev.x.array[:] = self.m.U.x.array
-
-    def front(self) -> tuple[float, float]:
-        """(height, roughness) of the ξ = ½ contour in mesh units."""
-        m = self.m
-        self.xi_fn.x.array[:] = m.U.x.array[m.xi_dofs]
-        pts = contour_points(m.V0, self.xi_fn.x.array)
-        height = self.comm.allreduce(float(pts[:, 1].max()) if len(pts) else 0.0, op=MPI.MAX)
-        top = front_profile(self.comm, pts, m.geometry.width / m.bundle.length_scale)
-        return height, float(np.nanstd(top)) if np.isfinite(top).any() else 0.0
 
     def record(self, t: float, dt: float) -> None:
         h, ell = self.history, self.m.bundle.length_scale
@@ -103,12 +93,16 @@ class Balances:
             self.worst["anion"] = max(self.worst["anion"], abs(amounts["anion"] - h["anion"][-1]) / anion0)
             deposit = self.m.c_ratio * (amounts["metal"] - h["metal"][-1])
             self.worst["charge"] = max(self.worst["charge"], abs(inflow - deposit) / li0)
-        height, rough = self.front()
+        m = self.m
+        height, mean, rough = front_shape(
+            self.comm, m.V0, m.U.x.array[m.xi_dofs], m.geometry.width / m.bundle.length_scale
+        )
         values = amounts | {
             "t_s": t,
             "height_m": height * ell,
             "li_area_m2": amounts["metal"] * ell**2,
             "roughness_m": rough * ell,
+            "mean_front_m": mean * ell,
             "inflow": (h["inflow"][-1] if h["t_s"] else 0.0) + inflow,
         }
         # through the counter electrode, C/m (the key sim compare plots against, as chen2015's)
@@ -120,9 +114,7 @@ class Balances:
     def metrics(self, stats: TimeStats) -> dict[str, float]:
         h, m = self.history, self.m
         ell, c0 = m.bundle.length_scale, m.scale["c0"]
-        t, height = np.array(h["t_s"]), np.array(h["height_m"])
-        late = t >= 0.75 * t[-1]
-        tip = np.polyfit(t[late], height[late], 1)[0] if late.sum() >= 2 else 0.0
+        height = np.array(h["height_m"])
         deposited = m.c_ratio * (h["metal"][-1] - h["metal"][0]) * c0 * ell**2  # mol per m depth
         passed = h["inflow"][-1] * c0 * ell**2  # mol per m depth
         c_p = self._nodal_c() * c0
@@ -138,7 +130,8 @@ class Balances:
             "dendrite_height_m": height[-1],
             "dendrite_growth_m": height[-1] - height[0],
             "li_area_m2": h["li_area_m2"][-1],
-            "tip_velocity_m_s": float(tip),
+            "tip_velocity_m_s": late_slope(h["t_s"], h["height_m"]),
+            **front_metrics(h),
             "interface_roughness_m": h["roughness_m"][-1],
             "passed_charge_C_m": passed * F,
             "deposited_li_mol_m": deposited,
