@@ -154,10 +154,11 @@ class RunConfig(Strict):
         if phys.kind == "conduction" and solver.newton != NewtonConfig():
             why = "conduction is linear (one linear solve, no Newton): remove solver.newton"
             return ("solver", "newton"), why
-        if phys.kind == "phasefield" and phys.formulation == "electroneutral":
-            if getattr(self.geometry, "filaments", None) is not None:
-                return ("geometry", "filaments"), "formulation electroneutral does not support filaments yet"
-            problem = phys.electroneutral_problem()
+        electroneutral = phys.kind == "phasefield" and phys.formulation == "electroneutral"
+        if electroneutral and getattr(self.geometry, "filaments", None) is not None:
+            return ("geometry", "filaments"), "formulation electroneutral does not support filaments yet"
+        if isinstance(phys, PhaseFieldPhysics):
+            problem = phys.electroneutral_problem() or phys.mechanics_problem()
             if problem:
                 return ("physics", *problem[0]), problem[1]
         if isinstance(phys, PhaseFieldPhysics) and phys.adaptivity is not None:

@@ -169,6 +169,11 @@ class PhaseFieldPhysics(Strict):
     """none; reaction: R × exp[(1−β)Ωσ_h/RT]; full: that and the elastic driving force ∂f_el/∂ξ"""
     mechanics: Literal["none", "monolithic", "staggered"] = "staggered"
     """how u is solved: not at all, in the same Newton system as (ξ, c̃, φ), or after each step"""
+    eigenstrain: Literal["vegard", "growth"] = "vegard"
+    """vegard: ε* (h(ξ) − h(ξ0)) I, isotropic; growth: ε* (h(ξ) − h(ξ0)) n⊗n with n the interface
+    normal ∇ξ/|∇ξ| (regularised): deposited Li extends along the normal only (ε* = vegard_strain)"""
+    cathode_mechanics: Literal["roller", "free"] = "roller"
+    """the cathode (top) for u: roller (u_y = 0, the host cannot move away) or free (traction-free)"""
     filament: FilamentProperties = FilamentProperties()
     """properties of the `filament` region"""
     coatings: list[Coating] = []
@@ -223,6 +228,18 @@ class PhaseFieldPhysics(Strict):
                 f"stress_coupling '{self.stress_coupling}' needs mechanics (monolithic or staggered)"
             )
         return self
+
+    def mechanics_problem(self) -> tuple[tuple[str, ...], str] | None:
+        """Mechanics keys that cannot take effect: (key path below `physics`, message) or None."""
+        for key, default in (("eigenstrain", "vegard"), ("cathode_mechanics", "roller")):
+            if getattr(self, key) != default and self.mechanics == "none":
+                return (key,), f"{key} has no effect without mechanics (monolithic or staggered)"
+        if self.eigenstrain == "growth" and self.stress_coupling == "full":
+            return ("eigenstrain",), (
+                "eigenstrain growth supports stress_coupling none or reaction: its elastic driving "
+                "force ∂f_el/∂ξ (through the normal n(∇ξ)) is not derived"
+            )
+        return None
 
     def electroneutral_problem(self) -> tuple[tuple[str, ...], str] | None:
         """Keys without effect in the electroneutral formulation (they must hold their defaults):

@@ -169,7 +169,14 @@ class DendriteModel:
             u = u_stress = parts[3]
             xi_stress = xi
         eps_v = v["vegard_strain"]
-        self.eigen = lambda x: eps_v * (pf.interpolation(x) - pf.interpolation(self.xi0))
+
+        def eigen(x):
+            grown = eps_v * (pf.interpolation(x) - pf.interpolation(self.xi0))
+            if phys.eigenstrain == "growth":
+                return mech.growth_eigenstrain(grown, mech.interface_normal(ufl.grad(x)))
+            return grown
+
+        self.eigen = eigen
 
         def stress_of(x, uu):
             mu, lam = self.stiffness.at(pf.interpolation(x))
@@ -270,7 +277,8 @@ class DendriteModel:
             Vu = self.Vu
         for i in range(2):
             add(Vu.sub(i), anode, 0.0)
-        add(Vu.sub(1), cathode, 0.0)
+        if self.phys.cathode_mechanics == "roller":
+            add(Vu.sub(1), cathode, 0.0)
         add(Vu.sub(0), walls, 0.0)
         return bcs
 
