@@ -1,7 +1,7 @@
 """The one run loop every physics model shares: mesh → solve → fields, figures, summary.
 
-A physics module (one line in PHYSICS per `physics.kind`) exposes `build(config, bundle, ctx) ->
-Model` (sim.physics.model; sim.loop runs it: stepping, checkpoints, failure summary, fields); the
+A physics module (named by its `physics.kind`'s entry in sim.physics.model.CAPABILITIES) exposes
+`build(config, bundle, ctx) -> Model` (sim.physics.model; sim.loop runs it: stepping, checkpoints, failure summary, fields); the
 experiments module exposes `run(config, bundle, ctx) -> RunResult`. This module does everything
 else (run directory, logging, exit status, summary) so models stay small.
 """
@@ -39,14 +39,8 @@ from sim.geometry import GeometryError
 from sim.loop import run_model
 from sim.mesh import MeshBundle, build_mesh, mesh_key, mesh_summary, named_entities
 from sim.output import FieldWriter, prepare_run_dir, versions, write_summary
+from sim.physics.model import CAPABILITIES
 from sim.solve import RunResult, SolverFailed
-
-PHYSICS = {
-    "conduction": "sim.physics.conduction",
-    "npp": "sim.physics.npp_model",
-    "cathode": "sim.physics.npp_cathode",
-    "phasefield": "sim.physics.dendrite_run",
-}
 
 EXPERIMENTS = "sim.experiments.run"
 """runs `experiment` sections (by experiment.kind) on the physics of the config"""
@@ -348,7 +342,7 @@ def _run(
         if figures:
             plot_regions(bundle, out / "figures" / "regions.png", config.output.figure_width_px)
         model = importlib.import_module(
-            PHYSICS[config.physics.kind] if config.experiment is None else EXPERIMENTS
+            CAPABILITIES[config.physics.kind].module if config.experiment is None else EXPERIMENTS
         )
         tick = time.perf_counter()
         if hasattr(model, "build"):  # on the model protocol

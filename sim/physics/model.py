@@ -65,8 +65,11 @@ class TimeStats:
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a physics model supports (checked at validation, not discovered mid-run)."""
+    """What a physics model supports (checked at validation, not discovered mid-run), and where it
+    is: `module` exposes `build(config, bundle, ctx)` (sim.runner imports it by this name)."""
 
+    module: str
+    """the model's module (its `build` returns the Model)"""
     steady: bool
     transient: bool
     resumable: bool
@@ -83,6 +86,7 @@ class Capabilities:
 
 CAPABILITIES: dict[str, Capabilities] = {
     "conduction": Capabilities(
+        module="sim.physics.conduction",
         steady=True,
         transient=False,
         resumable=False,
@@ -92,6 +96,7 @@ CAPABILITIES: dict[str, Capabilities] = {
         steady_resume="conduction is steady (one linear solve): run it again instead",
     ),
     "npp": Capabilities(
+        module="sim.physics.npp_model",
         steady=True,
         transient=True,
         resumable=True,
@@ -103,13 +108,25 @@ CAPABILITIES: dict[str, Capabilities] = {
         ),
     ),
     "cathode": Capabilities(
-        steady=False, transient=True, resumable=True, dims=(2,), degrees=(1, 2), geometries=("particles",)
+        module="sim.physics.npp_cathode",
+        steady=False,
+        transient=True,
+        resumable=True,
+        dims=(2,),
+        degrees=(1, 2),
+        geometries=("particles",),
     ),
     "phasefield": Capabilities(
-        steady=False, transient=True, resumable=True, dims=(2,), degrees=(1,), geometries=("dendrite",)
+        module="sim.physics.dendrite_run",
+        steady=False,
+        transient=True,
+        resumable=True,
+        dims=(2,),
+        degrees=(1,),
+        geometries=("dendrite",),
     ),
 }
-"""physics kind → what its model supports (one line per model)"""
+"""physics kind → its model's module and what it supports (the one registry of models)"""
 
 
 def not_resumable(config: Any, caps: Capabilities | None = None) -> str | None:

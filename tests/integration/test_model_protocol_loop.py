@@ -45,7 +45,9 @@ class Heat:
 
     label = "heat"
     fields_on_failure = False
-    capabilities = Capabilities(steady=False, transient=True, resumable=True, dims=(2,), degrees=(1,))
+    capabilities = Capabilities(
+        module=__name__, steady=False, transient=True, resumable=True, dims=(2,), degrees=(1,)
+    )
 
     def __init__(self, n: int = 16, interrupt_at: int | None = None, fail_after: float | None = None) -> None:
         mesh = dolfinx.mesh.create_unit_square(MPI.COMM_WORLD, n, n)
