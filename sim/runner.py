@@ -1,8 +1,8 @@
 """The one run loop every physics model shares: mesh → solve → fields, figures, summary.
 
 A physics module (named by its `physics.kind`'s entry in sim.physics.model.CAPABILITIES) exposes
-`build(config, bundle, ctx) -> Model` (sim.physics.model; sim.loop runs it: stepping, checkpoints, failure summary, fields); the
-experiments module exposes `run(config, bundle, ctx) -> RunResult`. This module does everything
+`build(config, bundle, ctx) -> Model` (sim.loop runs it: stepping, checkpoints, failure summary,
+fields); the experiments module exposes `run(config, bundle, ctx) -> RunResult`. This module does everything
 else (run directory, logging, exit status, summary) so models stay small.
 """
 
