@@ -165,6 +165,9 @@ class RunConfig(Strict):
             if phys.formulation != "chen2015":
                 why = f"adaptive meshes support formulation chen2015 only (this is {phys.formulation})"
                 return ("physics", "adaptivity"), why
+            if phys.adaptivity.front_fraction is not None and phys.time.max_change is None:
+                why = "front_fraction limits the step through time.max_change: give max_change"
+                return ("physics", "adaptivity", "front_fraction"), why
             if phys.time.checkpoint_every:
                 why = "runs on adaptive meshes write no checkpoint yet (0, or no physics.adaptivity)"
                 return ("physics", "time", "checkpoint_every"), why

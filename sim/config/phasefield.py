@@ -140,6 +140,9 @@ class Adaptivity(Strict):
     """ξ(1 − ξ) above which a cell is refined (1e-3: about ±3.5 interface widths of a tanh profile)"""
     buffer_layers: int = Field(default=2, ge=0, le=20)
     """rings of neighbouring cells added to the marked band at each level"""
+    front_fraction: float | None = Field(default=None, gt=0.0, le=10.0)
+    """the front moves at most this fraction of the finest element per step (needs time.max_change;
+    the front's displacement is 2δ max|Δξ| for the tanh profile of width δ); null: max_change only"""
 
 
 class PhaseFieldPhysics(Strict):

@@ -258,7 +258,10 @@ def build(config: Any, bundle: Any, ctx: Any) -> TransientModel:
     checks = check_interface(config.physics, config.geometry, bundle, settings.levels)
     ctx.log(f"adaptive mesh: {settings.levels} levels on the base mesh, rebuilt every {settings.every} steps")
     quiet = SimpleNamespace(out=ctx.out, log=lambda message: None)
-    model = AdaptiveModel(lambda b: PhaseFieldModel(config, b, quiet, checks), bundle, settings, ctx)
+    limit = None
+    if settings.front_fraction is not None:  # Δd = 2δ max|Δξ| ≤ fraction h, h = δ / elements
+        limit = (settings.front_fraction / (2 * checks["interface_elements"]), config.physics.time.max_change)
+    model = AdaptiveModel(lambda b: PhaseFieldModel(config, b, quiet, checks), bundle, settings, ctx, limit)
     ctx.log(f"adapted mesh: {model.history['num_dofs'][-1]} dofs")
     return model
 
