@@ -55,6 +55,11 @@ class ResidualSplit:
     """V per scaled potential unit"""
     time_unit: float = 1.0
     """s per scaled time unit (ω is scaled by it)"""
+    basis: tuple[tuple[float, ...], ...] | None = None
+    """P (n × n): the block system's unknowns are c with δu = P c (None: c = δu). A storage that
+    is singular node by node (electroneutral NPP: only the salt μ⁺ + μ⁻ carries mass) needs the
+    combination it acts on as an unknown of its own, else at large ω the LU resolves the other one
+    as a difference of ωM-sized numbers and loses |ωM|/|J| × machine ε of it"""
 
     @property
     def components(self) -> int:
@@ -149,6 +154,7 @@ def npp_split(problem, cdl: float | None, dielectric: bool) -> ResidualSplit:
         current_unit=F * s.flux * s.length,
         potential_unit=s.potential,
         time_unit=s.time,
+        basis=((1.0, 1.0), (1.0, -1.0)),  # δμ± = salt ± charge: δc⁺ = δc⁻ depends on the salt only
     )
 
 

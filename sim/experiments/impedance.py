@@ -2,7 +2,8 @@
 
 (iωM + J) δu = b in real 2×2 block form on a space of two copies of the model's space:
 [[J, −ωM], [ωM, J]] [δu′; δu″] = [b_J; ω b_M]. The block matrix is assembled monolithically from
-UFL (ω a Constant), so one MUMPS LU per frequency reuses the symbolic factorisation. δI is the
+UFL (ω a Constant), so one MUMPS LU per frequency reuses the symbolic factorisation; a split may
+name the combinations of its unknowns the system solves for (`ResidualSplit.basis`). δI is the
 consistent current: the interior residual, linearised, tested with the cathode indicator.
 """
 
@@ -63,12 +64,17 @@ def block_space(split: ResidualSplit) -> fem.FunctionSpace:
     return fem.functionspace(mesh, basix.ufl.mixed_element([element] * (2 * split.components)))
 
 
-def _parts(arg, n: int):
-    """(real, imaginary) halves of a block-space argument, shaped like the model's argument."""
+def _parts(arg, n: int, basis=None):
+    """(real, imaginary) halves of a block-space argument, shaped like the model's argument and
+    mapped by `basis` (ResidualSplit.basis) when given."""
     comps = [arg[i] for i in range(2 * n)]
     if n == 1:
         return comps[0], comps[1]
-    return ufl.as_vector(comps[:n]), ufl.as_vector(comps[n:])
+    halves = ufl.as_vector(comps[:n]), ufl.as_vector(comps[n:])
+    if basis is None:
+        return halves
+    P = ufl.as_matrix([list(row) for row in basis])
+    return P * halves[0], P * halves[1]
 
 
 class ImpedanceSolver:
@@ -82,7 +88,9 @@ class ImpedanceSolver:
         self.W2 = W2 = block_space(split)
         du = ufl.TrialFunction(V)
         U, T = ufl.TrialFunction(W2), ufl.TestFunction(W2)
-        (ur, ui), (vr, vi) = _parts(U, n), _parts(T, n)
+        if split.basis is not None and split.dirichlet:
+            raise ValueError("a ResidualSplit basis with Dirichlet perturbations is not supported")
+        (ur, ui), (vr, vi) = _parts(U, n, split.basis), _parts(T, n)
         v = split.test
         storage = _sum([split.storage, split.storage_cathode])
         flux = _sum([split.flux, split.flux_cathode])
@@ -152,7 +160,7 @@ class ImpedanceSolver:
         dofs = fem.locate_dofs_topological(sub, fdim, facets)
         ind.x.array[dofs] = 1.0
         ind.x.scatter_forward()
-        ur, ui = _parts(self.x, n)
+        ur, ui = _parts(self.x, n, split.basis)
         w = self.omega
 
         def lin(form, direction):
