@@ -49,10 +49,16 @@ def impedance_spectrum(config, bundle, ctx) -> tuple[Spectrum, complex | None]:
     """Z × area (Ω m²) over the configured frequencies, and at ω = 0 when it is finite."""
     split = linearise(config, bundle, ctx)
     options = petsc_options(config.solver, symmetric=False)
-    solver = ImpedanceSolver(split, bundle, options)
-    width = boundary_length(bundle, "cathode") * bundle.length_scale
     exp = config.experiment
-    ctx.log(f"impedance: {solver.num_dofs} unknowns (real 2×2 blocks), {exp.frequencies.points} frequencies")
+    if exp.perturbation == "current":
+        from sim.experiments.current_control import CurrentControlledSolver
+
+        solver: ImpedanceSolver = CurrentControlledSolver(split, bundle, options)
+    else:
+        solver = ImpedanceSolver(split, bundle, options)
+    width = boundary_length(bundle, "cathode") * bundle.length_scale
+    points, kind = exp.frequencies.points, exp.perturbation
+    ctx.log(f"impedance: {solver.num_dofs} unknowns (real 2×2 blocks), {points} frequencies, {kind} control")
     spectrum = solver.spectrum(frequencies(exp), width)
     z_dc = solver.spectrum(np.zeros(1), width).z_area[0] if has_dc_limit(config) else None
     return spectrum, z_dc

@@ -19,6 +19,7 @@ BAD = [
     (LI, ["experiment.double_layer_capacitance.unit=uF"], "experiment", "not that of 'F/m2'"),
     (LI, ["experiment.fit.circuit=p(R0,C0)"], "experiment.fit", "circuit length"),
     (LI, ["experiment.fit.bulk_resistance=R7"], "experiment.fit", "not in the circuit"),
+    (LI, ["experiment.perturbation=voltage"], "experiment.perturbation", "'potential' or 'current'"),
     (
         LI,
         [
