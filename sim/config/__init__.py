@@ -176,7 +176,8 @@ class RunConfig(Strict):
 
     def _check_experiment(self) -> tuple[tuple, str] | None:
         """What the impedance experiment supports (conduction, electroneutral NPP with Butler–Volmer
-        or blocking electrodes, slab/layers geometries); None when fine."""
+        or blocking electrodes, Poisson-mode NPP with blocking electrodes, slab/layers geometries);
+        None when fine."""
         exp, phys = self.experiment, self.physics
         if exp is None:
             return None
@@ -195,12 +196,20 @@ class RunConfig(Strict):
                 "experiment",
                 "kind",
             ), f"impedance supports slab and layers geometries, not {self.geometry.kind}"
-        if phys.kind == "npp":
-            if phys.mode != "electroneutral":
-                return ("physics", "mode"), (
-                    "impedance needs mode electroneutral (the bulk displacement current is added "
-                    "by the experiment)"
+        if phys.kind == "npp" and phys.mode == "poisson":
+            if phys.reaction.kind != "blocking":
+                return ("physics", "reaction", "kind"), (
+                    f"impedance in mode poisson needs reaction kind blocking, not {phys.reaction.kind}"
                 )
+            if exp.perturbation != "potential":
+                return ("experiment", "perturbation"), "mode poisson supports perturbation: potential"
+            for key in ("double_layer_capacitance", "dielectric"):
+                if key in exp.model_fields_set:
+                    return ("experiment", key), (
+                        "mode poisson resolves the diffuse double layers and the displacement "
+                        "current itself: remove the key"
+                    )
+        elif phys.kind == "npp":
             if phys.reaction.kind not in ("butler_volmer", "blocking"):
                 return ("physics", "reaction", "kind"), (
                     f"impedance needs reaction kind butler_volmer or blocking, not {phys.reaction.kind} "

@@ -40,6 +40,8 @@ def linearise(config, bundle, ctx):
 def has_dc_limit(config) -> bool:
     """Z(0) is finite unless a double layer blocks the direct current."""
     exp, phys = config.experiment, config.physics
+    if phys.kind == "npp" and phys.mode == "poisson":  # blocking electrodes, diffuse double layers
+        return False
     if exp.double_layer_capacitance is None:
         return True
     return phys.kind == "npp" and phys.reaction.kind == "butler_volmer"

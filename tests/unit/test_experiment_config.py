@@ -30,6 +30,22 @@ BAD = [
         "experiment.double_layer_capacitance",
         "double layer",
     ),
+    (
+        LI,
+        ["physics.mode=poisson", "physics.reaction={kind: blocking}"],
+        "experiment.double_layer_capacitance",
+        "mode poisson resolves",
+    ),
+    (
+        LI,
+        [
+            "physics.mode=poisson",
+            "physics.reaction={kind: blocking}",
+            "experiment.perturbation=current",
+        ],
+        "experiment.perturbation",
+        "perturbation: potential",
+    ),
     (LI, ["experiment.kind=chronoamperometry"], "experiment.spectra", "required"),
     (BV, ["physics.potential_difference=0.01"], "physics.potential_difference", "at rest"),
     (
