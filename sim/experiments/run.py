@@ -13,9 +13,11 @@ from sim.solve import RunResult, petsc_options
 def _npp_state(config, bundle, ctx):
     """The NPP problem at the state to linearise about (steady: pseudo-transient continuation)."""
     from sim.experiments.transient import npp_problem
-    from sim.physics.npp import advance
+    from sim.physics.npp import advance, check_debye
 
     problem = npp_problem(config, bundle)
+    if problem.poisson_mode:  # the diffuse layers must be resolved (physics.checks)
+        check_debye(problem, ctx)
     if config.experiment.state == "steady":
         height = _electrode_distance(bundle) * problem.scales.length
         stats = advance(problem, None, height, tolerance=config.physics.steady_tolerance)
