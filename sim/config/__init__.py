@@ -71,6 +71,9 @@ def region_names(geometry: Any) -> list[str]:
 IMPEDANCE_REFUSED_OUTPUT = ("fields", "formats")
 """output keys an impedance experiment refuses when given (it writes no field files) and so leaves
 out of its resolved config, which must load again"""
+POISSON_REFUSED_EXPERIMENT = ("double_layer_capacitance", "dielectric")
+"""impedance keys refused (and left out of the resolved config) in NPP's Poisson mode, which
+resolves the diffuse double layers and the displacement current itself"""
 
 
 class RunConfig(Strict):
@@ -203,7 +206,7 @@ class RunConfig(Strict):
                 )
             if exp.perturbation != "potential":
                 return ("experiment", "perturbation"), "mode poisson supports perturbation: potential"
-            for key in ("double_layer_capacitance", "dielectric"):
+            for key in POISSON_REFUSED_EXPERIMENT:
                 if key in exp.model_fields_set:
                     return ("experiment", key), (
                         "mode poisson resolves the diffuse double layers and the displacement "
@@ -295,7 +298,9 @@ class LoadedConfig:
         # an impedance experiment writes no field files and refuses output.fields/formats, so its
         # resolved config (config.resolved.yaml, a sweep point's config) leaves them out to reload
         impedance = config.experiment is not None and config.experiment.kind == "impedance"
-        exclude = {"output": set(IMPEDANCE_REFUSED_OUTPUT)} if impedance else None
+        exclude: dict | None = {"output": set(IMPEDANCE_REFUSED_OUTPUT)} if impedance else None
+        if impedance and getattr(config.physics, "mode", None) == "poisson":
+            exclude = (exclude or {}) | {"experiment": set(POISSON_REFUSED_EXPERIMENT)}
         self.resolved_yaml = yaml.safe_dump(config.model_dump(mode="json", exclude=exclude), sort_keys=False)
         self.sha256 = hashlib.sha256(self.resolved_yaml.encode()).hexdigest()
 

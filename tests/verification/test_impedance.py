@@ -214,3 +214,7 @@ def test_poisson_mode_blocking_cell_is_the_linear_pnp_spectrum(tmp_path):
     err = float(np.max(np.abs(sp.z_area / exact - 1.0)))
     assert err < 2e-3, err  # measured 2.4e-4 (h = λ/10; 7.2e-5 at λ/20: P1's h²)
     assert z_dc is None
+    # the resolved config leaves out the keys Poisson mode refuses, so it loads again, same hash
+    loaded = load_config(tmp_path / "cell.yaml")
+    (tmp_path / "resolved.yaml").write_text(loaded.resolved_yaml)
+    assert load_config(tmp_path / "resolved.yaml").sha256 == loaded.sha256
