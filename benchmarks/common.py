@@ -23,7 +23,9 @@ def run_case(config: str, overrides: list[str] = (), ranks: int = 1, mesh_cache:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
         cmd = [
-            str(BIN / "sim"),
+            sys.executable,
+            "-m",
+            "sim.cli",  # from ROOT (cwd): the checkout's code, not an installed copy
             "run",
             str(ROOT / config),
             "--out",
@@ -39,7 +41,12 @@ def run_case(config: str, overrides: list[str] = (), ranks: int = 1, mesh_cache:
         if ranks > 1:
             cmd = [str(BIN / "mpiexec"), "-n", str(ranks), *cmd]
         subprocess.run(
-            cmd, check=False, capture_output=True, text=True, env=os.environ | {"SIM_MESH_CACHE": mesh_cache}
+            cmd,
+            check=False,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=os.environ | {"SIM_MESH_CACHE": mesh_cache},
         )
         summary_file = out / "summary.json"
         if not summary_file.exists():

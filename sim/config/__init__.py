@@ -74,6 +74,9 @@ def region_names(geometry: Any) -> list[str]:
 IMPEDANCE_REFUSED_OUTPUT = ("fields", "formats")
 """output keys an impedance experiment refuses when given (it writes no field files) and so leaves
 out of its resolved config, which must load again"""
+POISSON_REFUSED_EXPERIMENT = ("double_layer_capacitance", "dielectric")
+"""impedance keys refused (and left out of the resolved config) in NPP's Poisson mode, which
+resolves the diffuse double layers and the displacement current itself"""
 
 
 class RunConfig(Strict):
@@ -194,7 +197,8 @@ class RunConfig(Strict):
 
     def _check_experiment(self) -> tuple[tuple, str] | None:
         """What the impedance experiment supports (conduction, electroneutral NPP with Butler–Volmer
-        or blocking electrodes, slab/layers geometries); None when fine."""
+        or blocking electrodes, Poisson-mode NPP with blocking electrodes, slab/layers geometries);
+        None when fine."""
         exp, phys = self.experiment, self.physics
         if exp is None:
             return None
@@ -217,12 +221,20 @@ class RunConfig(Strict):
             ), f"impedance supports slab, layers and particles geometries, not {self.geometry.kind}"
         if self.geometry.kind == "particles":
             return self._check_cathode_impedance()
-        if phys.kind == "npp":
-            if phys.mode != "electroneutral":
-                return ("physics", "mode"), (
-                    "impedance needs mode electroneutral (the bulk displacement current is added "
-                    "by the experiment)"
+        if phys.kind == "npp" and phys.mode == "poisson":
+            if phys.reaction.kind != "blocking":
+                return ("physics", "reaction", "kind"), (
+                    f"impedance in mode poisson needs reaction kind blocking, not {phys.reaction.kind}"
                 )
+            if exp.perturbation != "potential":
+                return ("experiment", "perturbation"), "mode poisson supports perturbation: potential"
+            for key in POISSON_REFUSED_EXPERIMENT:
+                if key in exp.model_fields_set:
+                    return ("experiment", key), (
+                        "mode poisson resolves the diffuse double layers and the displacement "
+                        "current itself: remove the key"
+                    )
+        elif phys.kind == "npp":
             if phys.reaction.kind not in ("butler_volmer", "blocking"):
                 return ("physics", "reaction", "kind"), (
                     f"impedance needs reaction kind butler_volmer or blocking, not {phys.reaction.kind} "
@@ -249,6 +261,9 @@ class RunConfig(Strict):
         kind at rest, P1, ionic cards with εr (dielectric), a single-ion ceramic."""
         exp, phys = self.experiment, self.physics
         assert isinstance(exp, Impedance)
+        if exp.perturbation != "potential":
+            why = "the composite-cathode spectrum supports perturbation: potential"
+            return ("experiment", "perturbation"), why
         if not isinstance(phys, CathodePhysics):
             return ("physics", "kind"), (
                 "impedance on a particles geometry is the composite cathode: physics kind cathode"
@@ -345,7 +360,9 @@ class LoadedConfig:
         # an impedance experiment writes no field files and refuses output.fields/formats, so its
         # resolved config (config.resolved.yaml, a sweep point's config) leaves them out to reload
         impedance = config.experiment is not None and config.experiment.kind == "impedance"
-        exclude = {"output": set(IMPEDANCE_REFUSED_OUTPUT)} if impedance else None
+        exclude: dict | None = {"output": set(IMPEDANCE_REFUSED_OUTPUT)} if impedance else None
+        if impedance and getattr(config.physics, "mode", None) == "poisson":
+            exclude = (exclude or {}) | {"experiment": set(POISSON_REFUSED_EXPERIMENT)}
         self.resolved_yaml = yaml.safe_dump(config.model_dump(mode="json", exclude=exclude), sort_keys=False)
         self.sha256 = hashlib.sha256(self.resolved_yaml.encode()).hexdigest()
 

@@ -83,6 +83,10 @@ class Impedance(Strict):
     state: Literal["steady", "initial"] = "steady"
     """the state to linearise about: the steady state of the physics section (NPP: pseudo-transient
     continuation), or the initial state (uniform salt, no potential)"""
+    perturbation: Literal["potential", "current"] = "potential"
+    """what the analyser perturbs: the cathode potential (potentiostatic EIS, Z = δV/δI from the
+    current it draws) or the cathode current (galvanostatic EIS: δI imposed on the equipotential
+    cathode, its potential an unknown of the solve); the same Z in the linear regime"""
     electrode_area: Positive | None = None
     """electrode area S in m² (the 2D model gives Z × area); null: Z is area-specific (Ω m²)"""
     double_layer_capacitance: Property | None = None

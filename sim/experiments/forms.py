@@ -21,7 +21,7 @@ import numpy as np
 import ufl
 
 from sim.physics.conduction import conduction_forms, conductivity_field
-from sim.physics.npp_forms import nernst_planck
+from sim.physics.npp_forms import nernst_planck, poisson
 from sim.units import EPS0, F
 
 fem = dolfinx.fem
@@ -55,6 +55,11 @@ class ResidualSplit:
     """V per scaled potential unit"""
     time_unit: float = 1.0
     """s per scaled time unit (ω is scaled by it)"""
+    basis: tuple[tuple[float, ...], ...] | None = None
+    """P (n × n): the block system's unknowns are c with δu = P c (None: c = δu). A storage that
+    is singular node by node (electroneutral NPP: only the salt μ⁺ + μ⁻ carries mass) needs the
+    combination it acts on as an unknown of its own, else at large ω the LU resolves the other one
+    as a difference of ωM-sized numbers and loses |ωM|/|J| × machine ε of it"""
 
     @property
     def components(self) -> int:
@@ -106,6 +111,45 @@ def conduction_split(config, bundle, cdl: float | None, dielectric: bool) -> Res
 
 
 def npp_split(problem, cdl: float | None, dielectric: bool) -> ResidualSplit:
+    """NPP: `npp_poisson_split` in Poisson mode (cdl None, `dielectric` is part of it), else the
+    electroneutral split below."""
+    if problem.poisson_mode:
+        return npp_poisson_split(problem)
+    return _npp_electroneutral_split(problem, cdl, dielectric)
+
+
+def npp_poisson_split(problem) -> ResidualSplit:
+    """Poisson-mode NPP (an `NppProblem`) between ideally blocking electrodes: Q = ∫ ĉ⁺ v⁺ + ĉ⁻ v⁻
+    and, for ψ, the Poisson residual ∫ ε̂ ∇ψ·∇q − ρ̂ q, whose time derivative is the displacement
+    current; G = the Nernst–Planck fluxes (no electrode flux). The diffuse double layers are
+    resolved, so no C_dl; ψ is held at the electrodes (δψ = δV on the cathode) and δI, the
+    consistent current, is iω times the cathode's charge."""
+    s, bundle = problem.scales, problem.bundle
+    u = ufl.split(problem.w)
+    v = ufl.TestFunction(problem.W)
+    vp, vm, q = ufl.split(v)
+    dx = problem.dx
+    eps = _npp_permittivity(problem)
+    rho = problem.c_p - problem.c_m - problem.fixed
+    storage = problem.c_p * vp * dx + problem.c_m * vm * dx + poisson(problem.psi, q, eps, rho, dx)
+    flux = nernst_planck(problem.c_p, None, problem.d_p, u[0], vp, None, dx)
+    flux += nernst_planck(problem.c_m, None, problem.d_m, u[1], vm, None, dx)
+    split = ResidualSplit(
+        problem.w,
+        v,
+        storage,
+        flux,
+        control_function(bundle.mesh, 0.0),  # unused: the perturbation is the Dirichlet value
+        dirichlet=[(2, _facets(bundle, "anode"), 0.0), (2, _facets(bundle, "cathode"), 1.0)],
+        charge_component=2,
+        current_unit=F * s.flux * s.length,
+        potential_unit=s.potential,
+        time_unit=s.time,
+    )
+    return split
+
+
+def _npp_electroneutral_split(problem, cdl: float | None, dielectric: bool) -> ResidualSplit:
     """Electroneutral NPP (an `NppProblem`): Q = ∫ ĉ⁺ v⁺ + ĉ⁻ v⁻, G = the steady Nernst–Planck
     fluxes minus the electrode influx (Butler–Volmer, or none when blocking). The bulk displacement
     current adds the space charge −∇·(ε̂∇ψ) to the Li⁺ balance, Q += ∫ ε̂ ∇ψ·∇v⁺, and a double layer
@@ -149,6 +193,7 @@ def npp_split(problem, cdl: float | None, dielectric: bool) -> ResidualSplit:
         current_unit=F * s.flux * s.length,
         potential_unit=s.potential,
         time_unit=s.time,
+        basis=((1.0, 1.0), (1.0, -1.0)),  # δμ± = salt ± charge: δc⁺ = δc⁻ depends on the salt only
     )
 
 

@@ -2,7 +2,8 @@
 
 (iωM + J) δu = b in real 2×2 block form on a space of two copies of the model's space:
 [[J, −ωM], [ωM, J]] [δu′; δu″] = [b_J; ω b_M]. The block matrix is assembled monolithically from
-UFL (ω a Constant), so one MUMPS LU per frequency reuses the symbolic factorisation. δI is the
+UFL (ω a Constant), so one MUMPS LU per frequency reuses the symbolic factorisation; a split may
+name the combinations of its unknowns the system solves for (`ResidualSplit.basis`). δI is the
 consistent current: the interior residual, linearised, tested with the cathode indicator.
 """
 
@@ -16,7 +17,6 @@ from sim._dolfinx import dolfinx
 import basix.ufl
 import numpy as np
 import ufl
-from mpi4py import MPI
 from petsc4py import PETSc
 
 from sim.experiments.forms import ResidualSplit
@@ -63,12 +63,24 @@ def block_space(split: ResidualSplit) -> fem.FunctionSpace:
     return fem.functionspace(mesh, basix.ufl.mixed_element([element] * (2 * split.components)))
 
 
-def _parts(arg, n: int):
-    """(real, imaginary) halves of a block-space argument, shaped like the model's argument."""
+def _parts(arg, n: int, basis=None):
+    """(real, imaginary) halves of a block-space argument, shaped like the model's argument and
+    mapped by `basis` (ResidualSplit.basis) when given."""
     comps = [arg[i] for i in range(2 * n)]
     if n == 1:
         return comps[0], comps[1]
-    return ufl.as_vector(comps[:n]), ufl.as_vector(comps[n:])
+    halves = ufl.as_vector(comps[:n]), ufl.as_vector(comps[n:])
+    if basis is None:
+        return halves
+    P = ufl.as_matrix([list(row) for row in basis])
+    return P * halves[0], P * halves[1]
+
+
+def check_converged(ksp: PETSc.KSP, omega_scaled: float) -> None:
+    """SolverFailed unless `ksp` converged."""
+    reason = ksp.getConvergedReason()
+    if reason <= 0:  # type: ignore[operator]  # an int (stub: enum class)
+        raise SolverFailed(f"impedance solve failed at ω = {omega_scaled:.3g} (PETSc reason {reason})")
 
 
 class ImpedanceSolver:
@@ -82,7 +94,9 @@ class ImpedanceSolver:
         self.W2 = W2 = block_space(split)
         du = ufl.TrialFunction(V)
         U, T = ufl.TrialFunction(W2), ufl.TestFunction(W2)
-        (ur, ui), (vr, vi) = _parts(U, n), _parts(T, n)
+        if split.basis is not None and split.dirichlet:
+            raise ValueError("a ResidualSplit basis with Dirichlet perturbations is not supported")
+        (ur, ui), (vr, vi) = _parts(U, n, split.basis), _parts(T, n)
         v = split.test
         storage = _sum([split.storage, split.storage_cathode])
         flux = _sum([split.flux, split.flux_cathode])
@@ -99,8 +113,8 @@ class ImpedanceSolver:
         a_m = bil(m, ur, vi) - bil(m, ui, vr)
         one = fem.Function(split.control.function_space)
         one.x.array[:] = 1.0
-        b_j = _derivative(split.flux_cathode, split.control, one)
-        b_m = _derivative(split.storage_cathode, split.control, one)
+        self.b_j = b_j = _derivative(split.flux_cathode, split.control, one)
+        self.b_m = b_m = _derivative(split.storage_cathode, split.control, one)
         rhs = [-ufl.replace(b_j, {v: vr})] if b_j is not None else []
         rhs += [-w * ufl.replace(b_m, {v: vi})] if b_m is not None else []
         rhs = _sum(rhs) if rhs else fem.Constant(mesh, 0.0) * T[0] * ufl.dx
@@ -123,9 +137,9 @@ class ImpedanceSolver:
             opts.setValue(prefix + key, value)
         self.ksp.setFromOptions()
         # the current: interior residual (no cathode terms), linearised, tested with the indicator
-        self.current_forms = self._current_forms(
-            du, v, m_int=_derivative(split.storage, split.u, du), j_int=_derivative(split.flux, split.u, du)
-        )
+        self.du, self.indicator = du, self._indicator()
+        m_int, j_int = _derivative(split.storage, split.u, du), _derivative(split.flux, split.u, du)
+        self.rows = self.current_rows(m_int, j_int)
         self.num_dofs = W2.dofmap.index_map.size_global * W2.dofmap.index_map_bs
 
     def _bcs(self) -> list:
@@ -140,30 +154,41 @@ class ImpedanceSolver:
                 bcs.append(fem.dirichletbc(np.float64(value), dofs, sub))  # PETSc here is real
         return bcs
 
-    def _current_forms(self, du, v, m_int, j_int) -> tuple:
-        """(real, imaginary) parts of δI = (J + iωM)(δu′ + iδu″) tested with the cathode indicator."""
+    def _indicator(self) -> fem.Function:
+        """1 on the cathode's dofs of the charge component, 0 elsewhere."""
         split, n = self.split, self.split.components
         V = split.u.function_space
         ind = fem.Function(V)
-        mesh = V.mesh
-        fdim = mesh.topology.dim - 1
+        fdim = V.mesh.topology.dim - 1
         facets = self.bundle.facet_tags.find(self.bundle.boundaries["cathode"])
         sub = V.sub(split.charge_component) if n > 1 else V
-        dofs = fem.locate_dofs_topological(sub, fdim, facets)
-        ind.x.array[dofs] = 1.0
+        ind.x.array[fem.locate_dofs_topological(sub, fdim, facets)] = 1.0
         ind.x.scatter_forward()
-        ur, ui = _parts(self.x, n)
-        w = self.omega
+        return ind
 
-        def lin(form, direction):
-            return ufl.replace(form, {du: direction, v: ind})
+    def current_rows(self, m, j) -> tuple[PETSc.Vec, ...]:
+        """(j′, m′, j″, m″): δI = (J + iωM)(δu′ + iδu″) tested with the cathode indicator, as
+        vectors on the block space, Re δI = (j′ + ω m′)·x, Im δI = (j″ + ω m″)·x (M or J None: no
+        such terms). Assembled once: each frequency's δI is then two dot products."""
+        split, n = self.split, self.split.components
+        T = ufl.TestFunction(self.W2)
+        tr, ti = _parts(T, n, split.basis)
+        zero = fem.Constant(self.W2.mesh, 0.0) * T[0] * ufl.dx
 
-        real = lin(j_int, ur) - w * lin(m_int, ui)
-        imag = lin(j_int, ui) + w * lin(m_int, ur)
-        return fem.form(real), fem.form(imag)
+        def lin(form, direction, sign=1.0):
+            if form is None:
+                return zero
+            return sign * ufl.replace(form, {self.du: direction, split.test: self.indicator})
 
-    def solve(self, omega_scaled: float) -> complex:
-        """δI (scaled) for δV = 1 (scaled) at scaled angular frequency ω."""
+        rows = []
+        for form in (lin(j, tr), lin(m, ti, -1.0), lin(j, ti), lin(m, tr)):
+            vec = fem.petsc.assemble_vector(fem.form(form))
+            vec.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)  # type: ignore[arg-type]
+            rows.append(vec)
+        return tuple(rows)
+
+    def assemble(self, omega_scaled: float) -> None:
+        """A(ω) = A_J + ωA_M and b(ω) (δV = 1, scaled) at scaled angular frequency ω."""
         self.omega.value = omega_scaled  # type: ignore[assignment]  # the setter takes a float
         self.A_j.copy(self.A, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)  # type: ignore[arg-type]
         self.A.axpy(omega_scaled, self.A_m, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)  # type: ignore[arg-type]
@@ -173,14 +198,24 @@ class ImpedanceSolver:
         fem.petsc.apply_lifting(self.b, [self.a], bcs=[self.bcs])
         self.b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)  # type: ignore[arg-type]
         fem.petsc.set_bc(self.b, self.bcs)
+
+    def current(self) -> complex:
+        """δI (scaled) of the block solution held in `x`."""
+        x, w = self.x.x.petsc_vec, float(self.omega.value)
+        jr, mr, ji, mi = self.rows
+        return complex(x.dot(jr) + w * x.dot(mr), x.dot(ji) + w * x.dot(mi))
+
+    def solve(self, omega_scaled: float) -> complex:
+        """δI (scaled) for δV = 1 (scaled) at scaled angular frequency ω."""
+        self.assemble(omega_scaled)
         self.ksp.solve(self.b, self.x.x.petsc_vec)
-        reason = self.ksp.getConvergedReason()
-        if reason <= 0:  # type: ignore[operator]  # an int (stub: enum class)
-            raise SolverFailed(f"impedance solve failed at ω = {omega_scaled:.3g} (PETSc reason {reason})")
+        check_converged(self.ksp, omega_scaled)
         self.x.x.scatter_forward()
-        comm = self.W2.mesh.comm
-        re, im = (comm.allreduce(fem.assemble_scalar(f), op=MPI.SUM) for f in self.current_forms)
-        return complex(re, im)
+        return self.current()
+
+    def impedance(self, omega_scaled: float) -> complex:
+        """δV/δI (scaled) at scaled angular frequency ω: the potential is perturbed."""
+        return 1.0 / self.solve(omega_scaled)
 
     def spectrum(self, frequencies: np.ndarray, width: float) -> Spectrum:
         """Z × area (Ω m²) at `frequencies` (Hz); `width` is the cathode length in m."""
@@ -188,7 +223,7 @@ class ImpedanceSolver:
         z, times = [], []
         for f in frequencies:
             tick = time.perf_counter()
-            di = self.solve(2.0 * np.pi * f * s.time_unit) * s.current_unit / width  # A/m² per scaled δV
-            z.append(s.potential_unit / di)
+            z_scaled = self.impedance(2.0 * np.pi * f * s.time_unit)
+            z.append(z_scaled * s.potential_unit * width / s.current_unit)  # Ω m²
             times.append(time.perf_counter() - tick)
         return Spectrum(np.asarray(frequencies), np.asarray(z), np.asarray(times), self.num_dofs)

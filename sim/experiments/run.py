@@ -13,9 +13,11 @@ from sim.solve import RunResult, petsc_options
 def _npp_state(config, bundle, ctx):
     """The NPP problem at the state to linearise about (steady: pseudo-transient continuation)."""
     from sim.experiments.transient import npp_problem
-    from sim.physics.npp import advance
+    from sim.physics.npp import advance, check_debye
 
     problem = npp_problem(config, bundle)
+    if problem.poisson_mode:  # the diffuse layers must be resolved (physics.checks)
+        check_debye(problem, ctx)
     if config.experiment.state == "steady":
         height = _electrode_distance(bundle) * problem.scales.length
         stats = advance(problem, None, height, tolerance=config.physics.steady_tolerance)
@@ -47,6 +49,8 @@ def has_dc_limit(config) -> bool:
     exp, phys = config.experiment, config.physics
     if phys.kind == "cathode":
         return False
+    if phys.kind == "npp" and phys.mode == "poisson":  # blocking electrodes, diffuse double layers
+        return False
     if exp.double_layer_capacitance is None:
         return True
     return phys.kind == "npp" and phys.reaction.kind == "butler_volmer"
@@ -61,11 +65,17 @@ def impedance_spectrum(config, bundle, ctx) -> tuple[Spectrum, complex | None]:
     """Z × area (Ω m²) over the configured frequencies, and at ω = 0 when it is finite."""
     split = linearise(config, bundle, ctx)
     options = petsc_options(config.solver, symmetric=False)
-    solver = ImpedanceSolver(split, bundle, options)
-    width = boundary_length(bundle, "cathode") * bundle.length_scale
     exp = config.experiment
+    if exp.perturbation == "current":
+        from sim.experiments.current_control import CurrentControlledSolver
+
+        solver: ImpedanceSolver = CurrentControlledSolver(split, bundle, options)
+    else:
+        solver = ImpedanceSolver(split, bundle, options)
+    width = boundary_length(bundle, "cathode") * bundle.length_scale
     f = probed_frequencies(exp)
-    ctx.log(f"impedance: {solver.num_dofs} unknowns (real 2×2 blocks), {f.size} frequencies")
+    blocks = f"{solver.num_dofs} unknowns (real 2×2 blocks)"
+    ctx.log(f"impedance: {blocks}, {f.size} frequencies, {exp.perturbation} control")
     spectrum = solver.spectrum(f, width)
     z_dc = solver.spectrum(np.zeros(1), width).z_area[0] if has_dc_limit(config) else None
     return spectrum, z_dc

@@ -21,6 +21,7 @@ BAD = [
     (LI, ["experiment.double_layer_capacitance.unit=uF"], "experiment", "not that of 'F/m2'"),
     (LI, ["experiment.fit.circuit=p(R0,C0)"], "experiment.fit", "circuit length"),
     (LI, ["experiment.fit.bulk_resistance=R7"], "experiment.fit", "not in the circuit"),
+    (LI, ["experiment.perturbation=voltage"], "experiment.perturbation", "'potential' or 'current'"),
     (
         LI,
         [
@@ -30,6 +31,22 @@ BAD = [
         ],
         "experiment.double_layer_capacitance",
         "double layer",
+    ),
+    (
+        LI,
+        ["physics.mode=poisson", "physics.reaction={kind: blocking}"],
+        "experiment.double_layer_capacitance",
+        "mode poisson resolves",
+    ),
+    (
+        LI,
+        [
+            "physics.mode=poisson",
+            "physics.reaction={kind: blocking}",
+            "experiment.perturbation=current",
+        ],
+        "experiment.perturbation",
+        "perturbation: potential",
     ),
     (LI, ["experiment.kind=chronoamperometry"], "experiment.spectra", "required"),
     (BV, ["physics.potential_difference=0.01"], "physics.potential_difference", "at rest"),
