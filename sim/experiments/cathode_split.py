@@ -145,10 +145,6 @@ def cathode_split(config, bundle, cdl: float | None, dielectric: bool) -> Residu
         if sigma_c is not None:  # ψ = μ̂⁺ − ln ĉ_fixed in the single-ion ceramic
             eps_c = s.permittivity(config.material("ceramic").si("relative_permittivity"))
             storage += eps_c * ufl.inner(ufl.grad(u[MU_P]), ufl.grad(vs[MU_P])) * dx(tags["ceramic"])
-    # M must hold an entry wherever J does: the solver adds them on one pattern (ImpedanceSolver),
-    # and PETSc drops preallocated entries no integral touched (ceramic cells, Γ without C_dl)
-    zero = fem.Constant(mesh, 0.0)
-    storage += zero * u[PHI_S] * vs[PHI_S] * dx + zero * u[PHI_S]("+") * vs[PHI_S]("-") * dS
     V1 = fem.functionspace(mesh, ("Lagrange", 1))
     for comp, regions in LIVES_IN.items():
         flux += _outside(bundle, V1, regions) * u[comp] * vs[comp] * lumped

@@ -126,7 +126,11 @@ class ImpedanceSolver:
         fem.petsc.assemble_matrix(self.A_m, fem.form(a_m), bcs=self.bcs, diag=0.0)  # type: ignore[misc, arg-type]
         for mat in (self.A_j, self.A_m):
             mat.assemble()
+        # PETSc compresses out the preallocated entries an assembly left untouched, so A_J and A_M
+        # may hold different patterns (e.g. no storage on a ceramic or a C_dl-free interface): A
+        # holds their union, and each frequency adds both as subsets of it
         self.A = self.A_j.copy()
+        self.A.axpy(1.0, self.A_m, structure=PETSc.Mat.Structure.DIFFERENT_NONZERO_PATTERN)  # type: ignore[arg-type]
         self.b = fem.petsc.create_vector(fem.extract_function_spaces(self.L))
         self.x = fem.Function(W2)
         self.ksp = PETSc.KSP().create(mesh.comm)
@@ -190,8 +194,10 @@ class ImpedanceSolver:
     def assemble(self, omega_scaled: float) -> None:
         """A(ω) = A_J + ωA_M and b(ω) (δV = 1, scaled) at scaled angular frequency ω."""
         self.omega.value = omega_scaled  # type: ignore[assignment]  # the setter takes a float
-        self.A_j.copy(self.A, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)  # type: ignore[arg-type]
-        self.A.axpy(omega_scaled, self.A_m, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)  # type: ignore[arg-type]
+        subset = PETSc.Mat.Structure.SUBSET_NONZERO_PATTERN
+        self.A.zeroEntries()
+        self.A.axpy(1.0, self.A_j, structure=subset)  # type: ignore[arg-type]
+        self.A.axpy(omega_scaled, self.A_m, structure=subset)  # type: ignore[arg-type]
         with self.b.localForm() as loc:
             loc.set(0.0)
         fem.petsc.assemble_vector(self.b, self.L)  # type: ignore[arg-type]  # the Vec form is not in the stubs
