@@ -166,6 +166,9 @@ def cathode_split(config, bundle, cdl: float | None, dielectric: bool) -> Residu
             (PHI_S, bundle.facet_tags.find(bundle.boundaries["cathode"]), 0.0),
         ],
         charge_component=PHI_S,
+        # δμ± = salt ± charge: at high ω the electroneutral storage resolves only the salt, and
+        # δμ⁺ − δμ⁻ as unknowns would be a difference of ωM-sized numbers (as in the NPP split)
+        basis=((1.0, 1.0, 0.0, 0.0), (1.0, -1.0, 0.0, 0.0), (0.0, 0.0, 1.0, 0.0), (0.0, 0.0, 0.0, 1.0)),
         current_unit=F * s.flux * s.length,
         potential_unit=s.potential,
         time_unit=s.time,

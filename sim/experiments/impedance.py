@@ -76,6 +76,26 @@ def _parts(arg, n: int, basis=None):
     return P * halves[0], P * halves[1]
 
 
+def _check_dirichlet_in_basis(split) -> None:
+    """Dirichlet values held on the unknowns the system solves for mean the same on the model's
+    components only where the basis leaves a held component alone (its row and column of the basis
+    are unit vectors), or where it is held at zero with every component it is combined with, on the
+    same facets (an invertible combination of zeros is zero); ValueError otherwise."""
+    if split.basis is None:
+        return
+    P = np.array(split.basis, dtype=float)
+    held = {(comp, np.asarray(facets).tobytes()): weight for comp, facets, weight in split.dirichlet}
+    for comp, facets, weight in split.dirichlet:
+        mixed = set(np.flatnonzero(P[comp])) | set(np.flatnonzero(P[:, comp]))
+        if mixed == {comp}:
+            continue
+        if weight != 0.0 or any(held.get((other, np.asarray(facets).tobytes())) != 0.0 for other in mixed):
+            raise ValueError(
+                f"component {comp} is held at {weight} on facets where the ResidualSplit basis "
+                "combines it with components not held at zero there"
+            )
+
+
 def check_converged(ksp: PETSc.KSP, omega_scaled: float) -> None:
     """SolverFailed unless `ksp` converged."""
     reason = ksp.getConvergedReason()
@@ -94,8 +114,7 @@ class ImpedanceSolver:
         self.W2 = W2 = block_space(split)
         du = ufl.TrialFunction(V)
         U, T = ufl.TrialFunction(W2), ufl.TestFunction(W2)
-        if split.basis is not None and split.dirichlet:
-            raise ValueError("a ResidualSplit basis with Dirichlet perturbations is not supported")
+        _check_dirichlet_in_basis(split)
         (ur, ui), (vr, vi) = _parts(U, n, split.basis), _parts(T, n)
         v = split.test
         storage = _sum([split.storage, split.storage_cathode])

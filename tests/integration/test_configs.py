@@ -29,10 +29,9 @@ measured ≤ 5.6e-8 (li_peo_mof_li fit_C0), ≤ 2.2e-6 (bruce_vincent_peo_mof); 
 residuals (abs 2e-6 below) move by up to 2e-5 relative"""
 IMPEDANCE_Z_REL = 1e-10
 """1 vs 2 ranks, raw spectrum, every frequency: |Z₁ − Z₂|/|Z₁|; measured ≤ 1.8e-11
-(blocking_peo_lzon, conduction), ≤ 6.3e-13 (NPP, li_peo_li). Before the NPP block system took the
-salt and charge combinations of δμ± as unknowns (ResidualSplit.basis) it was 1.7e-6 above 100 Hz"""
-IMPEDANCE_Z_REL_CATHODE = 1.5e-9
-"""the same for the composite cathode (its split keeps δμ± as unknowns): measured ≤ 1.5e-10"""
+(blocking_peo_lzon, conduction), ≤ 6.3e-13 (NPP, li_peo_li), ≤ 5.4e-13 (composite cathode). Before
+the block systems took the salt and charge combinations of δμ± as unknowns (ResidualSplit.basis)
+it was 1.7e-6 above 100 Hz (NPP) and 1.5e-10 (cathode)"""
 
 
 def _spectrum(out: Path):
@@ -75,7 +74,6 @@ def test_config_runs_on_one_and_two_ranks(config, tmp_path, sim_run, reduced_set
     if spectra[0] is not None and spectra[1] is not None:
         (f, z1), (_, z2) = spectra
         z_rel = np.abs(z2 - z1) / np.abs(z1)
-        bound = IMPEDANCE_Z_REL_CATHODE if one["physics"] == "cathode" else IMPEDANCE_Z_REL
-        assert z_rel.max() < bound, (f[np.argmax(z_rel)], z_rel.max())
+        assert z_rel.max() < IMPEDANCE_Z_REL, (f[np.argmax(z_rel)], z_rel.max())
         print(f"{config.name}: raw Z 1 vs 2 ranks ≤ {z_rel.max():.3g} relative")
     print(f"{config.name}: 1 vs 2 ranks ≤ {worst:.3g} relative, balances ≤ {balance:.3g}")
