@@ -15,6 +15,7 @@ from sim.checkpoint import CHECKPOINT
 from sim.mesh import boundary_facets
 from sim.physics import mechanics as mech
 from sim.physics.dendrite import DendriteModel, check_interface
+from sim.physics.front import contour_points, front_profile
 from sim.physics.model import CAPABILITIES, Capabilities, Model, ModelResult
 from sim.solve import SolverFailed
 from sim.timestep import StepOutcome, TimeStats
@@ -25,37 +26,6 @@ fem = dolfinx.fem
 
 def _sum(comm, form) -> float:
     return comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
-
-
-def contour_points(V, xi: np.ndarray, level: float = 0.5) -> np.ndarray:
-    """Points (mesh units) where the P1 field crosses `level` on the edges of this rank's owned cells."""
-    mesh = V.mesh
-    tdim = mesh.topology.dim
-    n = mesh.topology.index_map(tdim).size_local
-    dofs = V.dofmap.list[:n]
-    x = V.tabulate_dof_coordinates()[:, :2]
-    k = dofs.shape[1]
-    pts = []
-    for i in range(k):
-        for j in range(i + 1, k):
-            a, b = dofs[:, i], dofs[:, j]
-            fa, fb = xi[a] - level, xi[b] - level
-            cross = fa * fb < 0
-            s = (fa[cross] / (fa[cross] - fb[cross]))[:, None]
-            pts.append(x[a[cross]] + s * (x[b[cross]] - x[a[cross]]))
-    on_level = np.unique(dofs[np.isclose(xi[dofs], level, rtol=0.0, atol=1e-12)])
-    pts.append(x[on_level])  # vertices exactly on the level (e.g. a meshed nucleus boundary at t = 0)
-    return np.vstack(pts)
-
-
-def front_profile(comm, points: np.ndarray, width: float, bins: int = 40) -> np.ndarray:
-    """Highest contour point in each of `bins` columns (NaN where none), on every rank."""
-    edges = np.linspace(0.0, width, bins + 1)
-    col = np.clip(np.digitize(points[:, 0], edges) - 1, 0, bins - 1) if len(points) else np.zeros(0, int)
-    top = np.full(bins, -np.inf)
-    np.maximum.at(top, col, points[:, 1]) if len(points) else None
-    comm.Allreduce(MPI.IN_PLACE, top, op=MPI.MAX)
-    return np.where(np.isfinite(top), top, np.nan)
 
 
 class PhaseFieldMetrics(TypedDict):
@@ -297,7 +267,12 @@ def growth_plot(history: dict, path: Path) -> None:
 
 
 def build(config: Any, bundle: Any, ctx: Any) -> Model:
-    """The phase-field model of `config` on `bundle` (logged and checked, ready to run)."""
+    """The phase-field model of `config` on `bundle` (logged and checked, ready to run), by
+    physics.formulation."""
+    if config.physics.formulation == "grand_potential":
+        from sim.physics.grand_potential.model import GrandPotentialModel
+
+        return GrandPotentialModel(config, bundle, ctx)
     return PhaseFieldModel(config, bundle, ctx)
 
 
