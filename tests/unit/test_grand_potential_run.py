@@ -108,10 +108,11 @@ def test_noisy_run_is_the_same_on_one_and_two_ranks(tmp_path, sim_run) -> None:
     assert m1["li_balance_rel_error"] < 1e-10
     assert m1["consumed_charge_C_m"] > 0 and m1["deposited_li_mol_m"] > 0
     assert m1["dendrite_excess_height_m"] > 0  # the noise roughens the front
-    for key, value in m1.items():
-        if key.endswith("rel_error"):  # round-off: bounded above
-            continue
-        assert m2[key] == pytest.approx(value, rel=1e-8, abs=1e-14), key
+    keys = [k for k in m1 if not k.endswith("rel_error")]  # those: round-off, bounded above
+    worst = max(abs(m2[k] - m1[k]) / abs(m1[k]) for k in keys if abs(m1[k]) > 1e-14)
+    print(f"1 vs 2 ranks: worst metric {worst:.2e} relative")
+    for key in keys:
+        assert m2[key] == pytest.approx(m1[key], rel=2e-13, abs=1e-14), key  # measured 1.3e-14
 
 
 @pytest.mark.parametrize(
