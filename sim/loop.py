@@ -1,11 +1,13 @@
 """The run loop of a `Model` (sim.physics.model), written once for every model on the protocol:
-adaptive time stepping with accept/reject/retry (sim.timestep.integrate), a checkpoint every
-`checkpoint_every` steps and at the end, `--resume` from it, progress, field output, the failure
-summary with the last accepted state's metrics, and the model's RunResult.
+a `TransientModel` with physics.time gets adaptive time stepping with accept/reject/retry
+(sim.timestep.integrate), a checkpoint every `checkpoint_every` steps and at the end, `--resume`
+from it; a `SteadyModel` otherwise solves for its steady state. Both get progress, field output, the
+failure summary and the model's RunResult.
 
-A failure (SolverFailed, a signal) rolls the model back to its last accepted state, checkpoints it
-(resumable runs) and leaves that state's metrics in `ctx.state["summary"]` before it propagates to
-sim.runner, which writes the summary and the exit status.
+A failure (SolverFailed, a signal) rolls a stepping model back to its last accepted state,
+checkpoints it (resumable runs) and leaves that state's metrics in `ctx.state["summary"]` (with the
+model's failure_summary) before it propagates to sim.runner, which writes the summary and the exit
+status.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 from sim.checkpoint import RunCheckpoint
 from sim.config.time import TimeConfig
 from sim.figures import plot_function
-from sim.physics.model import Model, TimeStats, not_resumable
+from sim.physics.model import Model, SteadyModel, TimeStats, TransientModel, not_resumable
 from sim.solve import RunResult, SolverFailed
 from sim.timestep import integrate
 
@@ -31,14 +33,28 @@ def _write(model: Model, config: Any, ctx: Any, t: float) -> None:
             plot_function(function, path, title, config.output.figure_width_px, **options)
 
 
-def run_model(model: Model, config: Any, ctx: Any) -> RunResult:
-    """Run `model` for `config` (its physics.time window, or to the steady state) in the run
-    context `ctx` (sim.runner.RunContext) and return what the run loop writes to the summary."""
-    time_cfg: TimeConfig | None = getattr(config.physics, "time", None) if model.transient else None
+def _failed(model: Model, stats: TimeStats, exc: BaseException, ctx: Any) -> SolverFailed | None:
+    """After a failure (SolverFailed, a signal) of `model` at `stats`: a stepping model is rolled
+    back to its last accepted state, whose metrics go to `ctx.state["summary"]` with the model's
+    failure summary (a steady-only model has no accepted state); returns the SolverFailed to raise
+    instead of `exc` when the model adds a note to its message."""
+    summary: dict[str, Any] = {}
+    if isinstance(model, TransientModel):
+        model.reject()
+        summary["metrics"] = dict(model.metrics(stats))
+    ctx.state["summary"] = summary | model.failure_summary(stats)
+    note = model.failure_note() if isinstance(exc, SolverFailed) else ""
+    return SolverFailed(f"{exc}; {note}") if note else None
+
+
+def _transient(model: TransientModel, time_cfg: TimeConfig, config: Any, ctx: Any) -> TimeStats:
+    """Step `model` over `time_cfg` (from its checkpoint with ctx.resume), with output and
+    checkpoints; a failure leaves the last accepted state checkpointed (and written, with
+    fields_on_failure)."""
     store = None
-    if time_cfg is not None and not_resumable(config, model.capabilities) is None:
+    if not_resumable(config, model.capabilities) is None:
         store = RunCheckpoint(ctx.out, model.checkpoint_state(), ctx.comm, ctx.identity)
-    stats = TimeStats(dt=time_cfg.dt_initial) if time_cfg is not None else TimeStats()
+    stats = TimeStats(dt=time_cfg.dt_initial)
     if ctx.resume and store is not None:
         try:
             saved, data = store.load()
@@ -48,42 +64,64 @@ def run_model(model: Model, config: Any, ctx: Any) -> RunResult:
         stats = TimeStats(**saved)
         model.restore(data, stats)
         ctx.log(f"resumed from {store.path} at t = {stats.t:.6g} s (step {stats.steps})")
-    elif time_cfg is not None:
+    else:
         _write(model, config, ctx, 0.0)
 
     def save(s: TimeStats) -> None:
         if store is not None:
             store.save(s, model.checkpoint_data())
 
-    start = time.perf_counter()
     try:
-        with ctx.progress(model.label, time_cfg.t_end if time_cfg is not None else 1.0) as update:
-            if time_cfg is None:
-                stats = model.solve_steady()
-            else:
-                stats = integrate(
-                    model,
-                    time_cfg,
-                    stats=stats,
-                    on_step=model.observe,
-                    on_output=lambda t: _write(model, config, ctx, t),
-                    on_checkpoint=save if store is not None else None,
-                    progress=update,
-                )
+        with ctx.progress(model.label, time_cfg.t_end) as update:
+            stats = integrate(
+                model,
+                time_cfg,
+                stats=stats,
+                on_step=model.observe,
+                on_output=lambda t: _write(model, config, ctx, t),
+                on_checkpoint=save if store is not None else None,
+                progress=update,
+            )
     except BaseException as exc:  # SolverFailed, KeyboardInterrupt: keep the last good state
-        model.reject()
+        replaced = _failed(model, stats, exc, ctx)
         save(stats)
-        if model.fields_on_failure and time_cfg is not None:
+        if model.fields_on_failure:
             _write(model, config, ctx, stats.t)
-        ctx.state["summary"] = {"metrics": dict(model.metrics(stats))} | model.failure_summary(stats)
-        note = model.failure_note() if isinstance(exc, SolverFailed) else ""
-        if note:
-            raise SolverFailed(f"{exc}; {note}") from None
+        if replaced is not None:
+            raise replaced from None
         raise
     save(stats)
+    return stats
+
+
+def _steady(model: SteadyModel, config: Any, ctx: Any) -> TimeStats:
+    """Solve `model` for its steady state and write its fields."""
+    stats = TimeStats()
+    try:
+        with ctx.progress(model.label, 1.0):
+            stats = model.solve_steady()
+    except BaseException as exc:
+        replaced = _failed(model, stats, exc, ctx)
+        if replaced is not None:
+            raise replaced from None
+        raise
+    _write(model, config, ctx, 0.0)
+    return stats
+
+
+def run_model(model: Model, config: Any, ctx: Any) -> RunResult:
+    """Run `model` for `config` in the run context `ctx` (sim.runner.RunContext): over its
+    physics.time window if it is a TransientModel and the config has one, else to its steady
+    state (a SteadyModel); returns what the run loop writes to the summary."""
+    time_cfg: TimeConfig | None = getattr(config.physics, "time", None)
+    start = time.perf_counter()
+    if isinstance(model, TransientModel) and time_cfg is not None:
+        stats = _transient(model, time_cfg, config, ctx)
+    elif isinstance(model, SteadyModel):
+        stats = _steady(model, config, ctx)
+    else:
+        raise SolverFailed(f"{model.label} is transient only: physics.time is required")
     solve_time = time.perf_counter() - start
-    if time_cfg is None:
-        _write(model, config, ctx, 0.0)
     metrics = dict(model.metrics(stats))
     result = model.result(stats)
     if config.output.figures and ctx.comm.rank == 0:

@@ -1,9 +1,9 @@
 """The one run loop every physics model shares: mesh → solve → fields, figures, summary.
 
-A physics module exposes `build(config, bundle, ctx) -> Model` (sim.physics.model; sim.loop runs it:
-stepping, checkpoints, failure summary, fields) or, not yet on that protocol, `run(config, bundle,
-ctx) -> RunResult`; this module does everything else (run directory, logging, exit status, summary)
-so models stay small.
+A physics module (one line in PHYSICS per `physics.kind`) exposes `build(config, bundle, ctx) ->
+Model` (sim.physics.model; sim.loop runs it: stepping, checkpoints, failure summary, fields); the
+experiments module exposes `run(config, bundle, ctx) -> RunResult`. This module does everything
+else (run directory, logging, exit status, summary) so models stay small.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from numbers import Real
 from pathlib import Path
 from typing import Any
 
+from sim._dolfinx import dolfinx
+
 from mpi4py import MPI
 
 from sim import checkpoint, interrupts
@@ -42,6 +44,7 @@ from sim.solve import RunResult, SolverFailed
 PHYSICS = {
     "conduction": "sim.physics.conduction",
     "npp": "sim.physics.npp_model",
+    "cathode": "sim.physics.npp_cathode",
     "phasefield": "sim.physics.dendrite_run",
 }
 
@@ -214,7 +217,10 @@ def _mesh_before_run_dir(loaded: LoadedConfig, out: Path, comm: MPI.Comm, create
     is an invalid config (Refused, exit 2) and leaves nothing on disk (a directory made only for
     the lock is removed again)."""
     try:
-        return build_mesh(loaded.config.geometry, comm)
+        adaptive = getattr(loaded.config.physics, "adaptivity", None) is not None
+        # an adaptive run refines its base mesh, and DOLFINx carries tags only to unghosted meshes
+        ghosts = dolfinx.mesh.GhostMode.none if adaptive else dolfinx.mesh.GhostMode.shared_facet
+        return build_mesh(loaded.config.geometry, comm, ghost_mode=ghosts)
     except GeometryError as exc:
         if created and comm.rank == 0:
             shutil.rmtree(out, ignore_errors=True)

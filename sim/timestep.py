@@ -1,32 +1,20 @@
 """Adaptive time stepping shared by the transient models (Nernst–Planck–Poisson, phase field).
 
-A model provides a `Stepper` (solve one step from the accepted state; accept or roll back) and this
-loop chooses Δt from Newton convergence and a change-per-step bound, rejects and retries failed
-steps, reports progress, and calls back for output and checkpoints.
+A model provides a `Stepper` (sim.physics.model: solve one step from the accepted state; accept or
+roll back) and this loop chooses Δt from Newton convergence and a change-per-step bound, rejects
+and retries failed steps, reports progress, and calls back for output and checkpoints.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
 
 import numpy as np
 from mpi4py import MPI
 
 from sim.config.time import TimeConfig
-from sim.physics.model import StepOutcome, TimeStats
+from sim.physics.model import StepOutcome, Stepper, TimeStats
 from sim.solve import SolverFailed, solve_interruptible
-
-
-class Stepper(Protocol):
-    def step(self, t: float, dt: float) -> StepOutcome:
-        """Solve for the state at t + dt from the accepted state at t (do not accept it)."""
-
-    def accept(self) -> None:
-        """Make the last solved state the accepted state."""
-
-    def reject(self) -> None:
-        """Restore the solution guess to the accepted state."""
 
 
 def newton_solve(problem, functions: list) -> StepOutcome:

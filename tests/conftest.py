@@ -74,15 +74,15 @@ def run_config(config: str | Path, out: Path, sets: Sequence[str] = (), ranks: i
 
 
 def reduced(config: Path, npp_t_end: float | None = None) -> list[str]:
-    """--set overrides that run a shipped config in seconds, by physics kind: NPP meshes twice as
-    coarse (and at most npp_t_end simulated, if given); the phase field on an 8 µm wide film with
-    one nucleus for 0.03 s (grand potential: a 6 × 30 µm strip for 0.1 s); conduction as shipped
-    (it is fast). Fields off, figures as configured."""
+    """--set overrides that run a shipped config in seconds, by physics kind: NPP and cathode meshes
+    twice as coarse (and at most npp_t_end simulated, if given); the phase field on an 8 µm wide film
+    with one nucleus for 0.03 s (grand potential: a 6 × 30 µm strip for 0.1 s); conduction as
+    shipped (it is fast). Fields off, figures as configured."""
     from sim.config import load_config
 
     cfg = load_config(config).config
     sets = ["output.fields=false"]
-    if cfg.physics.kind == "npp":
+    if cfg.physics.kind in ("npp", "cathode"):
         size, min_size, _ = cfg.geometry.mesh.sizes()
         sets += [f"geometry.mesh.size={2 * size!r}", f"geometry.mesh.min_size={2 * min_size!r}"]
         if npp_t_end is not None and cfg.physics.time is not None and cfg.physics.time.t_end > npp_t_end:

@@ -16,7 +16,8 @@ import yaml
 from pydantic import Field, ValidationError
 
 from sim.config.base import FileName, Strict
-from sim.config.experiment import Chronoamperometry, Experiment
+from sim.config.cathode import CathodePhysics
+from sim.config.experiment import Chronoamperometry, Experiment, Impedance
 from sim.config.geometry import GeometryConfig
 from sim.config.grand_potential import inapplicable
 from sim.config.loader import (
@@ -34,7 +35,9 @@ from sim.config.phasefield import PhaseFieldPhysics
 from sim.config.physics import ConductionPhysics, NewtonConfig, OutputConfig, SolverConfig
 from sim.physics.model import unsupported
 
-PhysicsConfig = Annotated[ConductionPhysics | NppPhysics | PhaseFieldPhysics, Field(discriminator="kind")]
+PhysicsConfig = Annotated[
+    ConductionPhysics | NppPhysics | CathodePhysics | PhaseFieldPhysics, Field(discriminator="kind")
+]
 
 MIN_CONDUCTIVITY = 1e-30
 """S/m: a card whose σ(T) falls below this at the run temperature is refused"""
@@ -58,7 +61,7 @@ def region_names(geometry: Any) -> list[str]:
     if kind == "layers":
         return [layer.name for layer in geometry.layers]
     if kind == "particles":
-        return ["binder", "particle"]
+        return ["binder", "particle"] + (["ceramic"] if geometry.ceramic is not None else [])
     if kind == "dendrite":
         names = ["electrolyte"]
         names += ["nucleus"] if geometry.nuclei else []
@@ -100,10 +103,6 @@ class RunConfig(Strict):
         if (why := unsupported(self)) is not None:  # the model's declared capabilities
             return why
         library = material_library()
-        if self.geometry.kind == "file" and self.physics.kind == "phasefield":
-            return ("geometry", "kind"), (
-                "a file geometry serves conduction and npp; phasefield needs kind dendrite"
-            )
         for region, card in self.materials.items():
             if isinstance(card, str) and card not in library:
                 return ("materials", region), (
@@ -158,23 +157,38 @@ class RunConfig(Strict):
         if phys.kind == "conduction" and solver.newton != NewtonConfig():
             why = "conduction is linear (one linear solve, no Newton): remove solver.newton"
             return ("solver", "newton"), why
-        if phys.kind != "npp":
-            return None
-        particles = self.geometry.kind == "particles"
-        if particles and phys.interface is None:
-            return ("physics",), (
-                "a particles geometry (composite electrode) needs physics.interface "
-                "{transfer_coefficient, partition_coefficient, particle_initial_concentration}"
+        if phys.kind == "phasefield" and phys.formulation == "electroneutral":
+            if getattr(self.geometry, "filaments", None) is not None:
+                return ("geometry", "filaments"), "formulation electroneutral does not support filaments yet"
+            problem = phys.electroneutral_problem()
+            if problem:
+                return ("physics", *problem[0]), problem[1]
+        if isinstance(phys, PhaseFieldPhysics) and phys.adaptivity is not None:
+            if phys.formulation != "chen2015":
+                why = f"adaptive meshes support formulation chen2015 only (this is {phys.formulation})"
+                return ("physics", "adaptivity"), why
+            if phys.time.checkpoint_every:
+                why = "runs on adaptive meshes write no checkpoint yet (0, or no physics.adaptivity)"
+                return ("physics", "time", "checkpoint_every"), why
+            if "vtx" in self.output.formats:
+                why = "a VTX (.bp) file holds one mesh: an adaptive run's fields are a VTK series (vtk)"
+                return ("output", "formats"), why
+        impedance = self.experiment is not None and self.experiment.kind == "impedance"
+        if isinstance(phys, CathodePhysics) and (phys.time is None) != impedance:
+            if impedance:
+                return ("physics", "time"), (
+                    "an impedance experiment on the composite cathode linearises at rest: remove physics.time"
+                )
+            return ("physics",), "the composite cathode is transient: give physics.time"
+        if not impedance and getattr(self.geometry, "ceramic", None) is not None:
+            return ("geometry", "ceramic"), (
+                "the ceramic phase is modelled by the impedance experiment only (the transient "
+                "cathode model has binder and particles): remove geometry.ceramic"
             )
-        if particles and phys.time is None:
-            return ("physics",), "a particles geometry (composite electrode) needs physics.time (transient)"
-        if phys.time is not None and phys.time.checkpoint_every and phys.element_degree != 1:
+        time = getattr(phys, "time", None)
+        if time is not None and time.checkpoint_every and getattr(phys, "element_degree", 1) != 1:
             why = "checkpoints hold P1 fields only (element_degree is 2)"
             return ("physics", "time", "checkpoint_every"), why
-        if not particles and phys.interface is not None:
-            return ("physics", "interface"), (
-                f"physics.interface needs a particles geometry (this is {self.geometry.kind})"
-            )
         return None
 
     def _check_experiment(self) -> tuple[tuple, str] | None:
@@ -185,19 +199,23 @@ class RunConfig(Strict):
             return None
         if exp.kind != "impedance":
             return self._check_step_experiment()
-        if phys.kind not in ("conduction", "npp"):
-            return ("experiment", "kind"), f"impedance needs physics kind conduction or npp, not {phys.kind}"
+        if phys.kind not in ("conduction", "npp", "cathode"):
+            return ("experiment", "kind"), (
+                f"impedance needs physics kind conduction, npp or cathode, not {phys.kind}"
+            )
         for key in IMPEDANCE_REFUSED_OUTPUT:
             if key in self.output.model_fields_set and (key == "formats" or self.output.fields):
                 return ("output", key), (
                     "an impedance experiment writes no field files (its results are impedance.csv, "
                     "the Nyquist/Bode figures and summary.json): remove the key"
                 )
-        if self.geometry.kind not in ("slab", "layers"):
+        if self.geometry.kind not in ("slab", "layers", "particles"):
             return (
                 "experiment",
                 "kind",
-            ), f"impedance supports slab and layers geometries, not {self.geometry.kind}"
+            ), f"impedance supports slab, layers and particles geometries, not {self.geometry.kind}"
+        if self.geometry.kind == "particles":
+            return self._check_cathode_impedance()
         if phys.kind == "npp":
             if phys.mode != "electroneutral":
                 return ("physics", "mode"), (
@@ -223,6 +241,43 @@ class RunConfig(Strict):
                     )
         if phys.kind == "conduction" and None not in (phys.electrode_area, exp.electrode_area):
             return ("experiment", "electrode_area"), "give the electrode area once (physics.electrode_area)"
+        return None
+
+    def _check_cathode_impedance(self) -> tuple[tuple, str] | None:
+        """What the composite-cathode spectrum (sim.experiments.cathode_split) needs: the cathode
+        kind at rest, P1, ionic cards with εr (dielectric), a single-ion ceramic."""
+        exp, phys = self.experiment, self.physics
+        assert isinstance(exp, Impedance)
+        if not isinstance(phys, CathodePhysics):
+            return ("physics", "kind"), (
+                "impedance on a particles geometry is the composite cathode: physics kind cathode"
+            )
+        if phys.element_degree != 1:
+            return ("physics", "element_degree"), "the composite-cathode spectrum is P1 (element_degree 1)"
+        if phys.interface.particle_initial_concentration <= 0.0:
+            return ("physics", "interface", "particle_initial_concentration"), (
+                "the spectrum is taken at rest at this lithiation: it must be positive (the "
+                "open-circuit potential −(RT/F) ln(c_p/(K c0)) diverges at 0)"
+            )
+        if exp.warburg_region is not None:
+            return ("experiment", "warburg_region"), (
+                "seed 003's Warburg formula is for a film between two electrodes, not a composite cathode"
+            )
+        if "ceramic" in self.materials:
+            card = self.material("ceramic")
+            if card.transference_number is not None and card.si("transference_number") != 1.0:
+                return ("materials", "ceramic"), (
+                    "the ceramic phase is a single-ion conductor: its card's transference_number must be 1"
+                )
+            if card.conductivity is None and card.conductivity_model is None:
+                return ("materials", "ceramic"), "the ceramic card needs a conductivity"
+        if exp.dielectric:
+            for region in ("binder", "ceramic"):
+                if region in self.materials and self.material(region).relative_permittivity is None:
+                    return ("experiment", "dielectric"), (
+                        f"the card of region '{region}' has no relative_permittivity (needed for "
+                        "the displacement current): add it or set dielectric: false"
+                    )
         return None
 
     def _check_step_experiment(self) -> tuple[tuple, str] | None:

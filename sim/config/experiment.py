@@ -93,6 +93,9 @@ class Impedance(Strict):
     high-frequency bulk arc R_b ∥ C_g"""
     fit: CircuitFit | None = None
     """equivalent-circuit fit of the spectrum; null: no fit"""
+    probe_frequencies: list[Positive] = []
+    """frequencies (Hz) added to the list, whose Z′ and Z″ summary.json reports by name
+    (z_real_at_<f>Hz_<unit>), e.g. seed 000 Table S4's 60.9 kHz, 226.2 Hz and 2.7 Hz"""
     warburg_region: tuple[Positive, Positive] | None = None
     """[f_low, f_high] Hz of the 45° Warburg line: the slope of Z′ vs ω^-1/2 there is the Warburg
     coefficient, and seed 003 eq. 3 turns it into a diffusivity; null: not evaluated"""

@@ -6,10 +6,12 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from sim.config.base import NonNegative, Positive, Potential, Strict, Temperature
+from sim.config.base import Positive, Potential, Strict, Temperature
 from sim.config.time import TimeConfig
 
 STEADY_TOLERANCE = 1e-9
+DepletionThreshold = Annotated[float, Field(gt=0.0, lt=1.0)]
+"""a fraction of c0 below which a run stops (exit 3)"""
 
 
 class FixedFlux(Strict):
@@ -50,18 +52,6 @@ class Reservoir(Strict):
 Reaction = Annotated[FixedFlux | ButlerVolmer | Blocking | Reservoir, Field(discriminator="kind")]
 
 
-class ParticleInterface(Strict):
-    """Thin-interface transfer of Li⁺ from the binder into active particles (seed 003):
-    j = k (c_binder − c_particle/K) across the particle surface."""
-
-    transfer_coefficient: Positive
-    """k, m/s"""
-    partition_coefficient: Positive = 1.0
-    """K: c_particle/c_binder when the interface is at equilibrium"""
-    particle_initial_concentration: NonNegative = 0.0
-    """Li in the particles at t = 0, mol/m³"""
-
-
 class NppPhysics(Strict):
     """Li⁺, free anions and immobile anions (fixed charge) by Nernst–Planck, with Poisson or
     electroneutrality; anions blocked at both electrodes (seed 001)."""
@@ -79,8 +69,6 @@ class NppPhysics(Strict):
     reaction: Reaction = FixedFlux(kind="flux")
     """electrode reaction: fixed Li⁺ flux (seed 001), Butler–Volmer, blocking (no reaction), or a
     salt reservoir at the anode side"""
-    interface: ParticleInterface | None = None
-    """composite electrode (particles geometry): binder ↔ particle transfer; required there"""
     flux_scale: Positive = 1.0
     """multiplies the fixed flux. Reason: seed 001's 0.01 mol m⁻² s⁻¹ (965 A/m²) is ~2000× the
     limiting flux 4D⁺c0/L of PEO at 25 °C, so no steady state exists; a scale makes the imposed flux
@@ -92,13 +80,24 @@ class NppPhysics(Strict):
     pseudo-step is below this"""
     element_degree: Literal[1, 2] = 1
     """Lagrange degree of all fields"""
-    depletion_threshold: float = Field(default=1e-3, gt=0.0, lt=1.0)
+    depletion_threshold: DepletionThreshold = 1e-3
     """stop (exit 3) when Li⁺ or free anions fall below this fraction of c0 anywhere (after every
-    accepted step; composite electrode: in the binder)"""
+    accepted step)"""
     checks: Literal["refuse", "warn"] = "refuse"
     """what to do when an a-priori check fails: poisson mode with anode/cathode cells larger than
     the Debye length; a fixed flux above the limiting flux 4D⁺c0/L (steady) or a window longer than
     Sand's time (transient), estimated for the salt next to the anode when it has no immobile anions"""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cathode_is_its_own_kind(cls, data: object) -> object:
+        if isinstance(data, dict) and "interface" in data:
+            raise ValueError(
+                "a particle interface (composite cathode) is physics.kind: cathode, not npp: set "
+                "kind: cathode and remove mode and reaction (the cathode is electroneutral with a "
+                "salt reservoir at the separator)"
+            )
+        return data
 
     @model_validator(mode="after")
     def _check_bcs(self) -> NppPhysics:
@@ -111,8 +110,6 @@ class NppPhysics(Strict):
             )
         if bv and self.potential_difference is None:
             raise ValueError("butler_volmer needs potential_difference (the applied cell voltage, V)")
-        if self.interface is not None and (self.mode, self.reaction.kind) != ("electroneutral", "reservoir"):
-            raise ValueError("a particle interface needs mode electroneutral and reaction kind reservoir")
         # a key without effect is an error unless it holds its default (resolved configs list all)
         if self.time is not None and self.steady_tolerance != STEADY_TOLERANCE:
             raise ValueError("steady_tolerance applies to steady runs (time: null) only")

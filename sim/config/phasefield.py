@@ -47,6 +47,10 @@ PARAMETERS: dict[str, tuple[str, str]] = {
 }
 
 
+CHEN_TRANSPORT = ("D_e", "D_l", "sigma_e", "sigma_l", "c0")
+"""card parameters only the chen2015 formulation uses (electroneutral: the material card's)"""
+
+
 def _si(name: str, prop: Property) -> float:
     try:
         return prop.si(PARAMETERS[name][0])
@@ -124,13 +128,31 @@ class Coating(Strict):
     """where the numbers come from"""
 
 
+class Adaptivity(Strict):
+    """Meshes that follow the interface (sim.adapt, sim.adaptive): every `every` accepted steps the
+    base mesh (geometry.mesh) is refined `levels` times where ξ(1 − ξ) ≥ `threshold`, grown by
+    `buffer_layers` rings of cells at each level, and the state moved onto it."""
+
+    levels: int = Field(ge=1, le=6)
+    """refinement levels above the base mesh (each halves the element size)"""
+    every: int = Field(default=10, ge=1)
+    """accepted steps between adaptations"""
+    threshold: float = Field(default=1e-3, gt=0.0, lt=0.25)
+    """ξ(1 − ξ) above which a cell is refined (1e-3: about ±3.5 interface widths of a tanh profile)"""
+    buffer_layers: int = Field(default=2, ge=0, le=20)
+    """rings of neighbouring cells added to the marked band at each level"""
+
+
 class PhaseFieldPhysics(Strict):
     """Phase-field Li deposition (ξ, c̃ = c/c0, φ) with plane-strain mechanics (DESIGN 3.3)."""
 
     kind: Literal["phasefield"]
-    formulation: Literal["chen2015", "grand_potential"] = "chen2015"
-    """chen2015: the seed's single-potential model (ξ, c̃, ψ); grand_potential: Hong & Viswanathan
-    2018 (w, η, φ; cards of sim/data/grand_potential_cards.yaml; keys: sim.config.grand_potential)"""
+    formulation: Literal["chen2015", "electroneutral", "grand_potential"] = "chen2015"
+    """transport and charge around the shared ξ equation: chen2015, the seed's single potential and
+    c̃ (sim.physics.dendrite); electroneutral, a binary salt with free and immobile anions from the
+    electrolyte's material card, the metal an equipotential, Butler–Volmer at the diffuse interface
+    only (sim.physics.electroneutral); grand_potential, Hong & Viswanathan 2018 (w, η, φ; cards of
+    sim/data/grand_potential_cards.yaml; keys: sim.config.grand_potential)"""
     parameters: str | dict[str, Property] = "table_s1"
     """a card name from sim/data/phasefield_cards.yaml (grand_potential: grand_potential_cards.yaml)
     or an inline card {name: {value, unit, source}}"""
@@ -161,6 +183,8 @@ class PhaseFieldPhysics(Strict):
     growth_zone: Positive | None = None
     """height above the anode where the interface travels (checked for resolution), m
     (default: geometry.refine_height, else the whole domain)"""
+    adaptivity: Adaptivity | None = None
+    """refine around the interface and follow it (null: the geometry's mesh throughout)"""
     noise_seed: int = Field(default=0, ge=0)
     """grand_potential: seed of the Langevin noise on η (amplitude: the card's noise_amplitude)"""
     snapshots: int = Field(default=4, ge=1, le=1000)
@@ -201,7 +225,9 @@ class PhaseFieldPhysics(Strict):
         if self.formulation == "grand_potential":
             return self
         if self.noise_seed != 0:
-            raise ValueError("noise_seed applies to formulation grand_potential only (chen2015 has no noise)")
+            raise ValueError(
+                f"noise_seed applies to formulation grand_potential only ({self.formulation} has no noise)"
+            )
         values = self.values()
         if values["omega"] != round(values["omega"]) or values["omega"] < 0:
             raise ValueError("omega must be a non-negative integer")
@@ -215,6 +241,34 @@ class PhaseFieldPhysics(Strict):
                 f"stress_coupling '{self.stress_coupling}' needs mechanics (monolithic or staggered)"
             )
         return self
+
+    def electroneutral_problem(self) -> tuple[tuple[str, ...], str] | None:
+        """Keys without effect in the electroneutral formulation (they must hold their defaults):
+        (key path below `physics`, message), or None (RunConfig.capability_check reports it)."""
+        if self.formulation != "electroneutral":
+            return None
+        unused = sorted(set(self.deviations) & set(CHEN_TRANSPORT))
+        if unused:
+            return ("deviations", unused[0]), (
+                f"deviations of {', '.join(unused)} have no effect with formulation electroneutral: "
+                "the electrolyte's transport (σ, t⁺, c0) comes from its material card"
+            )
+        for key in ("mechanics", "stress_coupling"):
+            if getattr(self, key) != "none":
+                return (key,), f"formulation electroneutral has no mechanics yet: set {key}: none"
+        if self.cathode_concentration != 1.0:
+            return ("cathode_concentration",), (
+                "cathode_concentration has no effect with formulation electroneutral (the cathode is "
+                "a reversible Li counter electrode: μ⁺ = 0 there, anions blocked): remove it"
+            )
+        if self.coatings:
+            return ("coatings",), "coatings are not supported with formulation electroneutral yet"
+        if self.equilibrium_potential != 0.0:
+            return ("equilibrium_potential",), (
+                "equilibrium_potential has no effect with formulation electroneutral: both electrodes "
+                "are Li, and the metal's Nernst potential is the electrolyte's μ⁺ (remove it)"
+            )
+        return None
 
     def card(self) -> dict[str, Property]:
         """The parameter card with the deviations applied."""

@@ -73,6 +73,10 @@ def report(config, bundle, ctx, spectrum: Spectrum, z_dc: complex | None, thickn
         "solve_time_per_frequency_s": float(np.mean(spectrum.solve_times)),
         "spectrum_time_s": float(np.sum(spectrum.solve_times)),
     }
+    for probe in exp.probe_frequencies:
+        at = z[np.flatnonzero(f == probe)[0]]
+        metrics[f"z_real_at_{probe:g}Hz_{unit}"] = float(at.real)
+        metrics[f"z_imag_at_{probe:g}Hz_{unit}"] = float(at.imag)
     if z_dc is not None:
         metrics[f"z_dc_{unit}"] = float(z_dc.real / (area if area is not None else 1.0))
     fitted, extra = None, {}

@@ -34,15 +34,27 @@ def linearise(config, bundle, ctx):
     exp = config.experiment
     if config.physics.kind == "conduction":
         return conduction_split(config, bundle, exp.cdl(), exp.dielectric)
+    if config.physics.kind == "cathode":  # the composite cathode, at rest
+        from sim.experiments.cathode_split import cathode_split
+
+        return cathode_split(config, bundle, exp.cdl(), exp.dielectric)
     return npp_split(_npp_state(config, bundle, ctx), exp.cdl(), exp.dielectric)
 
 
 def has_dc_limit(config) -> bool:
-    """Z(0) is finite unless a double layer blocks the direct current."""
+    """Z(0) is finite unless a double layer blocks the direct current (or, in a composite cathode,
+    the particles: a finite Li store is a capacitor at ω → 0)."""
     exp, phys = config.experiment, config.physics
+    if phys.kind == "cathode":
+        return False
     if exp.double_layer_capacitance is None:
         return True
     return phys.kind == "npp" and phys.reaction.kind == "butler_volmer"
+
+
+def probed_frequencies(exp) -> np.ndarray:
+    """The log-spaced list with the probe frequencies merged in, highest first."""
+    return np.unique(np.concatenate([frequencies(exp), exp.probe_frequencies]))[::-1]
 
 
 def impedance_spectrum(config, bundle, ctx) -> tuple[Spectrum, complex | None]:
@@ -52,8 +64,9 @@ def impedance_spectrum(config, bundle, ctx) -> tuple[Spectrum, complex | None]:
     solver = ImpedanceSolver(split, bundle, options)
     width = boundary_length(bundle, "cathode") * bundle.length_scale
     exp = config.experiment
-    ctx.log(f"impedance: {solver.num_dofs} unknowns (real 2×2 blocks), {exp.frequencies.points} frequencies")
-    spectrum = solver.spectrum(frequencies(exp), width)
+    f = probed_frequencies(exp)
+    ctx.log(f"impedance: {solver.num_dofs} unknowns (real 2×2 blocks), {f.size} frequencies")
+    spectrum = solver.spectrum(f, width)
     z_dc = solver.spectrum(np.zeros(1), width).z_area[0] if has_dc_limit(config) else None
     return spectrum, z_dc
 

@@ -12,7 +12,7 @@ Names per kind (always: boundaries `anode` (y = 0; z = 0 in 3D), `cathode` (top)
 - slab: regions `electrolyte`, `filler`; interfaces `filler_surface` (the protrusion's surface
   is part of `anode`)
 - layers: one region per layer; interfaces `<lower>__<upper>`
-- particles: regions `binder`, `particle`; `particle_surface`, `pore_surface`
+- particles: regions `binder`, `particle`, `ceramic`; `particle_surface`, `ceramic_surface`, `pore_surface`
 - dendrite: regions `electrolyte`, `nucleus`, `filament`; `nucleus_surface`, `filament_surface`
 - file: the regions and boundaries the config maps from an external mesh's groups (no analytic areas)
 - box (3D): regions `electrolyte`, `filler`; interfaces `filler_surface`

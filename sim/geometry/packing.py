@@ -62,11 +62,15 @@ def _place(
     raise GeometryError(f"could not place {what} after {attempts} random attempts")
 
 
-def pack_ellipses(p: Packing, width: float, height: float) -> list[Ellipse]:
-    """Ellipses covering p.volume_fraction of the box, at least p.min_gap apart and from the sides."""
+def pack_ellipses(
+    p: Packing, width: float, height: float, avoid: list[Ellipse] | None = None, what: str = "packing"
+) -> list[Ellipse]:
+    """Ellipses covering p.volume_fraction of the box, at least p.min_gap apart and from the sides
+    (and from the ellipses `avoid`, placed before: a second phase packed around the first)."""
     rng = np.random.default_rng(p.seed)
     sizes = _sizes(p, p.volume_fraction * width * height, rng)
-    placed: list[Ellipse] = []
+    first = list(avoid or [])
+    placed: list[Ellipse] = list(first)
     for i, (a, b) in enumerate(sizes):
 
         def candidate(a=a, b=b) -> Ellipse:
@@ -88,10 +92,10 @@ def pack_ellipses(p: Packing, width: float, height: float) -> list[Ellipse]:
             )
         except GeometryError as exc:
             raise GeometryError(
-                f"geometry.packing: cannot reach volume_fraction {p.volume_fraction:g}: {exc}; "
+                f"geometry.{what}: cannot reach volume_fraction {p.volume_fraction:g}: {exc}; "
                 "lower volume_fraction or min_gap, or use smaller particles"
             ) from None
-    return placed
+    return placed[len(first) :]
 
 
 def place_pores(r: RandomPores, particles: list[Ellipse], width: float, height: float) -> list[Ellipse]:

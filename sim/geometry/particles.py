@@ -17,28 +17,35 @@ from sim.geometry.common import (
 from sim.geometry.packing import pack_ellipses, place_pores
 
 
-def layout(cfg: ParticlesGeometry) -> tuple[list[Ellipse], list[Ellipse]]:
-    """The particles and pores (m) of a config: explicit, or drawn deterministically from seeds."""
+def layout(cfg: ParticlesGeometry) -> tuple[list[Ellipse], list[Ellipse], list[Ellipse]]:
+    """The particles, ceramic particles and pores (m) of a config: explicit, or drawn
+    deterministically from seeds (the ceramic around the particles, the pores around both)."""
     if cfg.particles is not None:
         particles = [p.ellipse() for p in cfg.particles]
     elif cfg.packing is not None:
         particles = pack_ellipses(cfg.packing, cfg.width, cfg.height)
     else:  # the config requires exactly one of the two
         raise GeometryError("geometry: neither particles nor packing given")
+    ceramic = (
+        pack_ellipses(cfg.ceramic, cfg.width, cfg.height, avoid=particles, what="ceramic")
+        if cfg.ceramic is not None
+        else []
+    )
     if cfg.pores is None:
         pores = []
     elif isinstance(cfg.pores, list):
         pores = [p.ellipse() for p in cfg.pores]
     else:
-        pores = place_pores(cfg.pores, particles, cfg.width, cfg.height)
-    return particles, pores
+        pores = place_pores(cfg.pores, particles + ceramic, cfg.width, cfg.height)
+    return particles, ceramic, pores
 
 
 def build(cfg: ParticlesGeometry, length_scale: float) -> dict[str, float]:
     s, opts = length_scale, cfg.mesh
-    particles, pores = layout(cfg)
+    particles, ceramic, pores = layout(cfg)
     box = add_rectangle(0.0, 0.0, cfg.width, cfg.height, s)
     shapes = [Shape(add_ellipse(e, s), "particle") for e in particles]
+    shapes += [Shape(add_ellipse(e, s), "ceramic") for e in ceramic]
     shapes += [Shape(add_ellipse(e, s), None) for e in pores]
     regions = fragment(box, shapes, "binder")
     groups = boundary_groups(
@@ -46,11 +53,16 @@ def build(cfg: ParticlesGeometry, length_scale: float) -> dict[str, float]:
         cfg.height,
         s,
         regions,
-        {("binder", "particle"): "particle_surface", ("binder",): "pore_surface"},
+        {
+            ("binder", "particle"): "particle_surface",
+            ("binder", "ceramic"): "ceramic_surface",
+            ("binder",): "pore_surface",
+        },
     )
-    finish(opts, s, regions, groups, ["binder", "particle"], standard_refinements(opts, groups))
-    particle_area = sum(e.area for e in particles)
-    return {
-        "binder": cfg.width * cfg.height - particle_area - sum(e.area for e in pores),
-        "particle": particle_area,
-    }
+    names = ["binder", "particle"] + (["ceramic"] if ceramic else [])
+    finish(opts, s, regions, groups, names, standard_refinements(opts, groups))
+    areas = {"particle": sum(e.area for e in particles)} | (
+        {"ceramic": sum(e.area for e in ceramic)} if ceramic else {}
+    )
+    holes = sum(e.area for e in pores)
+    return {"binder": cfg.width * cfg.height - sum(areas.values()) - holes} | areas

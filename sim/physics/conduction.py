@@ -1,4 +1,5 @@
-"""Steady ionic conduction (DESIGN 3.1): −∇·(σ∇φ) = f with piecewise σ per region.
+"""Steady ionic conduction (DESIGN 3.1): −∇·(σ∇φ) = f with piecewise σ per region, run as a
+`SteadyModel` (sim.physics.model) by sim.loop: one linear solve.
 
 Mesh coordinates are in units of `length_scale` (µm); the equation is scale-free, and the current
 per unit depth is ∫σ ∇̂φ·∇̂w dx̂ in those units (w = 1 on the cathode, a consistent "reaction" flux
@@ -8,6 +9,7 @@ that is exact for the discrete solution and conserves current between the electr
 from __future__ import annotations
 
 import itertools
+from typing import Any, TypedDict
 
 from sim._dolfinx import dolfinx
 
@@ -16,7 +18,8 @@ import ufl
 from mpi4py import MPI
 
 from sim.mesh import boundary_length, region_area
-from sim.solve import RunResult, SolverFailed, petsc_options
+from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, SteadyModel, TimeStats
+from sim.solve import SolverFailed, petsc_options
 
 fem = dolfinx.fem
 
@@ -90,72 +93,117 @@ def electrode_distance(mesh) -> float:
     return hi - lo
 
 
-def run(config, bundle, ctx) -> RunResult:
-    """Solve the conduction problem of `config` on `bundle` and report current and resistance."""
-    phys = config.physics
-    mesh, scale = bundle.mesh, bundle.length_scale
-    V = fem.functionspace(mesh, ("Lagrange", phys.element_degree))
-    sigma = conductivity_field(bundle, config)
-    fdim = mesh.topology.dim - 1
-    anode = bundle.facet_tags.find(bundle.boundaries["anode"])
-    cathode = bundle.facet_tags.find(bundle.boundaries["cathode"])
-    bcs = [
-        fem.dirichletbc(value, fem.locate_dofs_topological(V, fdim, facets), V)
-        for value, facets in ((phys.anode_potential, anode), (phys.cathode_potential, cathode))
-    ]
-    a, L = conduction_forms(V, sigma)
-    phi = fem.Function(V, name="potential_V")
-    problem = fem.petsc.LinearProblem(
-        a, L, bcs=bcs, u=phi, petsc_options_prefix="conduction_", petsc_options=petsc_options(config.solver)
-    )
-    ctx.log(f"solving conduction: {V.dofmap.index_map.size_global} dofs, preset {config.solver.preset}")
-    problem.solve()
-    reason = problem.solver.getConvergedReason()
-    if reason <= 0:  # type: ignore[operator]  # petsc4py's stub names the enum class; PETSc returns an int
-        raise SolverFailed(f"linear solver did not converge (PETSc reason {reason})")
-    its = problem.solver.getIterationNumber()
+class ConductionMetrics(TypedDict, total=False):
+    """The metrics of a conduction run (SI): in 2D per metre of depth (`current_per_depth_A_m`),
+    in 3D the cell current (`cell_current_A`); with physics.electrode_area also Ω and A."""
 
-    delta_v = phys.cathode_potential - phys.anode_potential
-    dim = mesh.geometry.dim
-    # 2D: A per m of depth (scale-free); 3D: A (the flux integral carries one mesh length)
-    i_cathode = electrode_current(phi, sigma, cathode) * scale ** (dim - 2)
-    i_anode = electrode_current(phi, sigma, anode) * scale ** (dim - 2)
-    electrode = boundary_length(bundle, "cathode") * scale ** (dim - 1)  # m (2D) or m² (3D)
-    thickness = electrode_distance(mesh) * scale
-    j = i_cathode / electrode
-    metrics = {
-        "current_density_A_m2": j,
-        ("current_per_depth_A_m" if dim == 2 else "cell_current_A"): i_cathode,
-        "effective_conductivity_S_m": j * thickness / delta_v,
-        "area_specific_resistance_ohm_m2": delta_v / j,
-        "current_balance_rel_error": abs(i_cathode + i_anode) / abs(i_cathode),
-        "potential_drop_V": delta_v,
-        "electrode_distance_m": thickness,
-    }
-    if phys.electrode_area is not None:
-        metrics["resistance_ohm"] = delta_v / (j * phys.electrode_area)
-        metrics["current_A"] = j * phys.electrode_area
+    current_density_A_m2: float
+    current_per_depth_A_m: float
+    cell_current_A: float
+    effective_conductivity_S_m: float
+    area_specific_resistance_ohm_m2: float
+    current_balance_rel_error: float
+    potential_drop_V: float
+    electrode_distance_m: float
+    resistance_ohm: float
+    current_A: float
 
-    W = fem.functionspace(mesh, ("DG", max(phys.element_degree - 1, 0), (dim,)))
-    current = fem.Function(W, name="current_density_A_m2")
-    current.interpolate(fem.Expression(-sigma * ufl.grad(phi) / scale, W.element.interpolation_points))
-    ctx.write_fields([phi], t=0.0)
-    ctx.write_fields([current], t=0.0)
-    ctx.write_fields([sigma], t=0.0)
-    regions = {
-        name: {
-            "conductivity_S_m": config.material(name).conductivity_at(phys.temperature),
-            ("area_m2" if dim == 2 else "volume_m3"): region_area(bundle, name) * scale**dim,
+
+def build(config: Any, bundle: Any, ctx: Any) -> ConductionModel:
+    """The conduction problem of `config` on `bundle` (ready to solve)."""
+    return ConductionModel(config, bundle, ctx)
+
+
+class ConductionModel(SteadyModel):
+    """φ with Dirichlet electrodes and insulating walls; reports current and resistance."""
+
+    label = "conduction"
+
+    def __init__(self, config: Any, bundle: Any, ctx: Any) -> None:
+        self.config, self.bundle, self.phys = config, bundle, config.physics
+        phys, mesh = self.phys, bundle.mesh
+        V = fem.functionspace(mesh, ("Lagrange", phys.element_degree))
+        self.sigma = conductivity_field(bundle, config)
+        fdim = mesh.topology.dim - 1
+        self.facets = {name: bundle.facet_tags.find(bundle.boundaries[name]) for name in ("anode", "cathode")}
+        bcs = [
+            fem.dirichletbc(value, fem.locate_dofs_topological(V, fdim, self.facets[name]), V)
+            for name, value in (("anode", phys.anode_potential), ("cathode", phys.cathode_potential))
+        ]
+        a, L = conduction_forms(V, self.sigma)
+        self.phi = fem.Function(V, name="potential_V")
+        self.problem = fem.petsc.LinearProblem(
+            a,
+            L,
+            bcs=bcs,
+            u=self.phi,
+            petsc_options_prefix="conduction_",
+            petsc_options=petsc_options(config.solver),
+        )
+        dim = mesh.geometry.dim
+        W = fem.functionspace(mesh, ("DG", max(phys.element_degree - 1, 0), (dim,)))
+        self.current = fem.Function(W, name="current_density_A_m2")
+        self.current_expr = fem.Expression(
+            -self.sigma * ufl.grad(self.phi) / bundle.length_scale, W.element.interpolation_points
+        )
+        ctx.log(f"solving conduction: {V.dofmap.index_map.size_global} dofs, preset {config.solver.preset}")
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return CAPABILITIES["conduction"]
+
+    def state(self) -> list:
+        return [self.phi]
+
+    def solve_steady(self) -> TimeStats:
+        self.problem.solve()
+        reason = self.problem.solver.getConvergedReason()
+        if reason <= 0:  # type: ignore[operator]  # petsc4py's stub names the enum class; PETSc returns an int
+            raise SolverFailed(f"linear solver did not converge (PETSc reason {reason})")
+        self.current.interpolate(self.current_expr)
+        return TimeStats(steps=1, krylov_iterations=self.problem.solver.getIterationNumber())
+
+    def metrics(self, stats: TimeStats) -> ConductionMetrics:
+        phys, bundle, scale = self.phys, self.bundle, self.bundle.length_scale
+        mesh = bundle.mesh
+        delta_v = phys.cathode_potential - phys.anode_potential
+        dim = mesh.geometry.dim
+        # 2D: A per m of depth (scale-free); 3D: A (the flux integral carries one mesh length)
+        i_cathode = electrode_current(self.phi, self.sigma, self.facets["cathode"]) * scale ** (dim - 2)
+        i_anode = electrode_current(self.phi, self.sigma, self.facets["anode"]) * scale ** (dim - 2)
+        electrode = boundary_length(bundle, "cathode") * scale ** (dim - 1)  # m (2D) or m² (3D)
+        thickness = electrode_distance(mesh) * scale
+        j = i_cathode / electrode
+        metrics = ConductionMetrics(current_density_A_m2=j)
+        metrics["current_per_depth_A_m" if dim == 2 else "cell_current_A"] = i_cathode
+        metrics |= ConductionMetrics(
+            effective_conductivity_S_m=j * thickness / delta_v,
+            area_specific_resistance_ohm_m2=delta_v / j,
+            current_balance_rel_error=abs(i_cathode + i_anode) / abs(i_cathode),
+            potential_drop_V=delta_v,
+            electrode_distance_m=thickness,
+        )
+        if phys.electrode_area is not None:
+            metrics["resistance_ohm"] = delta_v / (j * phys.electrode_area)
+            metrics["current_A"] = j * phys.electrode_area
+        return metrics
+
+    def output_fields(self) -> list[dict]:
+        return [{f.name: f} for f in (self.phi, self.current, self.sigma)]
+
+    def result(self, stats: TimeStats) -> ModelResult:
+        phys, bundle, config = self.phys, self.bundle, self.config
+        dim = bundle.mesh.geometry.dim
+        regions = {
+            name: {
+                "conductivity_S_m": config.material(name).conductivity_at(phys.temperature),
+                ("area_m2" if dim == 2 else "volume_m3"): region_area(bundle, name)
+                * bundle.length_scale**dim,
+            }
+            for name in bundle.regions
         }
-        for name in bundle.regions
-    }
-    extra = {"regions": regions}
-    if config.geometry.kind == "layers":
-        extra["layers"] = layer_resistances(phi, bundle, config, j)
-    return RunResult(
-        metrics=metrics,
-        num_dofs=V.dofmap.index_map.size_global * V.dofmap.index_map_bs,
-        krylov_iterations=its,
-        plots={"potential_V": phi, "current_density_A_m2": current},
-        extra=extra,
-    )
+        extra: dict[str, Any] = {"regions": regions}
+        if config.geometry.kind == "layers":
+            j = self.metrics(stats)["current_density_A_m2"]
+            extra["layers"] = layer_resistances(self.phi, bundle, config, j)
+        return ModelResult(plots={"potential_V": self.phi, "current_density_A_m2": self.current}, extra=extra)

@@ -30,9 +30,10 @@ QUADRATURE_DEGREE = 4
 estimate for exp/sqrt integrands is 10+ (measured: 50× slower assembly)"""
 
 
-def check_interface(phys, geometry, bundle) -> dict[str, float]:
+def check_interface(phys, geometry, bundle, levels: int = 0) -> dict[str, float]:
     """Refuse (SolverFailed) unless √(2κ0/W) spans ≥ min_elements_per_width elements in the growth
-    zone and is ≤ max_width_fraction of the smaller domain side; returns the numbers."""
+    zone (of `bundle`'s mesh refined `levels` times: an adaptive run's band) and is ≤
+    max_width_fraction of the smaller domain side; returns the numbers."""
     mesh, ell = bundle.mesh, bundle.length_scale
     width = phys.interface_width()
     zone = phys.growth_zone or getattr(geometry, "refine_height", None) or geometry.height
@@ -41,14 +42,16 @@ def check_interface(phys, geometry, bundle) -> dict[str, float]:
     mid = dolfinx.mesh.compute_midpoints(mesh, tdim, cells)
     inside = cells[mid[:, 1] <= zone / ell]
     h = mesh.comm.allreduce(float(mesh.h(tdim, inside).max()) if inside.size else 0.0, op=MPI.MAX)
+    h /= 2**levels
     elements = width / (h * ell)
     side = min(geometry.width, geometry.height)
     um = 1e6
     if elements < phys.min_elements_per_width:
+        refined = f", after {levels} refinement levels" if levels else ""
         raise SolverFailed(
             f"refused: the interface width √(2κ0/W) = {width * um:.3g} µm is resolved by only "
             f"{elements:.2g} elements (longest element edge {h * ell * um:.3g} µm in the growth zone "
-            f"y ≤ {zone * um:.3g} µm); need ≥ {phys.min_elements_per_width:g}, i.e. edges ≤ "
+            f"y ≤ {zone * um:.3g} µm{refined}); need ≥ {phys.min_elements_per_width:g}, i.e. edges ≤ "
             f"{width / phys.min_elements_per_width * um:.3g} µm: lower geometry.mesh.min_size (gmsh's "
             f"longest edges exceed it by up to ~40 %), lower physics.growth_zone, or raise κ0/W"
         )
@@ -72,6 +75,38 @@ def _cell_field(bundle, Q, values: dict[str, float], default: float) -> fem.Func
     return f
 
 
+def xi_coefficients(v: dict[str, float], ell: float) -> pf.Coefficients:
+    """The scaled ξ-equation coefficients of a card's SI values `v` (mesh unit `ell`, m); growth
+    along +y (θ0 = π/2). Shared by every formulation."""
+    return pf.Coefficients(
+        mobility=v["L_sigma"] * v["W"],
+        kappa=v["kappa0"] / (v["W"] * ell**2),
+        reaction=v["L_eta"],
+        alpha=v["alpha"],
+        beta=v["beta"],
+        n=v["n"],
+        anisotropy=v["delta"],
+        modes=int(v["omega"]),
+        theta0=math.pi / 2,
+        stress_scale=v["Omega_li"] * v["W"] / (R * v["T"]),
+    )
+
+
+def initial_phase(phys, geometry, ell: float):
+    """ξ0(x) = ½[1 − tanh(d/δ)] with d the signed distance (mesh units) to the nuclei and the Li film."""
+    delta = phys.interface_width() / ell
+    film = phys.li_film_thickness / ell
+    nuclei = [(n.center_x / ell, n.radius / ell) for n in geometry.nuclei]
+
+    def xi0(x):
+        d = x[1] - film if film > 0 else np.full(x.shape[1], np.inf)
+        for cx, r in nuclei:
+            d = np.minimum(d, np.hypot(x[0] - cx, x[1]) - r)
+        return 0.5 * (1 - np.tanh(d / delta))
+
+    return xi0
+
+
 class DendriteModel:
     """(ξ, c̃, ψ[, u]) on a dendrite mesh with backward-Euler steps."""
 
@@ -82,18 +117,7 @@ class DendriteModel:
         v = self.values = phys.values()
         rt = R * v["T"]
         self.scale = {"ell": ell, "W": v["W"], "rt_f": rt / F, "c0": v["c0"]}
-        self.p = pf.Coefficients(
-            mobility=v["L_sigma"] * v["W"],
-            kappa=v["kappa0"] / (v["W"] * ell**2),
-            reaction=v["L_eta"],
-            alpha=v["alpha"],
-            beta=v["beta"],
-            n=v["n"],
-            anisotropy=v["delta"],
-            modes=int(v["omega"]),
-            theta0=math.pi / 2,
-            stress_scale=v["Omega_li"] * v["W"] / rt,
-        )
+        self.p = xi_coefficients(v, ell)
         self.c_ratio = v["c_s"] / v["c0"]
         sigma_scale = rt / (v["n"] * F**2 * v["c_s"] * ell**2)
         self.mechanics = phys.mechanics
@@ -255,18 +279,9 @@ class DendriteModel:
         """ξ = ½[1 − tanh(d/δ)] with d the signed distance to the nuclei and the Li film; c̃ = 1;
         ψ linear between the electrodes; u = 0."""
         ell, g = self.bundle.length_scale, self.geometry
-        delta = self.phys.interface_width() / ell
-        film = self.phys.li_film_thickness / ell
-        nuclei = [(n.center_x / ell, n.radius / ell) for n in g.nuclei]
         height = g.height / ell
         psi_a = self.phys.applied_voltage / self.scale["rt_f"]
-
-        def xi0(x):
-            d = x[1] - film if film > 0 else np.full(x.shape[1], np.inf)
-            for cx, r in nuclei:
-                d = np.minimum(d, np.hypot(x[0] - cx, x[1]) - r)
-            return 0.5 * (1 - np.tanh(d / delta))
-
+        xi0 = initial_phase(self.phys, g, ell)
         self.in_filament = np.zeros(len(self.xi_dofs), dtype=bool)  # ξ dofs on filament cells
         self.U.sub(0).interpolate(xi0)
         self.U.sub(1).interpolate(lambda x: np.ones(x.shape[1]))

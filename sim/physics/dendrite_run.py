@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, NotRequired, TypedDict
+from collections.abc import Mapping
+from functools import cached_property
+from types import SimpleNamespace
+from typing import Any, NotRequired
 
 from sim._dolfinx import dolfinx
 
@@ -11,14 +13,14 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
+from sim.adaptive import AdaptiveModel
 from sim.checkpoint import CHECKPOINT
 from sim.mesh import boundary_facets
 from sim.physics import mechanics as mech
 from sim.physics.dendrite import DendriteModel, check_interface
-from sim.physics.front import contour_points, front_profile
-from sim.physics.model import CAPABILITIES, Capabilities, Model, ModelResult
-from sim.solve import SolverFailed
-from sim.timestep import StepOutcome, TimeStats
+from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, TransientModel
+from sim.physics.phasefield_front import FrontMetrics, front_metrics, front_shape, growth_plot, late_slope
+from sim.timestep import TimeStats
 from sim.units import F
 
 fem = dolfinx.fem
@@ -28,7 +30,7 @@ def _sum(comm, form) -> float:
     return comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
 
 
-class PhaseFieldMetrics(TypedDict):
+class PhaseFieldMetrics(FrontMetrics):
     """The metrics of a phase-field run (SI; amounts and charges per metre of depth)."""
 
     dendrite_height_m: float
@@ -65,7 +67,6 @@ class Observer:
         m, W = model, model.W
         self.comm = W.mesh.comm
         self.V0 = m.V0
-        self.xi_fn = fem.Function(self.V0)
         xi, c = ufl.split(m.U)[:2]
         self.area = fem.form(xi * m.dx)
         self.content = fem.form((c + m.c_ratio * xi) * m.dx)
@@ -92,6 +93,7 @@ class Observer:
                 "li_inflow",
                 "content",
                 "roughness_m",
+                "mean_front_m",
             )
         }
         self.record(0.0, 0.0)
@@ -100,21 +102,17 @@ class Observer:
         """Take the model's current state as the previous one (after a restart)."""
         self.prev.x.array[:] = self.model.U.x.array
 
-    def front(self) -> tuple[float, float]:
-        """(height, roughness) of the ξ = 0.5 contour in mesh units."""
+    def front(self) -> tuple[float, float, float]:
+        """(tip height, mean front, roughness) of the ξ = ½ contour in mesh units."""
         m = self.model
-        self.xi_fn.x.array[:] = m.U.x.array[m.xi_dofs]
-        pts = contour_points(self.V0, self.xi_fn.x.array)
-        height = self.comm.allreduce(float(pts[:, 1].max()) if len(pts) else 0.0, op=MPI.MAX)
-        top = front_profile(self.comm, pts, m.geometry.width / m.bundle.length_scale)
-        rough = float(np.nanstd(top)) if np.isfinite(top).any() else 0.0
-        return height, rough
+        xi = m.U.x.array[m.xi_dofs]
+        return front_shape(self.comm, self.V0, xi, m.geometry.width / m.bundle.length_scale)
 
     def record(self, t: float, dt: float) -> None:
         m, h = self.model, self.history
         ell = m.bundle.length_scale
         v = m.values
-        height, rough = self.front()
+        height, mean, rough = self.front()
         charge = h["charge_C_m"][-1] if h["t_s"] else 0.0
         inflow = h["li_inflow"][-1] if h["t_s"] else 0.0
         anode = h["anode_charge_C_m"][-1] if h["t_s"] else 0.0
@@ -132,6 +130,7 @@ class Observer:
             "li_inflow": inflow,
             "content": _sum(self.comm, self.content),
             "roughness_m": rough * ell,
+            "mean_front_m": mean * ell,
         }
         for key, value in values.items():  # all at once: an interrupt leaves the history consistent
             h[key].append(value)
@@ -140,10 +139,7 @@ class Observer:
     def metrics(self, stats: TimeStats) -> PhaseFieldMetrics:
         h, m = self.history, self.model
         v = m.values
-        t = np.array(h["t_s"])
         height = np.array(h["height_m"])
-        late = t >= 0.75 * t[-1]
-        tip = np.polyfit(t[late], height[late], 1)[0] if late.sum() >= 2 else 0.0
         deposited = (h["li_area_m2"][-1] - h["li_area_m2"][0]) * v["c_s"]  # mol per m depth
         passed = h["charge_C_m"][-1] / (v["n"] * F)
         balance = abs(h["content"][-1] - h["content"][0] - h["li_inflow"][-1]) / h["content"][0]
@@ -156,7 +152,8 @@ class Observer:
             dendrite_height_m=height[-1],
             dendrite_growth_m=height[-1] - height[0],
             li_area_m2=h["li_area_m2"][-1],
-            tip_velocity_m_s=float(tip),
+            tip_velocity_m_s=late_slope(h["t_s"], h["height_m"]),
+            **front_metrics(h),
             interface_roughness_m=h["roughness_m"][-1],
             passed_charge_C_m=h["charge_C_m"][-1],
             deposited_li_mol_m=deposited,
@@ -248,54 +245,48 @@ class FieldOutput:
         return options
 
 
-def growth_plot(history: dict, path: Path) -> None:
-    """Dendrite height and Li area vs time (rank 0)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    t = np.array(history["t_s"])
-    fig, ax = plt.subplots(1, 2, figsize=(9, 3.4))
-    ax[0].plot(t, np.array(history["height_m"]) * 1e6)
-    ax[0].set(xlabel="time (s)", ylabel="dendrite height (µm)")
-    ax[1].plot(t, np.array(history["li_area_m2"]) * 1e12)
-    ax[1].set(xlabel="time (s)", ylabel="Li area (µm²)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
-def build(config: Any, bundle: Any, ctx: Any) -> Model:
+def build(config: Any, bundle: Any, ctx: Any) -> TransientModel:
     """The phase-field model of `config` on `bundle` (logged and checked, ready to run), by
-    physics.formulation."""
+    `physics.formulation`."""
     if config.physics.formulation == "grand_potential":
         from sim.physics.grand_potential.model import GrandPotentialModel
 
         return GrandPotentialModel(config, bundle, ctx)
-    return PhaseFieldModel(config, bundle, ctx)
+    if config.physics.formulation == "electroneutral":
+        from sim.physics.electroneutral.model import ElectroneutralModel
+
+        return ElectroneutralModel(config, bundle, ctx)
+    settings = config.physics.adaptivity
+    if settings is None:
+        return PhaseFieldModel(config, bundle, ctx)
+    checks = check_interface(config.physics, config.geometry, bundle, settings.levels)
+    ctx.log(f"adaptive mesh: {settings.levels} levels on the base mesh, rebuilt every {settings.every} steps")
+    quiet = SimpleNamespace(out=ctx.out, log=lambda message: None)
+    model = AdaptiveModel(lambda b: PhaseFieldModel(config, b, quiet, checks), bundle, settings, ctx)
+    ctx.log(f"adapted mesh: {model.history['num_dofs'][-1]} dofs")
+    return model
 
 
-class PhaseFieldModel:
-    """The dendrite model (sim.physics.dendrite) with its observer and fields as a `Model`
-    (sim.physics.model): the ξ-history is checkpointed, ξ snapshots are drawn at `snapshots`
-    evenly spaced times."""
+class PhaseFieldModel(DendriteModel, TransientModel):
+    """The dendrite model (sim.physics.dendrite: its step/accept/reject) with its observer and
+    fields as a `TransientModel` (sim.physics.model): the ξ-history is checkpointed, ξ snapshots
+    are drawn at `snapshots` evenly spaced times."""
 
     label = "phase field"
     fields_on_failure = True
 
-    def __init__(self, config: Any, bundle: Any, ctx: Any) -> None:
+    def __init__(self, config: Any, bundle: Any, ctx: Any, checks: dict[str, float] | None = None) -> None:
         phys = self.phys = config.physics
-        self.checks = check_interface(phys, config.geometry, bundle)
+        self.checks = checks or check_interface(phys, config.geometry, bundle)
         ctx.log(
             f"interface width √(2κ0/W) = {self.checks['interface_width_m'] * 1e6:.3g} µm, "
             f"{self.checks['interface_elements']:.3g} elements across it"
         )
-        model = self.model = DendriteModel(config, bundle)
-        model.initial_state()
-        self.observer, self.fields = Observer(model), FieldOutput(model)
+        super().__init__(config, bundle)
+        self.initial_state()
+        self.observer, self.fields = Observer(self), FieldOutput(self)
         ctx.log(
-            f"phase field: {model.num_dofs} dofs, mechanics {phys.mechanics}, "
+            f"phase field: {self.num_dofs} dofs, mechanics {phys.mechanics}, "
             f"stress coupling {phys.stress_coupling}"
         )
         self.snap_times = list(np.linspace(0, phys.time.t_end, phys.snapshots + 1)[1:])
@@ -305,17 +296,13 @@ class PhaseFieldModel:
     def capabilities(self) -> Capabilities:
         return CAPABILITIES["phasefield"]
 
-    @property
-    def transient(self) -> bool:
-        return True
-
     def state(self) -> list:
-        m = self.model
-        return [m.U] + ([m.u] if self.phys.mechanics == "staggered" else [])
+        return [self.U] + ([self.u] if self.phys.mechanics == "staggered" else [])
 
     def checkpoint_state(self) -> dict:
-        m = self.model
-        return {"U": m.U_n, "xi0": m.xi0} | ({"u": m.u_n} if self.phys.mechanics == "staggered" else {})
+        return {"U": self.U_n, "xi0": self.xi0} | (
+            {"u": self.u_n} if self.phys.mechanics == "staggered" else {}
+        )
 
     def checkpoint_data(self) -> dict[str, Any]:
         return {"history": self.observer.history}
@@ -324,18 +311,6 @@ class PhaseFieldModel:
         self.observer.sync()
         self.observer.history = data["history"]
         self.snap_times = [t for t in self.snap_times if t > stats.t * (1 + 1e-9)]
-
-    def step(self, t: float, dt: float) -> StepOutcome:
-        return self.model.step(t, dt)
-
-    def accept(self) -> None:
-        self.model.accept()
-
-    def reject(self) -> None:
-        self.model.reject()
-
-    def solve_steady(self) -> TimeStats:
-        raise SolverFailed("the phase-field model is transient only (physics.time is required)")
 
     def observe(self, stats: TimeStats) -> None:
         self.observer.record(stats.t, stats.dt)
@@ -357,9 +332,6 @@ class PhaseFieldModel:
         xi = self.fields.scalars[0]
         return {f"xi_t{t:.4g}s": (xi, f"ξ at t = {t:.3g} s", {"interface": xi})}
 
-    def failure_note(self) -> str:
-        return ""
-
     def failure_summary(self, stats: TimeStats) -> dict[str, Any]:
         return {"time_stepping": stats.as_dict(), "checkpoint": self.checkpoint_path}
 
@@ -375,3 +347,46 @@ class PhaseFieldModel:
             },
             figures={"dendrite_growth.png": lambda path: growth_plot(history, path)},
         )
+
+    # ---- sim.adaptive.Adaptable: moving the model to an adapted mesh ---------------------------
+    def indicator(self) -> fem.Function:
+        xi = self.U_n.x.array[self.xi_dofs]
+        out = fem.Function(self.V0)
+        out.x.array[:] = xi * (1 - xi)
+        return out
+
+    def inventories(self) -> dict[str, float]:
+        return {"li_area": _sum(self.observer.comm, self._forms["area"]), "content": self._content()}
+
+    def _content(self) -> float:
+        return _sum(self.observer.comm, self._forms["content"])
+
+    @cached_property
+    def _forms(self) -> dict[str, Any]:
+        """∫ξ, ∫(c̃ + (c_s/c0)ξ), ∫ξ(1 − ξ) and ∫1 of the accepted state."""
+        xi, c = ufl.split(self.U_n)[:2]
+        one = fem.Constant(self.bundle.mesh, 1.0)
+        return {
+            "area": fem.form(xi * self.dx),
+            "content": fem.form((c + self.c_ratio * xi) * self.dx),
+            "band": fem.form(xi * (1 - xi) * self.dx),
+            "volume": fem.form(one * self.dx),
+        }
+
+    def correct(self, targets: Mapping[str, float]) -> dict[str, float]:
+        """Restore ∫ξ by ξ += a ξ(1 − ξ) (a shift of the front within the interface, none in the
+        bulk phases or at ξ = 1 on the anode), then ∫(c̃ + (c_s/c0)ξ) by a uniform c̃ += b."""
+        comm = self.observer.comm
+        area = _sum(comm, self._forms["area"])
+        a = (targets["li_area"] - area) / _sum(comm, self._forms["band"])
+        xi = self.U_n.x.array[self.xi_dofs]
+        self.U_n.x.array[self.xi_dofs] = xi + a * xi * (1 - xi)
+        b = (targets["content"] - self._content()) / _sum(comm, self._forms["volume"])
+        self.U_n.x.array[self.sub_dofs[1]] += b
+        self.U_n.x.scatter_forward()
+        self.reject()
+        self.observer.sync()
+        return {
+            "li_area": abs(targets["li_area"] - area) / abs(targets["li_area"]),
+            "content": abs(b) * _sum(comm, self._forms["volume"]) / abs(targets["content"]),
+        }

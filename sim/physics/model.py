@@ -2,11 +2,14 @@
 (sim.loop.run_model) owns time stepping, checkpoints and `--resume`, progress, the failure summary,
 field output and the summary for every model that follows it.
 
-A model is its state (fem.Functions; their spaces are its function spaces), one step of its
-discretised residual F(u, u̇) = 0 from the accepted state, accept / reject of that step, observers
-(after every accepted step; typed metrics at the end or at a failure), SI output fields and the
-functions a checkpoint holds. What a model supports is declared in `CAPABILITIES` (one line per
-physics kind) and checked once, when the config is validated (`not_resumable`).
+A model is its state (fem.Functions; their spaces are its function spaces), typed metrics of that
+state, SI output fields and what it adds to the summary (`Model`). A model that steps in time
+(`TransientModel`) also solves one step of its discretised residual F(u, u̇) = 0 from the accepted
+state, accepts or rejects it, observes every accepted step and names the functions a checkpoint
+holds; a model with a steady state (`SteadyModel`) reaches it in `solve_steady`. A model implements
+one or both (NPP: both); the run loop chooses by the protocol the model implements and the
+config's physics.time. What a model supports is declared in `CAPABILITIES` (one line per physics
+kind) and checked once, when the config is validated (`not_resumable`, `unsupported`).
 
 This module imports nothing else of `sim`, so the config layer can check capabilities without
 an import cycle.
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -26,7 +29,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class StepOutcome:
-    """What one step (`Model.step`) reports to the time stepper."""
+    """What one step (`Stepper.step`) reports to the time stepper."""
 
     converged: bool
     newton_iterations: int = 0
@@ -85,6 +88,7 @@ CAPABILITIES: dict[str, Capabilities] = {
         resumable=False,
         dims=(2, 3),
         degrees=(1, 2),
+        geometries=("slab", "layers", "particles", "dendrite", "box", "file"),
         steady_resume="conduction is steady (one linear solve): run it again instead",
     ),
     "npp": Capabilities(
@@ -93,11 +97,17 @@ CAPABILITIES: dict[str, Capabilities] = {
         resumable=True,
         dims=(2,),
         degrees=(1, 2),
+        geometries=("slab", "layers", "file"),
         steady_resume=(
             "a steady NPP run (time: null, pseudo-transient continuation) has no checkpoint: run it again"
         ),
     ),
-    "phasefield": Capabilities(steady=False, transient=True, resumable=True, dims=(2,), degrees=(1,)),
+    "cathode": Capabilities(
+        steady=False, transient=True, resumable=True, dims=(2,), degrees=(1, 2), geometries=("particles",)
+    ),
+    "phasefield": Capabilities(
+        steady=False, transient=True, resumable=True, dims=(2,), degrees=(1,), geometries=("dendrite",)
+    ),
 }
 """physics kind → what its model supports (one line per model)"""
 
@@ -114,6 +124,8 @@ def not_resumable(config: Any, caps: Capabilities | None = None) -> str | None:
         return caps.steady_resume
     if not caps.resumable:
         return f"{phys.kind} runs write no checkpoint: run it again"
+    if getattr(phys, "adaptivity", None) is not None:
+        return "runs on adaptive meshes write no checkpoint yet: run it again"
     if getattr(phys, "element_degree", 1) != 1:
         return "checkpoints hold P1 fields only (element_degree is 2)"
     return None
@@ -122,7 +134,8 @@ def not_resumable(config: Any, caps: Capabilities | None = None) -> str | None:
 def unsupported(config: Any) -> tuple[tuple[str, ...], str] | None:
     """What of `config` (a RunConfig) its model does not support, as (key path, message) for a
     validation error, read from CAPABILITIES: the mesh dimension (the box is 3D, every other
-    geometry kind 2D), the geometry kind and the element degree."""
+    geometry kind 2D), the geometry kind (pointing at physics.kind, with the kinds that run on
+    that geometry) and the element degree."""
     kind, geometry = config.physics.kind, config.geometry.kind
     caps = CAPABILITIES[kind]
     dim = 3 if geometry == "box" else 2
@@ -130,7 +143,11 @@ def unsupported(config: Any) -> tuple[tuple[str, ...], str] | None:
         runs = " and ".join(k for k, c in CAPABILITIES.items() if dim in c.dims)
         return ("geometry", "kind"), f"the {dim}D {geometry} geometry runs {runs} only ({kind} is not {dim}D)"
     if caps.geometries is not None and geometry not in caps.geometries:
-        return ("geometry", "kind"), f"{kind} runs on {', '.join(caps.geometries)} geometries only"
+        others = [k for k, c in CAPABILITIES.items() if c.geometries is None or geometry in c.geometries]
+        return ("physics", "kind"), (
+            f"{kind} runs on {', '.join(caps.geometries)} geometries only; on a {geometry} geometry "
+            f"use physics.kind {' or '.join(others)}"
+        )
     degree = getattr(config.physics, "element_degree", 1)
     if degree not in caps.degrees:
         return ("physics", "element_degree"), f"{kind} supports element degrees {caps.degrees} only"
@@ -150,25 +167,80 @@ class ModelResult:
     """file name → draw(path): rank-0 plots of the run's histories (with output.figures)"""
 
 
+class Stepper(Protocol):
+    """One implicit step of a discretised residual, from the accepted state (sim.timestep.integrate)."""
+
+    def step(self, t: float, dt: float) -> StepOutcome:
+        """Solve for the state at t + dt from the accepted state at t (do not accept it)."""
+        ...
+
+    def accept(self) -> None:
+        """Make the last solved state the accepted state (copy state to old state)."""
+        ...
+
+    def reject(self) -> None:
+        """Restore the iterate to the accepted state."""
+        ...
+
+
+@runtime_checkable
 class Model(Protocol):
-    """A discretised physics model the run loop can drive (sim.loop.run_model)."""
+    """What every model the run loop drives (sim.loop.run_model) declares: its state, metrics,
+    fields and summary data. A class that subclasses it explicitly inherits the defaults below
+    (no snapshots, no failure note, nothing besides the metrics in a failure summary)."""
 
     label: str
     """the progress bar's name"""
-    fields_on_failure: bool
-    """a failed transient run also writes the fields (and snapshots) of its last accepted state"""
 
     @property
     def capabilities(self) -> Capabilities: ...
 
-    @property
-    def transient(self) -> bool:
-        """Whether this run steps in physical time (else `solve_steady`)."""
-        ...
-
     def state(self) -> list[fem.Function]:
         """The unknowns (the current iterate); their spaces are the model's function spaces."""
         ...
+
+    def metrics(self, stats: TimeStats) -> Mapping[str, object]:
+        """Typed metrics (a TypedDict of SI scalars) of the accepted state."""
+        ...
+
+    def output_fields(self) -> list[dict[str, fem.Function]]:
+        """SI fields of the current state, named with their unit (one dict per output file)."""
+        ...
+
+    def result(self, stats: TimeStats) -> ModelResult:
+        """Figures and extra summary data of the finished run."""
+        ...
+
+    def snapshots(self, t: float) -> dict[str, tuple[fem.Function, str, dict[str, Any]]]:
+        """Figures of the fields just written at `t`: file stem → (function, title, options of
+        sim.figures.plot_function) (with output.figures)."""
+        return {}
+
+    def failure_note(self) -> str:
+        """What to add to a SolverFailed message about the last accepted state ('' for nothing)."""
+        return ""
+
+    def failure_summary(self, stats: TimeStats) -> dict[str, Any]:
+        """Summary data besides the metrics that a failed or interrupted run reports."""
+        return {}
+
+
+@runtime_checkable
+class SteadyModel(Model, Protocol):
+    """A model with a steady state (runs without physics.time)."""
+
+    def solve_steady(self) -> TimeStats:
+        """Reach the steady state (raise SolverFailed when there is none)."""
+        ...
+
+
+@runtime_checkable
+class TransientModel(Model, Stepper, Protocol):
+    """A model that steps in physical time (runs with physics.time): adaptive steps, checkpoints,
+    `--resume`; a failure rolls it back to its last accepted state, whose metrics are reported."""
+
+    fields_on_failure: bool
+    """a failed transient run also writes the fields (and snapshots) of its last accepted state"""
 
     def checkpoint_state(self) -> dict[str, fem.Function]:
         """name → Function of the accepted state, as a checkpoint stores it (P1)."""
@@ -183,47 +255,6 @@ class Model(Protocol):
         `stats.t`) and the iterate has been reset to it."""
         ...
 
-    def step(self, t: float, dt: float) -> StepOutcome:
-        """Solve for the state at t + dt from the accepted state at t (do not accept it)."""
-        ...
-
-    def accept(self) -> None:
-        """Make the last solved state the accepted state (copy state to old state)."""
-        ...
-
-    def reject(self) -> None:
-        """Restore the iterate to the accepted state."""
-        ...
-
-    def solve_steady(self) -> TimeStats:
-        """Steady runs: reach the steady state (raise SolverFailed when there is none)."""
-        ...
-
     def observe(self, stats: TimeStats) -> None:
         """After every accepted step: running totals, checks (may raise SolverFailed)."""
-        ...
-
-    def metrics(self, stats: TimeStats) -> Mapping[str, object]:
-        """Typed metrics (a TypedDict of SI scalars) of the accepted state."""
-        ...
-
-    def output_fields(self) -> list[dict[str, fem.Function]]:
-        """SI fields of the current state, named with their unit (one dict per output file)."""
-        ...
-
-    def snapshots(self, t: float) -> dict[str, tuple[fem.Function, str, dict[str, Any]]]:
-        """Figures of the fields just written at `t`: file stem → (function, title, options of
-        sim.figures.plot_function) (with output.figures)."""
-        ...
-
-    def failure_note(self) -> str:
-        """What to add to a SolverFailed message about the last accepted state ('' for nothing)."""
-        ...
-
-    def failure_summary(self, stats: TimeStats) -> dict[str, Any]:
-        """Summary data besides the metrics that a failed or interrupted run reports."""
-        ...
-
-    def result(self, stats: TimeStats) -> ModelResult:
-        """Figures and extra summary data of the finished run."""
         ...

@@ -1,6 +1,7 @@
-"""Composite cathode (seed 003, DESIGN 3.2): Li⁺ transport in the binder (electroneutral
-Nernst–Planck, unknowns μ̂±) and Li diffusion in the active particles, on two sub-meshes coupled
-across the particle surface by a thin-interface transfer flux j = k (c_binder − c_particle/K).
+"""Composite cathode (seed 003, DESIGN 3.2, `physics.kind: cathode`): Li⁺ transport in the binder
+(electroneutral Nernst–Planck, unknowns μ̂±, the residual of sim.physics.npp_forms) and Li diffusion
+in the active particles, on two sub-meshes coupled across the particle surface by a thin-interface
+transfer flux j = k (c_binder − c_particle/K).
 
 Both fields live on sub-meshes of the parent mesh (the concentration jumps at the particle
 surface); every measure is on the parent mesh and the interface integral uses packed
@@ -19,10 +20,10 @@ import ufl
 from mpi4py import MPI
 
 from sim.materials import transport
-from sim.physics.model import CAPABILITIES, Capabilities, ModelResult
-from sim.physics.npp_forms import Scales, concentrations
+from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, TransientModel
+from sim.physics.npp_forms import Scales, concentrations, nernst_planck
 from sim.physics.npp_output import check_depletion
-from sim.solve import SolverFailed, petsc_options
+from sim.solve import petsc_options
 from sim.timestep import StepOutcome, TimeStats, newton_solve
 
 fem = dolfinx.fem
@@ -56,7 +57,8 @@ def interface_data(bundle, binder: int, particle: int) -> np.ndarray:
 
 
 class CathodeProblem:
-    """Binder μ̂⁺, μ̂⁻ and particle ĉ_p on sub-meshes, implicit Euler (a `Stepper`)."""
+    """Binder μ̂⁺, μ̂⁻ and particle ĉ_p on sub-meshes, implicit Euler (a `Stepper`,
+    sim.physics.model)."""
 
     def __init__(self, config, bundle) -> None:
         phys, mesh = config.physics, bundle.mesh
@@ -118,14 +120,12 @@ class CathodeProblem:
         v = [ufl.TestFunction(fn.function_space) for fn in self.u]
         d_plus, d_m, d_p = 1.0, binder.d_anion / s.diffusivity, d_particle / s.diffusivity  # D_ref = D⁺
         self.li_residual = lambda w: (
-            (self.c - c_old) / self.dt * w * self.dx_b
-            + d_plus * self.c * ufl.inner(ufl.grad(self.u[0]), ufl.grad(w)) * self.dx_b
+            nernst_planck(self.c, c_old, d_plus, self.u[0], w, self.dt, self.dx_b)
             + self.j * w("+") * self.dS(INTERFACE)
         )
         forms = [
             self.li_residual(v[0]),
-            (c_m - c_m_old) / self.dt * v[1] * self.dx_b
-            + d_m * c_m * ufl.inner(ufl.grad(self.u[1]), ufl.grad(v[1])) * self.dx_b,
+            nernst_planck(c_m, c_m_old, d_m, self.u[1], v[1], self.dt, self.dx_b),
             (cp - cp_old) / self.dt * v[2] * self.dx_lumped
             + d_p * ufl.inner(ufl.grad(cp), ufl.grad(v[2])) * self.dx_p
             - self.j * v[2]("-") * self.dS(INTERFACE),
@@ -209,28 +209,34 @@ class CathodeMetrics(TypedDict):
     time_s: float
 
 
-class CathodeModel:
-    """The 10 s discharge-type transfer of Li⁺ from the binder into the particles (seed 003) as a
-    `Model` (sim.physics.model); physics.interface and physics.time are required at validation."""
+def build(config: Any, bundle: Any, ctx: Any) -> CathodeModel:
+    """The composite-cathode model of `config` on `bundle` (logged, ready to run)."""
+    return CathodeModel(config, bundle, ctx)
 
-    label = "npp cathode"
+
+class CathodeModel(CathodeProblem, TransientModel):
+    """The 10 s discharge-type transfer of Li⁺ from the binder into the particles (seed 003) as a
+    `TransientModel` (sim.physics.model): the problem's step/accept/reject, with observers, metrics
+    and fields."""
+
+    label = "cathode"
     fields_on_failure = False
 
     def __init__(self, config: Any, bundle: Any, ctx: Any) -> None:
+        super().__init__(config, bundle)
         self.phys = config.physics
-        p = self.p = CathodeProblem(config, bundle)
-        for name, entity_map in zip(("binder", "particle"), p.entity_maps, strict=True):
-            ctx.fields.add_submesh(p.meshes[name], entity_map)
-        s = p.scales
+        for name, entity_map in zip(("binder", "particle"), self.entity_maps, strict=True):
+            ctx.fields.add_submesh(self.meshes[name], entity_map)
+        s = self.scales
         ctx.log(
-            f"binder: D⁺ = {p.binder.d_cation:.4g}, D⁻ = {p.binder.d_anion:.4g} m²/s; particle D = "
+            f"binder: D⁺ = {self.binder.d_cation:.4g}, D⁻ = {self.binder.d_anion:.4g} m²/s; particle D = "
             f"{config.material('particle').si('diffusivity'):.3g} m²/s"
         )
         deg = self.phys.element_degree
         out = {
-            "concentration_Li_mol_m3": (p.meshes["binder"], p.c * s.concentration),
-            "potential_V": (p.meshes["binder"], p.psi * s.potential),
-            "particle_concentration_Li_mol_m3": (p.meshes["particle"], p.u[2] * s.concentration),
+            "concentration_Li_mol_m3": (self.meshes["binder"], self.c * s.concentration),
+            "potential_V": (self.meshes["binder"], self.psi * s.potential),
+            "particle_concentration_Li_mol_m3": (self.meshes["particle"], self.u[2] * s.concentration),
         }
         self.fields: dict[str, tuple[fem.Function, fem.Expression]] = {}
         for name, (mesh, expr) in out.items():
@@ -238,44 +244,28 @@ class CathodeModel:
             self.fields[name] = (fn, fem.Expression(expr, fn.function_space.element.interpolation_points))
         self.anion = fem.Function(self.fields["concentration_Li_mol_m3"][0].function_space)
         self.anion_expr = fem.Expression(
-            p.c_m * s.concentration, self.anion.function_space.element.interpolation_points
+            self.c_m * s.concentration, self.anion.function_space.element.interpolation_points
         )
-        self.initial = p.totals()
+        self.initial = self.totals()
 
     @property
     def capabilities(self) -> Capabilities:
-        return CAPABILITIES["npp"]
-
-    @property
-    def transient(self) -> bool:
-        return True
+        return CAPABILITIES["cathode"]
 
     def state(self) -> list:
-        return list(self.p.u)
+        return list(self.u)
 
     def checkpoint_state(self) -> dict:
-        return {f"u{i}": fn for i, fn in enumerate(self.p.u_old)}
+        return {f"u{i}": fn for i, fn in enumerate(self.u_old)}
 
     def checkpoint_data(self) -> dict[str, Any]:
-        return {"initial": self.initial, "entered": self.p.entered_total}
+        return {"initial": self.initial, "entered": self.entered_total}
 
     def restore(self, data: dict[str, Any], stats: TimeStats) -> None:
-        self.initial, self.p.entered_total = data["initial"], data["entered"]
-
-    def step(self, t: float, dt: float) -> StepOutcome:
-        return self.p.step(t, dt)
-
-    def accept(self) -> None:
-        self.p.accept()
-
-    def reject(self) -> None:
-        self.p.reject()
-
-    def solve_steady(self) -> TimeStats:
-        raise SolverFailed("the composite cathode is transient only (physics.time is required)")
+        self.initial, self.entered_total = data["initial"], data["entered"]
 
     def _lowest(self, fn: fem.Function) -> float:
-        comm = self.p.bundle.mesh.comm
+        comm = self.bundle.mesh.comm
         return comm.allreduce(float(fn.x.array.min()) if fn.x.array.size else np.inf, op=MPI.MIN)
 
     def observe(self, stats: TimeStats) -> None:
@@ -284,7 +274,7 @@ class CathodeModel:
         li.interpolate(expr)
         self.anion.interpolate(self.anion_expr)
         lows = {"Li": self._lowest(li), "anion": self._lowest(self.anion)}
-        check_depletion(lows, self.phys.depletion_threshold * self.p.scales.concentration, stats.t)
+        check_depletion(lows, self.phys.depletion_threshold * self.scales.concentration, stats.t)
 
     def output_fields(self) -> list[dict]:
         for fn, expr in self.fields.values():
@@ -295,24 +285,15 @@ class CathodeModel:
             {n: fn for n, (fn, _) in self.fields.items() if n not in binder},
         ]
 
-    def snapshots(self, t: float) -> dict:
-        return {}
-
-    def failure_summary(self, stats: TimeStats) -> dict[str, Any]:
-        return {}
-
-    def failure_note(self) -> str:
-        return ""
-
     def metrics(self, stats: TimeStats) -> CathodeMetrics:
         """Li inserted into the particles, from the separator, extreme concentrations and the Li
         balance of the accepted state."""
-        p, fields, initial = self.p, self.fields, self.initial
-        bundle, s = p.bundle, p.scales
+        fields, initial = self.fields, self.initial
+        bundle, s = self.bundle, self.scales
         for fn, expr in fields.values():
             fn.interpolate(expr)
-        totals = p.totals()
-        volume = p.integral(fem.Constant(bundle.mesh, 1.0) * p.dx_p)
+        totals = self.totals()
+        volume = self.integral(fem.Constant(bundle.mesh, 1.0) * self.dx_p)
         c_b = fields["concentration_Li_mol_m3"][0].x.array
         c_p = fields["particle_concentration_Li_mol_m3"][0].x.array
         comm = bundle.mesh.comm
@@ -321,19 +302,19 @@ class CathodeModel:
         return CathodeMetrics(
             li_inserted_mol_m=(totals["particle"] - initial["particle"]) * amount,
             particle_mean_concentration_mol_m3=totals["particle"] / volume * s.concentration,
-            li_from_separator_mol_m=p.entered_total * amount,
+            li_from_separator_mol_m=self.entered_total * amount,
             min_concentration_Li_mol_m3=comm.allreduce(float(c_b.min()) if c_b.size else np.inf, op=MPI.MIN),
             max_concentration_Li_mol_m3=comm.allreduce(float(c_b.max()) if c_b.size else -np.inf, op=MPI.MAX),
             min_particle_concentration_mol_m3=comm.allreduce(
                 float(c_p.min()) if c_p.size else np.inf, op=MPI.MIN
             ),
-            mass_balance_rel_error=abs(gained - p.entered_total) / initial["binder"],
+            mass_balance_rel_error=abs(gained - self.entered_total) / initial["binder"],
             time_s=stats.t,
         )
 
     def result(self, stats: TimeStats) -> ModelResult:
         # what the particles hold in equilibrium with the binder at c0 (K c0: the site density)
-        capacity = self.phys.interface.partition_coefficient * self.p.scales.concentration
+        capacity = self.phys.interface.partition_coefficient * self.scales.concentration
         return ModelResult(
             plots={name: fn for name, (fn, _) in self.fields.items()},
             plot_options={

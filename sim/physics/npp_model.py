@@ -1,37 +1,31 @@
-"""The NPP run as a `Model` (sim.physics.model) that sim.loop drives: set-up checks (Debye length,
-a-priori depletion), running Li⁺ balance, a-posteriori depletion check, metrics and fields.
-
-`build` chooses the model of a `kind: npp` config: the composite cathode
-(sim.physics.npp_cathode) when the geometry has a `particle` region, the film model otherwise.
+"""The NPP run as a `Model` (sim.physics.model) that sim.loop drives, steady (time: null) or
+transient: set-up checks (Debye length, a-priori depletion), running Li⁺ balance, a-posteriori
+depletion check, metrics and fields. (The composite cathode is its own kind, sim.physics.npp_cathode.)
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sim.physics.model import CAPABILITIES, Capabilities, Model, ModelResult, TimeStats
+from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, SteadyModel, TimeStats, TransientModel
 from sim.physics.npp import NppProblem, Scales, advance, check_debye, check_depletion, region_transport
 from sim.physics.npp_output import Balance, NppMetrics, NppOutput
-from sim.timestep import StepOutcome
 
 
-def build(config: Any, bundle: Any, ctx: Any) -> Model:
+def build(config: Any, bundle: Any, ctx: Any) -> NppModel:
     """The model of an NPP config on `bundle` (logged and checked, ready to run)."""
-    if "particle" in bundle.regions:
-        from sim.physics.npp_cathode import CathodeModel
-
-        return CathodeModel(config, bundle, ctx)
     return NppModel(config, bundle, ctx)
 
 
-class NppModel:
-    """Nernst–Planck–Poisson in a film (sim.physics.npp.NppProblem) with its reports."""
+class NppModel(NppProblem, SteadyModel, TransientModel):
+    """Nernst–Planck–Poisson in a film (sim.physics.npp.NppProblem: its step/accept/reject) with
+    its reports: a steady state by pseudo-transient continuation (time: null) or a transient window."""
 
     label = "npp"
     fields_on_failure = False
 
     def __init__(self, config: Any, bundle: Any, ctx: Any) -> None:
-        phys = self.phys = config.physics
+        phys = config.physics
         props = region_transport(config)
         scales = Scales(
             bundle.length_scale,
@@ -45,14 +39,14 @@ class NppModel:
                 f"D⁺ = {p.d_cation:.4g}, D⁻ = {p.d_anion:.4g} m²/s, immobile anion fraction "
                 f"{p.immobile_fraction:.3g}"
             )
-        self.problem = problem = NppProblem(config, bundle, scales, props)
-        if problem.poisson_mode:
-            check_debye(problem, ctx)
-        self.out = NppOutput(problem)
+        super().__init__(config, bundle, scales, props)
+        if self.poisson_mode:
+            check_debye(self, ctx)
+        self.out = NppOutput(self)
         self.height = self.out.electrode_distance * scales.length
-        self.hint = check_depletion(problem, self.height, ctx)
+        self.hint = check_depletion(self, self.height, ctx)
         ctx.log(self.hint)
-        ndofs = problem.W.dofmap.index_map.size_global * problem.W.dofmap.index_map_bs
+        ndofs = self.W.dofmap.index_map.size_global * self.W.dofmap.index_map_bs
         ctx.log(f"npp ({phys.mode}, {phys.reaction.kind}): {ndofs} dofs, time unit {scales.time:.3g} s")
         self.balance = self.out.start_balance()
 
@@ -62,13 +56,14 @@ class NppModel:
 
     @property
     def transient(self) -> bool:
+        """Whether this run steps in physical time (physics.time given)."""
         return self.phys.time is not None
 
     def state(self) -> list:
-        return [self.problem.w]
+        return [self.w]
 
     def checkpoint_state(self) -> dict:
-        return {"w": self.problem.w_old}
+        return {"w": self.w_old}
 
     def checkpoint_data(self) -> dict[str, Any]:
         return {"balance": vars(self.balance)}
@@ -76,24 +71,13 @@ class NppModel:
     def restore(self, data: dict[str, Any], stats: TimeStats) -> None:
         self.balance = Balance(**data["balance"])
 
-    def step(self, t: float, dt: float) -> StepOutcome:
-        return self.problem.step(t, dt)
-
-    def accept(self) -> None:
-        self.problem.accept()
-
-    def reject(self) -> None:
-        self.problem.reject()
-
     def solve_steady(self) -> TimeStats:
         """Pseudo-transient continuation to the steady state (sim.physics.npp.advance)."""
-        return advance(
-            self.problem, None, self.height, tolerance=self.phys.steady_tolerance, on_step=self.observe
-        )
+        return advance(self, None, self.height, tolerance=self.phys.steady_tolerance, on_step=self.observe)
 
     def observe(self, stats: TimeStats) -> None:
         """Li⁺ that entered over the step; SolverFailed when a species is depleted."""
-        self.balance.add(stats.dt / self.problem.scales.time * self.problem.net_influx())
+        self.balance.add(stats.dt / self.scales.time * self.net_influx())
         self.out.check_depletion(stats.t)
 
     def metrics(self, stats: TimeStats) -> NppMetrics:
@@ -103,12 +87,6 @@ class NppModel:
 
     def output_fields(self) -> list[dict]:
         return [self.out.fields()]
-
-    def snapshots(self, t: float) -> dict:
-        return {}
-
-    def failure_summary(self, stats: TimeStats) -> dict[str, Any]:
-        return {}
 
     def failure_note(self) -> str:
         return f"{self.out.depletion_state()}; {self.hint}"

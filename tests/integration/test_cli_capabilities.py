@@ -15,6 +15,7 @@ from test_cli_errors import assert_exit_2
 ROOT = Path(__file__).resolve().parents[2]
 DENDRITE = (ROOT / "configs" / "dendrite_peo.yaml").read_text()
 CATHODE = (ROOT / "configs" / "pl_lfp_cathode.yaml").read_text()
+FILM = (ROOT / "configs" / "peo_20x5p6.yaml").read_text()
 
 
 def line_of(text: str, start: str) -> int:
@@ -25,6 +26,14 @@ def line_of(text: str, start: str) -> int:
 def in_physics(text: str, entry: str) -> str:
     """`text` with `entry` (indented YAML) added as the first key of the physics section."""
     return text.replace("physics:\n", f"physics:\n{entry}", 1)
+
+
+def with_geometry(text: str, other: str) -> str:
+    """`text` with the geometry section of `other`."""
+    section = re.compile(r"^geometry:\n(?:[ #].*\n|\n)*", re.MULTILINE)
+    found = section.search(other)
+    assert found is not None
+    return section.sub(lambda _: found.group(0), text, count=1)
 
 
 CASES = [
@@ -47,29 +56,62 @@ CASES = [
         "kappa0: unit 'J/m3'",
     ),
     (
-        "particles geometry without physics.interface",
+        "composite cathode without physics.interface",
         re.sub(r"  interface:\n(    .*\n)+", "", CATHODE),
-        "physics",
-        "needs physics.interface",
+        "physics.interface",
+        "required key is missing",
     ),
     (
         "checks on the composite cathode",
         in_physics(CATHODE, "  checks: warn\n"),
-        "physics",
-        "checks has no effect",
+        "physics.checks",
+        "unknown key",
     ),
     (
-        "steady_tolerance on a transient run",
+        "steady_tolerance on the (transient) composite cathode",
         in_physics(CATHODE, "  steady_tolerance: 1.0e-6\n"),
+        "physics.steady_tolerance",
+        "unknown key",
+    ),
+    (
+        "steady_tolerance on a transient NPP run",
+        in_physics(FILM, "  steady_tolerance: 1.0e-6\n  time: {t_end: 1.0, dt_initial: 0.01}\n"),
         "physics",
         "steady_tolerance applies to steady runs",
     ),
+    (
+        "a composite cathode under kind npp",
+        CATHODE.replace("kind: cathode", "kind: npp"),
+        "physics",
+        "is physics.kind: cathode, not npp",
+    ),
 ]
+
+GEOMETRY_REFUSALS = [
+    (
+        "npp on a particles geometry",
+        with_geometry(FILM, CATHODE),
+        "npp",
+        "use physics.kind conduction or cathode",
+    ),
+    ("npp on the dendrite geometry", with_geometry(FILM, DENDRITE), "npp", "npp runs on slab, layers, file"),
+    ("cathode on a layers geometry", with_geometry(CATHODE, FILM), "cathode", "cathode runs on particles"),
+    ("phase field on a layers geometry", with_geometry(DENDRITE, FILM), "phasefield", "runs on dendrite"),
+]
+"""a physics kind on a geometry kind it does not run on (sim.physics.model.CAPABILITIES): exit 2 at
+physics.kind, naming the kinds that run there"""
 
 
 @pytest.mark.parametrize("name,bad,key,message", CASES, ids=[c[0] for c in CASES])
 def test_ignored_or_crashing_key_is_exit_2(tmp_path, name, bad, key, message):
     assert_exit_2(tmp_path, bad, key, None)
+    result = run_sim("validate", "bad.yaml", cwd=tmp_path, check=False)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("name,bad,kind,message", GEOMETRY_REFUSALS, ids=[c[0] for c in GEOMETRY_REFUSALS])
+def test_a_physics_kind_runs_on_its_geometries_only(tmp_path, name, bad, kind, message):
+    assert_exit_2(tmp_path, bad, "physics.kind", line_of(bad, f"  kind: {kind}"))
     result = run_sim("validate", "bad.yaml", cwd=tmp_path, check=False)
     assert result.returncode == 2 and message in result.stderr, result.stderr
 

@@ -9,15 +9,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sim.config import load_config
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(p for p in (ROOT / "configs").rglob("*.yaml") if "sweeps" not in p.parts)
-BALANCE = {"conduction": 5e-13, "npp": 5e-11, "phasefield": 5e-9}
+BALANCE = {"conduction": 5e-13, "npp": 5e-11, "cathode": 5e-12, "phasefield": 5e-9}
 """bound on every *_rel_error metric except the phase field's faraday_rel_error (which compares
 with the cathode current and is reported, not bounded); measured ≤ 3.7e-14 (conduction), 5.8e-12
-(NPP, plm_20x5p6), 4.3e-10 (phase-field charge balance: its Newton tolerance)"""
-RANKS_REL = {"conduction": 1e-13, "npp": 1e-11, "phasefield": 2e-11}
+(NPP, plm_20x5p6), 4.4e-13 (composite cathode, pll_lfp_cathode), 4.3e-10 (phase-field charge
+balance: its Newton tolerance; electroneutral Faraday 3.5e-11)"""
+RANKS_REL = {"conduction": 1e-13, "npp": 1e-11, "cathode": 5e-13, "phasefield": 2e-11}
 """1 vs 2 ranks, relative, every metric (absolute 1e-12 for values at round-off); measured
-≤ 9.4e-15 (conduction), 9.9e-13 (NPP), 1.7e-12 (phase field: Newton on rank-dependent round-off)"""
+≤ 9.4e-15 (conduction), 9.9e-13 (NPP), 3.7e-14 (composite cathode), 1.7e-12 (phase field: Newton
+on rank-dependent round-off)"""
 IMPEDANCE_REL = 1e-4
 """1 vs 2 ranks for the summary metrics of configs/lab (Z' at the highest frequency, the fit's
 parameters): Z' at 1 GHz is ~1e-5 of |Z| there, so it carries the spectrum's round-off (below)
@@ -51,10 +55,13 @@ def test_config_runs_on_one_and_two_ranks(config, tmp_path, sim_run, reduced_set
     assert one["status"] == two["status"] == "ok"
     assert two["mpi_ranks"] == 2 and one["num_dofs"] == two["num_dofs"]
     worst = balance = 0.0
+    # the electroneutral phase field makes Faraday exact (its counter-electrode charge is the
+    # deposited Li): there faraday_rel_error is a balance; chen2015 reports its ohmic share
+    exact_faraday = getattr(load_config(config).config.physics, "formulation", "") == "electroneutral"
     for key, value in one["metrics"].items():
         if "solve_time" in key or key == "spectrum_time_s":  # wall-clock, not physics
             continue
-        if key.endswith("rel_error") and key != "faraday_rel_error":
+        if key.endswith("rel_error") and (key != "faraday_rel_error" or exact_faraday):
             balance = max(balance, value, two["metrics"][key])
             bound = BALANCE[one["physics"]]
             assert value < bound and two["metrics"][key] < bound, key

@@ -19,8 +19,10 @@ LAB = sorted(
     p
     for p in (ROOT / "configs" / "lab").glob("*.yaml")
     if load_config(p).config.experiment.kind == "impedance"
+    and load_config(p).config.geometry.kind != "particles"
 )
-"""the impedance configs (the step experiments' configs are run by test_lab_steps.py)"""
+"""the impedance configs (the step experiments' configs are run by test_lab_steps.py, the
+composite-cathode spectra by test_lab_cathode_eis.py)"""
 COARSE = {
     "li_peo_li": ["geometry.mesh.size=1.0e-6", "experiment.frequencies.points=41"],
     "li_peo_mof_li": ["geometry.mesh.size=1.0e-6", "experiment.frequencies.points=41"],

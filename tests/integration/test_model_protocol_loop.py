@@ -23,7 +23,7 @@ from sim.checkpoint import CHECKPOINT
 from sim.config.time import TimeConfig
 from sim.loop import run_model
 from sim.output import FieldWriter
-from sim.physics.model import Capabilities, ModelResult, TimeStats
+from sim.physics.model import Capabilities, ModelResult, SteadyModel, TimeStats, TransientModel
 from sim.runner import RunContext
 from sim.solve import SolverFailed
 from sim.timestep import StepOutcome, newton_solve
@@ -40,12 +40,12 @@ class HeatMetrics(TypedDict):
 
 
 class Heat:
-    """The fixture model: nothing but the protocol's methods."""
+    """The fixture model: nothing but the methods of the protocol of a transient model
+    (sim.physics.model.TransientModel; no solve_steady, no base class)."""
 
     label = "heat"
     fields_on_failure = False
     capabilities = Capabilities(steady=False, transient=True, resumable=True, dims=(2,), degrees=(1,))
-    transient = True
 
     def __init__(self, n: int = 16, interrupt_at: int | None = None, fail_after: float | None = None) -> None:
         mesh = dolfinx.mesh.create_unit_square(MPI.COMM_WORLD, n, n)
@@ -97,9 +97,6 @@ class Heat:
 
     def reject(self) -> None:
         self.u.x.array[:] = self.u_old.x.array
-
-    def solve_steady(self) -> TimeStats:
-        raise AssertionError("transient only")
 
     def observe(self, stats: TimeStats) -> None:
         self.observed += 1
@@ -171,3 +168,13 @@ def test_a_failed_step_reports_the_last_accepted_state(tmp_path):
     summary = ctx.state["summary"]
     assert 0.1 <= summary["metrics"]["time_s"] < 0.1 + TIME.dt_max
     assert summary["metrics"]["observed_steps"] == summary["fixture_steps"]
+
+
+def test_a_transient_only_model_needs_no_steady_solve(tmp_path):
+    """The loop chooses by the protocol a model implements: the fixture is a TransientModel and no
+    SteadyModel, so without physics.time it is refused before anything runs."""
+    model = Heat(n=4)
+    assert isinstance(model, TransientModel) and not isinstance(model, SteadyModel)
+    steady = SimpleNamespace(physics=SimpleNamespace(kind="heat", time=None), output=CONFIG.output)
+    with pytest.raises(SolverFailed, match=r"heat is transient only: physics\.time is required"):
+        run_model(model, steady, _ctx(tmp_path))

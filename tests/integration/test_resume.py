@@ -48,6 +48,16 @@ TRANSIENT = {
             "physics.time.checkpoint_every=2",
         ],
     ),
+    "electroneutral": (
+        "dendrite_peo_electroneutral.yaml",
+        [
+            *QUIET,
+            "geometry.width=4.0e-6",
+            "geometry.nuclei=[]",
+            "materials={electrolyte: peo_litfsi_vs_t}",
+            "physics.time={t_end: 0.05, dt_initial: 1.0e-3, dt_max: 2.5e-3, checkpoint_every: 2}",
+        ],
+    ),
     "npp": (
         "peo_20x5p6.yaml",
         [

@@ -95,7 +95,7 @@ def test_internal_error_writes_a_failed_summary(tmp_path):
         "import sim.physics.conduction as model\n"
         "def broken(*args):\n"
         "    raise ZeroDivisionError('planted bug')\n"
-        "model.run = broken\n"
+        "model.build = broken\n"
         "from sim.cli import main\n"
         f"sys.argv = ['sim', 'run', {str(TINY)!r}, '--out', {str(out)!r}, '--quiet']\n"
         "main()\n"

@@ -13,6 +13,8 @@ LI = ROOT / "configs" / "lab" / "li_peo_li.yaml"
 FILM = ROOT / "configs" / "lab" / "blocking_peo.yaml"
 BV = ROOT / "configs" / "lab" / "bruce_vincent_peo.yaml"
 SAND = ROOT / "configs" / "lab" / "sand_peo.yaml"
+CATHODE = ROOT / "configs" / "lab" / "cathode_eis_ceramic.yaml"
+LFP = ROOT / "configs" / "pl_lfp_cathode.yaml"
 
 BAD = [
     (LI, ["experiment.frequencies.min=1.0e10"], "experiment.frequencies", "must be below max"),
@@ -68,6 +70,20 @@ BAD = [
     (FILM, ["output.fields=true"], "output.fields", "no field files"),
     (LI, ["output.formats=[vtx]"], "output.formats", "no field files"),
     (FILM, ["materials.electrolyte=peo_litfsi_vs_t"], "experiment", "relative_permittivity"),
+    (CATHODE, ["physics.time={t_end: 1.0, dt_initial: 0.1}"], "physics.time", "at rest"),
+    (CATHODE, ["physics.element_degree=2"], "physics.element_degree", "P1"),
+    (CATHODE, ["physics.interface.particle_initial_concentration=0.0"], "physics.interface", "positive"),
+    (CATHODE, ["experiment.warburg_region=[0.1, 1.0]"], "experiment.warburg_region", "composite"),
+    (CATHODE, ["materials.ceramic=peo_litfsi"], "materials.ceramic", "single-ion"),
+    (CATHODE, ["materials.ceramic=lfp"], "materials.ceramic", "conductivity"),
+    (CATHODE, ["materials.binder.relative_permittivity=null"], "experiment.dielectric", "binder"),
+    (CATHODE, ["physics.kind=conduction"], "physics", ""),
+    (
+        LFP,
+        ["geometry.ceramic={volume_fraction: 0.05, semi_axes: [1.0e-6, 1.0e-6]}", "materials.ceramic=latp"],
+        "geometry.ceramic",
+        "impedance experiment only",
+    ),
 ]
 
 

@@ -55,3 +55,30 @@ def test_a_model_runs_only_in_the_dimensions_it_declares():
             CONFIGS / "peo_20x5p6.yaml",
             ["geometry={kind: box, width: 2.0e-5, depth: 2.0e-5, height: 2.0e-5}"],
         )
+
+
+def test_every_kind_declares_the_geometries_it_runs_on():
+    """Capabilities.geometries names real geometry kinds, every geometry kind runs some physics,
+    and a kind off its geometries is refused at physics.kind naming the kinds that run there."""
+    from types import SimpleNamespace
+
+    from sim.geometry import KINDS
+    from sim.physics.model import unsupported
+
+    for kind, caps in CAPABILITIES.items():
+        assert caps.geometries is not None and set(caps.geometries) <= set(KINDS), kind
+    assert set(KINDS) == {g for caps in CAPABILITIES.values() for g in caps.geometries or ()}
+    refused = 0
+    for kind, caps in CAPABILITIES.items():
+        for geometry in KINDS:
+            config = SimpleNamespace(
+                physics=SimpleNamespace(kind=kind), geometry=SimpleNamespace(kind=geometry)
+            )
+            why = unsupported(config)
+            dim_ok = (3 if geometry == "box" else 2) in caps.dims
+            assert (why is None) == (geometry in (caps.geometries or ()) and dim_ok), (kind, geometry)
+            if why is not None and dim_ok:
+                refused += 1
+                runs = [k for k, c in CAPABILITIES.items() if geometry in (c.geometries or ())]
+                assert why[0] == ("physics", "kind") and f"use physics.kind {' or '.join(runs)}" in why[1]
+    assert refused == 10  # npp: particles, dendrite; cathode: 4 others; phasefield: 4 others (box is 3D)

@@ -36,7 +36,7 @@ def test_defaults_are_the_seed_flux_in_the_electroneutral_limit():
             "needs potential_difference",
         ),
         ({"potential_difference": 0.01}, "potential_difference must be null"),
-        ({"interface": {"transfer_coefficient": 1e-7}}, "reaction kind reservoir"),
+        ({"interface": {"transfer_coefficient": 1e-7}}, "is physics.kind: cathode, not npp"),
         (
             {
                 "reaction": {"kind": "butler_volmer", "exchange_current_density": 1.0, "alpha": 1.2},

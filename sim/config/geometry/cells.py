@@ -52,9 +52,11 @@ def refined_curves(geometry: Any) -> tuple[float, float, int]:
         shapes = list(geometry.particles or [])
         length += sum(_shape_perimeter(s) for s in shapes)
         curved += len(shapes)
-        if geometry.packing is not None:
-            a, b = geometry.packing.semi_axes  # the smallest particles: the most of them
-            count = math.ceil(geometry.packing.volume_fraction * width * geometry.height / (math.pi * a * b))
+        for packing in (geometry.packing, geometry.ceramic):
+            if packing is None:
+                continue
+            a, b = packing.semi_axes  # the smallest particles: the most of them
+            count = math.ceil(packing.volume_fraction * width * geometry.height / (math.pi * a * b))
             length += count * ellipse_perimeter(a, b)
             curved += count
         pores = geometry.pores

@@ -111,8 +111,8 @@ class ParticlesGeometry(GeometryBase):
     """A composite electrode: elliptical particles in a binder, optionally with pores.
 
     The y = 0 side (facing the separator/anode) is `anode`, the top (current collector) `cathode`.
-    Regions: `binder`, `particle`. Boundaries: `anode`, `cathode`, `walls`, `particle_surface`,
-    `pore_surface` (if pores).
+    Regions: `binder`, `particle`, `ceramic` (if ceramic). Boundaries: `anode`, `cathode`, `walls`,
+    `particle_surface`, `ceramic_surface` (if ceramic), `pore_surface` (if pores).
     """
 
     kind: Literal["particles"]
@@ -125,6 +125,10 @@ class ParticlesGeometry(GeometryBase):
     """explicit particles (give this or packing)"""
     packing: Packing | None = None
     """random packing (give this or particles)"""
+    ceramic: Packing | None = None
+    """a Li⁺-conducting ceramic phase (region `ceramic`, e.g. LATP particles, seed 000) packed after
+    the active particles, its own min_gap clear of them, the box sides and each other; only the
+    impedance experiment models it (a single-ion conductor)"""
     pores: list[Pore] | RandomPores | None = None
     """holes in the binder: explicit circles or {count, radius, seed}"""
     mesh: MeshOptions = MeshOptions()
@@ -143,7 +147,7 @@ class ParticlesGeometry(GeometryBase):
                 check_ellipses(value, info.data["width"], info.data["height"], "particles")
         return value
 
-    @field_validator("packing")
+    @field_validator("packing", "ceramic")
     @classmethod
     def _check_packing(cls, value: Packing | None, info: ValidationInfo) -> Packing | None:
         if value is None or "width" not in info.data or "height" not in info.data:
@@ -151,7 +155,7 @@ class ParticlesGeometry(GeometryBase):
         a = max(value.semi_axes_max or value.semi_axes)
         if 2 * (a + value.gap) >= min(info.data["width"], info.data["height"]):
             raise ValueError(
-                f"packing particles (semi-axis up to {fmt_length(a)}, gap {fmt_length(value.gap)}) "
+                f"{info.field_name} particles (semi-axis up to {fmt_length(a)}, gap {fmt_length(value.gap)}) "
                 "do not fit in the box"
             )
         return value

@@ -19,8 +19,7 @@ through the diffuse interface into the Li: `ohmic_share`).
 from __future__ import annotations
 
 import math
-from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any
 
 from sim._dolfinx import dolfinx
 
@@ -32,10 +31,10 @@ from mpi4py import MPI
 from sim.checkpoint import CHECKPOINT
 from sim.mesh import LENGTH_SCALE, boundary_facets
 from sim.physics.dendrite import check_interface
-from sim.physics.front import contour_points, front_profile
 from sim.physics.grand_potential import forms
 from sim.physics.grand_potential.card import PARAMETERS, scaled
-from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, StepOutcome, TimeStats
+from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, StepOutcome, TimeStats, TransientModel
+from sim.physics.phasefield_front import FrontMetrics, front_metrics, front_shape, growth_plot, late_slope
 from sim.solve import SolverFailed, petsc_options
 from sim.timestep import newton_solve
 from sim.units import F
@@ -46,7 +45,7 @@ QUADRATURE_DEGREE = 4
 """as the Chen-type model (sim.physics.dendrite): UFL's estimate for the exp/ln integrands is 10+"""
 HISTORY = (
     "t_s",
-    "tip_m",
+    "height_m",
     "mean_front_m",
     "li_area_m2",
     "cathode_charge_C_m",
@@ -56,18 +55,13 @@ HISTORY = (
 )
 
 
-class GrandPotentialMetrics(TypedDict):
+class GrandPotentialMetrics(FrontMetrics):
     """Metrics of a grand-potential run (SI; areas, amounts and charges per metre of depth)."""
 
     tip_position_m: float
     """highest point of η = ½ above the electrode"""
-    mean_front_position_m: float
-    """mean over 40 columns of the highest η = ½ point"""
-    dendrite_excess_height_m: float
-    """tip above the mean front"""
     tip_velocity_m_s: float
     """slope of the tip position over the last quarter of the run"""
-    mean_front_velocity_m_s: float
     li_area_m2: float
     """∫η dA"""
     deposited_li_mol_m: float
@@ -99,7 +93,7 @@ def _sum(comm, form) -> float:
     return comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
 
 
-class GrandPotentialModel:
+class GrandPotentialModel(TransientModel):
     """(w, η, φ) in one Newton system with the observer, fields and checkpoint of a `Model`."""
 
     label = "grand potential"
@@ -220,15 +214,6 @@ class GrandPotentialModel:
         self.prev.x.array[:] = self.U.x.array
 
     # ---- observables ----------------------------------------------------------------------
-    def _front(self) -> tuple[float, float]:
-        """(tip, mean front) of η = ½ in µm."""
-        eta = fem.Function(self.V0)
-        eta.x.array[:] = self.U.x.array[self.dofs[1]]
-        pts = contour_points(self.V0, eta.x.array)
-        tip = self.comm.allreduce(float(pts[:, 1].max()) if len(pts) else 0.0, op=MPI.MAX)
-        top = front_profile(self.comm, pts, self.width)
-        return tip, float(np.nanmean(top)) if np.isfinite(top).any() else 0.0
-
     def _record(self, t: float, dt: float) -> None:
         h = self.history
         last = {
@@ -239,10 +224,10 @@ class GrandPotentialModel:
             last["cathode_charge_C_m"] += dt * _sum(self.comm, self.flux["cathode"]["phi"])
             last["anode_charge_C_m"] -= dt * _sum(self.comm, self.flux["anode"]["phi"])
             last["li_inflow"] += dt * _sum(self.comm, self.flux["cathode"]["w"])
-        tip, mean = self._front()
+        tip, mean, _ = front_shape(self.comm, self.V0, self.U.x.array[self.dofs[1]], self.width)
         values = {
             "t_s": t,
-            "tip_m": tip * UM,
+            "height_m": tip * UM,
             "mean_front_m": mean * UM,
             "li_area_m2": _sum(self.comm, self.area) * UM**2,
             "content": _sum(self.comm, self.content),
@@ -256,10 +241,6 @@ class GrandPotentialModel:
     @property
     def capabilities(self) -> Capabilities:
         return CAPABILITIES["phasefield"]
-
-    @property
-    def transient(self) -> bool:
-        return True
 
     def state(self) -> list:
         return [self.U]
@@ -295,17 +276,11 @@ class GrandPotentialModel:
     def reject(self) -> None:
         self.U.x.array[:] = self.U_n.x.array
 
-    def solve_steady(self) -> TimeStats:
-        raise SolverFailed("the grand-potential model is transient only (physics.time is required)")
-
     def observe(self, stats: TimeStats) -> None:
         self._record(stats.t, stats.dt)
 
     def metrics(self, stats: TimeStats) -> GrandPotentialMetrics:
         h = self.history
-        t, tip, mean = (np.array(h[k]) for k in ("t_s", "tip_m", "mean_front_m"))
-        late = t >= 0.75 * t[-1]
-        slope = (lambda y: float(np.polyfit(t[late], y[late], 1)[0])) if late.sum() >= 2 else (lambda y: 0.0)
         c_s = self.v["ft2"] * 1e12 / F  # mol/m3 (ft2 in C/(m·µm²))
         deposited = (h["li_area_m2"][-1] - h["li_area_m2"][0]) * c_s
         cathode, anode = h["cathode_charge_C_m"][-1], h["anode_charge_C_m"][-1]
@@ -315,11 +290,9 @@ class GrandPotentialModel:
         ion = self.p.inverse_c0 * (1 - h_eta) / (1 + np.exp(-(w - self.p.eps_electrolyte) / self.p.thermal))
         ion = ion[: self.V0.dofmap.index_map.size_local][eta[: self.V0.dofmap.index_map.size_local] < 0.5]
         return GrandPotentialMetrics(
-            tip_position_m=float(tip[-1]),
-            mean_front_position_m=float(mean[-1]),
-            dendrite_excess_height_m=float(tip[-1] - mean[-1]),
-            tip_velocity_m_s=slope(tip),
-            mean_front_velocity_m_s=slope(mean),
+            **front_metrics(h),
+            tip_position_m=h["height_m"][-1],
+            tip_velocity_m_s=late_slope(h["t_s"], h["height_m"]),
             li_area_m2=h["li_area_m2"][-1],
             deposited_li_mol_m=deposited,
             cathode_charge_C_m=cathode,
@@ -371,23 +344,5 @@ class GrandPotentialModel:
                 "time_stepping": stats.as_dict(),
                 "parameters": {k: p.model_dump() for k, p in self.phys.card().items()},
             },
-            figures={"front_position.png": lambda path: front_plot(history, path)},
+            figures={"dendrite_growth.png": lambda path: growth_plot(history, path)},
         )
-
-
-def front_plot(history: dict, path: Path) -> None:
-    """Tip and mean front position vs time (rank 0)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    t = np.array(history["t_s"])
-    fig, ax = plt.subplots(figsize=(5, 3.4))
-    ax.plot(t, np.array(history["tip_m"]) * 1e6, label="tip (highest η = ½)")
-    ax.plot(t, np.array(history["mean_front_m"]) * 1e6, label="mean front")
-    ax.set(xlabel="time (s)", ylabel="distance from the electrode (µm)")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)

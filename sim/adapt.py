@@ -1,0 +1,142 @@
+"""Meshes that follow a moving interface (issue 11): mark the cells near it, refine them with
+DOLFINx's refinement, and move fields to the new mesh with DOLFINx's non-matching interpolation.
+
+Coarsening is a rebuild: `adapted` always starts from the coarse base mesh and refines it `levels`
+times, each level marking from the fields interpolated onto it, so cells the interface has left
+return to the base size. Region and boundary tags go with every refinement (`refine_bundle`), so a
+model builds its forms on the adapted mesh exactly as on a gmsh one. Marking is by vertex values
+(a P1 indicator) and is dilated across ranks through the vertex index map, so the refined band does
+not depend on the partition.
+
+    fine = adapted(base, lambda b: band_cells(b, xi_on(b), threshold=1e-3, layers=2), levels=2)
+    transfer({"xi": xi_old}, {"xi": xi_new})
+
+What inventories the transfer must keep (∫ c + (c_s/c0) ξ, charge, …) is the model's business:
+`integral` measures them before and after, and the model corrects (e.g. a uniform shift of c).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+
+from sim._dolfinx import dolfinx
+
+import numpy as np
+import ufl
+from dolfinx import fem
+from dolfinx.la import InsertMode
+from dolfinx.mesh import RefinementOption, refine, transfer_meshtag
+from mpi4py import MPI
+
+from sim.mesh import MeshBundle
+
+
+def refine_bundle(
+    bundle: MeshBundle, cells: np.ndarray, levels: np.ndarray | None = None
+) -> tuple[MeshBundle, np.ndarray]:
+    """`bundle` with its local `cells` (and what conformity needs around them) split once, and the
+    refinement level of each new cell (its parent's `levels`, default 0, plus one if the parent was
+    split). The region and boundary tags are carried to the children. Children stay on their
+    parent's rank and the mesh stays without ghost cells (DOLFINx transfers tags only on such
+    meshes)."""
+    mesh = bundle.mesh
+    tdim = mesh.topology.dim
+    if mesh.comm.allreduce(mesh.topology.index_map(tdim).num_ghosts, op=MPI.SUM):
+        raise ValueError("adaptive meshes start from a base mesh without ghost cells (GhostMode.none)")
+    mesh.topology.create_connectivity(tdim, 1)
+    mesh.topology.create_connectivity(tdim - 1, tdim)
+    cell_edges = mesh.topology.connectivity(tdim, 1)
+    edges = np.unique(np.concatenate([cell_edges.links(c) for c in cells] + [np.zeros(0, np.int32)]))
+    option = RefinementOption.parent_cell_and_facet
+    fine, parent_cell, parent_facet = refine(mesh, edges.astype(np.int32), partitioner=None, option=option)
+    fine.topology.create_connectivity(tdim - 1, tdim)
+    parents = mesh.topology.index_map(tdim).size_local
+    split = np.bincount(parent_cell, minlength=parents) > 1
+    before = np.zeros(parents, dtype=np.int32) if levels is None else levels
+    # parent_cell follows the refined cells as created; the mesh holds them reordered
+    # (original_cell_index: their creation index, numbered across ranks)
+    children = fine.topology.index_map(tdim).size_local
+    created = np.asarray(fine.topology.original_cell_index[:children]) - (fine.comm.exscan(children) or 0)
+    parent = parent_cell[created]
+    refined = replace(
+        bundle,
+        mesh=fine,
+        cell_tags=transfer_meshtag(bundle.cell_tags, fine, parent_cell),
+        facet_tags=transfer_meshtag(bundle.facet_tags, fine, parent_cell, parent_facet),
+        msh=None,
+        from_cache=False,
+    )
+    return refined, (before[parent] + split[parent]).astype(np.int32)
+
+
+def band_cells(bundle: MeshBundle, indicator: fem.Function, threshold: float, layers: int) -> np.ndarray:
+    """Local cells with a vertex where the P1 `indicator` ≥ `threshold` (e.g. ξ(1 − ξ) ≥ 1e-3, about
+    ±3.5 interface widths of a tanh profile), grown by `layers` rings of neighbouring cells."""
+    V = indicator.function_space
+    mesh = bundle.mesh
+    tdim = mesh.topology.dim
+    num_cells = mesh.topology.index_map(tdim).size_local + mesh.topology.index_map(tdim).num_ghosts
+    dofs = V.dofmap.list[:num_cells]
+    marker = fem.Function(V)
+    marker.x.array[:] = (indicator.x.array >= threshold).astype(float)
+
+    def touching() -> np.ndarray:
+        return np.flatnonzero(marker.x.array[dofs].max(axis=1) > 0)
+
+    for _ in range(layers):
+        marker.x.array[np.unique(dofs[touching()])] = 1.0
+        marker.x.scatter_reverse(InsertMode.add)
+        marker.x.scatter_forward()
+    cells = touching()
+    owned = mesh.topology.index_map(tdim).size_local
+    return cells[cells < owned].astype(np.int32)
+
+
+def adapted(
+    base: MeshBundle, mark: Callable[[MeshBundle], np.ndarray], levels: int
+) -> tuple[MeshBundle, np.ndarray]:
+    """The base mesh refined `levels` times, level by level where `mark(bundle)` says (the
+    cells of that level to split; the callback interpolates the current fields onto it), and the
+    refinement level of each local cell."""
+    bundle, level = base, np.zeros(base.mesh.topology.index_map(base.mesh.topology.dim).size_local, np.int32)
+    for _ in range(levels):
+        cells = mark(bundle)
+        if bundle.mesh.comm.allreduce(len(cells), op=MPI.SUM) == 0:
+            break
+        bundle, level = refine_bundle(bundle, cells, level)
+    return bundle, level
+
+
+def transfer(sources: Mapping[str, fem.Function], targets: Mapping[str, fem.Function]) -> None:
+    """Fill each target with its source of the same name, interpolated across the meshes (a mixed
+    function subspace by subspace)."""
+    for name, target in targets.items():
+        mesh = target.function_space.mesh
+        imap = mesh.topology.index_map(mesh.topology.dim)
+        cells = np.arange(imap.size_local + imap.num_ghosts, dtype=np.int32)
+        source, space = sources[name], target.function_space
+        mixed = space.dofmap.index_map_bs == 1 and space.num_sub_spaces > 0
+        pairs = (
+            [(source.sub(i), target.sub(i)) for i in range(space.num_sub_spaces)]
+            if mixed
+            else [(source, target)]
+        )
+        for src, tgt in pairs:
+            data = fem.create_interpolation_data(tgt.function_space, src.function_space, cells, padding=1e-8)
+            tgt.interpolate_nonmatching(src, cells, data)
+        target.x.scatter_forward()
+
+
+def integral(expr: ufl.core.expr.Expr, mesh: dolfinx.mesh.Mesh) -> float:
+    """∫ expr dx over the whole (distributed) mesh."""
+    local = fem.assemble_scalar(fem.form(expr * ufl.dx(domain=mesh)))
+    return mesh.comm.allreduce(local, op=MPI.SUM)
+
+
+def num_dofs(functions: list[fem.Function]) -> int:
+    """Global number of unknowns of the functions."""
+    return sum(
+        f.function_space.dofmap.index_map.size_global * f.function_space.dofmap.index_map_bs
+        for f in functions
+    )

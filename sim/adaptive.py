@@ -1,0 +1,190 @@
+"""A model on a mesh that follows its interface (issue 11): `AdaptiveModel` wraps any model of the
+protocol (sim.physics.model) that can say where its interface is (`Adaptable`), and every
+`adaptivity.every` accepted steps rebuilds it on the base mesh refined around the interface
+(sim.adapt), moves the accepted state across, corrects the inventories the transfer changed and
+carries on. The run loop sees one model; field output continues as one VTK time series (a .pvd
+whose pieces may have different meshes).
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from sim._dolfinx import dolfinx
+
+import numpy as np
+from mpi4py import MPI
+
+from sim import adapt
+from sim.mesh import MeshBundle
+from sim.physics.model import Capabilities, ModelResult, StepOutcome, TimeStats, TransientModel
+
+fem = dolfinx.fem
+
+
+class Adaptable(TransientModel, Protocol):
+    """A model that can be moved to another mesh."""
+
+    def indicator(self) -> fem.Function:
+        """A P1 field of the accepted state that is large where the mesh must be fine (ξ(1 − ξ))."""
+        ...
+
+    def inventories(self) -> dict[str, float]:
+        """The conserved totals of the accepted state a mesh transfer must keep (name → value)."""
+        ...
+
+    def correct(self, targets: Mapping[str, float]) -> dict[str, float]:
+        """Adjust the accepted state (and iterate) so `inventories()` equals `targets`; returns
+        the relative corrections applied."""
+        ...
+
+
+@contextmanager
+def collective_gc() -> Iterator[None]:
+    """No garbage collection inside, one on every rank at the end: a dropped model's PETSc objects
+    are destroyed collectively, so they must not be collected at different moments on different
+    ranks (one rank inside a collective call, the other destroying: a deadlock, measured)."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect()
+
+
+class AdaptiveModel:
+    """`build(bundle)` rebuilt on the base mesh refined where the model's indicator is above
+    `settings.threshold`, every `settings.every` accepted steps (and once at the start)."""
+
+    def __init__(
+        self, build: Callable[[MeshBundle], Adaptable], base: MeshBundle, settings: Any, ctx: Any
+    ) -> None:
+        self.build, self.base, self.settings, self.ctx = build, base, settings, ctx
+        self.history: dict[str, list[float]] = {"t_s": [], "num_dofs": [], "num_cells": []}
+        self.corrections: dict[str, float] = {}
+        with collective_gc():
+            self.inner = self._initial()
+        self.label, self.fields_on_failure = self.inner.label, self.inner.fields_on_failure
+
+    def _mark(self, indicator: fem.Function) -> Callable[[MeshBundle], np.ndarray]:
+        s = self.settings
+
+        def mark(bundle: MeshBundle) -> np.ndarray:
+            local = fem.Function(fem.functionspace(bundle.mesh, ("Lagrange", 1)))
+            adapt.transfer({"i": indicator}, {"i": local})
+            return adapt.band_cells(bundle, local, s.threshold, s.buffer_layers)
+
+        return mark
+
+    def _initial(self) -> Adaptable:
+        """The initial state built level by level: each level marks from the model's own initial
+        state on the mesh of the level before (no interpolated interface)."""
+        bundle = self.base
+        self.level = np.zeros(bundle.mesh.topology.index_map(bundle.mesh.topology.dim).size_local, np.int32)
+        model = self.build(bundle)
+        for _ in range(self.settings.levels):
+            cells = self._mark(model.indicator())(bundle)
+            if bundle.mesh.comm.allreduce(len(cells)) == 0:
+                break
+            bundle, self.level = adapt.refine_bundle(bundle, cells, self.level)
+            model = self.build(bundle)
+        self._record(bundle, model, TimeStats())
+        return model
+
+    def _rebuilt(self, stats: TimeStats) -> Adaptable:
+        """The model on the base mesh adapted to the accepted state, which is transferred to it
+        with its inventories corrected."""
+        old = self.inner
+        bundle, self.level = adapt.adapted(self.base, self._mark(old.indicator()), self.settings.levels)
+        new = self.build(bundle)
+        targets = old.inventories()
+        adapt.transfer(old.checkpoint_state(), new.checkpoint_state())
+        new.reject()  # the iterate = the transferred accepted state
+        new.restore(old.checkpoint_data(), stats)
+        for name, value in new.correct(targets).items():
+            self.corrections[name] = max(self.corrections.get(name, 0.0), abs(value))
+        self._record(bundle, new, stats)
+        return new
+
+    def _escaping(self) -> bool:
+        """Whether the interface (the indicator above threshold) has reached cells below the
+        finest level: the band is rebuilt at once, before the front leaves the refined zone."""
+        indicator = self.inner.indicator()
+        cells = adapt.band_cells(self.bundle, indicator, self.settings.threshold, 0)
+        coarse = int((self.level[cells] < self.settings.levels).any())
+        return bool(self.bundle.mesh.comm.allreduce(coarse, op=MPI.MAX))
+
+    def _record(self, bundle: MeshBundle, model: Adaptable, stats: TimeStats) -> None:
+        self.bundle = bundle
+        self.ctx.fields.attach(bundle)
+        mesh = bundle.mesh
+        cells = mesh.topology.index_map(mesh.topology.dim).size_local
+        self.history["t_s"].append(stats.t)
+        self.history["num_dofs"].append(adapt.num_dofs(model.state()))
+        self.history["num_cells"].append(mesh.comm.allreduce(cells))
+
+    # ---- the Model protocol: the inner model's, plus adaptation after accepted steps ----------
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.inner.capabilities
+
+    def state(self) -> list[fem.Function]:
+        return self.inner.state()
+
+    def checkpoint_state(self) -> dict[str, fem.Function]:
+        return self.inner.checkpoint_state()
+
+    def checkpoint_data(self) -> dict[str, Any]:
+        return self.inner.checkpoint_data()
+
+    def restore(self, data: dict[str, Any], stats: TimeStats) -> None:
+        self.inner.restore(data, stats)
+
+    def step(self, t: float, dt: float) -> StepOutcome:
+        return self.inner.step(t, dt)
+
+    def accept(self) -> None:
+        self.inner.accept()
+
+    def reject(self) -> None:
+        self.inner.reject()
+
+    def observe(self, stats: TimeStats) -> None:
+        self.inner.observe(stats)
+        if stats.steps % self.settings.every == 0 or self._escaping():
+            with collective_gc():
+                self.inner = self._rebuilt(stats)
+
+    def metrics(self, stats: TimeStats) -> Mapping[str, object]:
+        return self.inner.metrics(stats)
+
+    def output_fields(self) -> list[dict[str, fem.Function]]:
+        return self.inner.output_fields()
+
+    def snapshots(self, t: float) -> dict[str, tuple[fem.Function, str, dict[str, Any]]]:
+        return self.inner.snapshots(t)
+
+    def failure_note(self) -> str:
+        return self.inner.failure_note()
+
+    def failure_summary(self, stats: TimeStats) -> dict[str, Any]:
+        return self.inner.failure_summary(stats) | {"adaptivity": self.summary()}
+
+    def result(self, stats: TimeStats) -> ModelResult:
+        result = self.inner.result(stats)
+        result.extra["adaptivity"] = self.summary()
+        return result
+
+    def summary(self) -> dict[str, Any]:
+        """DOFs over time, the number of adaptations and the largest transfer corrections."""
+        dofs = self.history["num_dofs"]
+        return {
+            "adaptations": len(dofs) - 1,
+            "mean_num_dofs": float(np.mean(dofs)),
+            "max_num_dofs": int(max(dofs)),
+            "max_relative_corrections": dict(self.corrections),
+            "history": self.history,
+        }

@@ -1,0 +1,274 @@
+"""The electroneutral phase-field model as a `Model` (sim.physics.model): running balances after each
+accepted step (Li, anions, counter-electrode charge vs deposited Li), metrics, SI fields, figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sim._dolfinx import dolfinx
+
+import numpy as np
+import ufl
+from mpi4py import MPI
+
+from sim.checkpoint import CHECKPOINT
+from sim.mesh import boundary_facets
+from sim.physics.dendrite import check_interface
+from sim.physics.electroneutral import forms
+from sim.physics.electroneutral.problem import ElectroneutralProblem
+from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, TransientModel
+from sim.physics.phasefield_front import FrontMetrics, front_metrics, front_shape, growth_plot, late_slope
+from sim.timestep import TimeStats
+from sim.units import F
+
+fem = dolfinx.fem
+
+
+class ElectroneutralMetrics(FrontMetrics):
+    """The metrics of an electroneutral phase-field run (SI; amounts and charges per metre of depth)."""
+
+    dendrite_height_m: float
+    dendrite_growth_m: float
+    li_area_m2: float
+    """∫h(ξ): the metal (c_s h(ξ) of Li)"""
+    tip_velocity_m_s: float
+    interface_roughness_m: float
+    passed_charge_C_m: float
+    """through the counter electrode (cathode)"""
+    deposited_li_mol_m: float
+    faraday_rel_error: float
+    """|deposited Li − passed charge/F| / deposited Li"""
+    charge_balance_rel_error: float
+    """max per step of |counter-electrode charge/F − deposited Li| / Li inventory"""
+    li_balance_rel_error: float
+    """max per step of |Δ Li inventory − Li⁺ in through the cathode| / Li inventory"""
+    anion_balance_rel_error: float
+    """max per step of |Δ anion amount| / anion amount (blocked at both electrodes)"""
+    time_s: float
+    num_steps: int
+    rejected_steps: int
+    newton_iterations: int
+    newton_per_step: float
+    min_electrolyte_concentration_mol_m3: float
+    max_electrolyte_concentration_mol_m3: float
+    immobile_anion_fraction: float
+    interface_width_m: float
+    interface_elements: float
+
+
+def _sum(comm, form) -> float:
+    return comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
+
+
+class Balances:
+    """Inventories, the consistent Li⁺ flux through the cathode and the front after each step."""
+
+    def __init__(self, problem: ElectroneutralProblem) -> None:
+        m = self.m = problem
+        self.comm = m.W.mesh.comm
+        xi = ufl.split(m.U)[0]
+        self.inventory = {k: fem.form(f) for k, f in forms.inventories(xi, m.c_p, m.c_ratio, m.dx).items()}
+        self.prev = fem.Function(m.W)  # the state of the previous record (U_n is overwritten on accept)
+        w = fem.Function(m.W)
+        w.x.array[fem.locate_dofs_topological(m.W.sub(1), 1, boundary_facets(m.bundle, "cathode"))] = 1.0
+        li = m.forms["li"]
+        self.inflow = fem.form(ufl.replace(li, {li.arguments()[0]: w, m.U_n: self.prev}))
+        front = ["t_s", "height_m", "li_area_m2", "roughness_m", "mean_front_m", "charge_C_m"]
+        keys = [*front, "li", "anion", "metal", "inflow"]  # inflow: scaled Li⁺ through the cathode
+        self.history: dict[str, list[float]] = {k: [] for k in keys}
+        self.worst = {"li": 0.0, "anion": 0.0, "charge": 0.0}
+        self.sync()
+        self.record(0.0, 0.0)
+
+    def sync(self) -> None:
+        self.prev.x.array[:] = self.m.U.x.array
+
+    def record(self, t: float, dt: float) -> None:
+        h, ell = self.history, self.m.bundle.length_scale
+        amounts = {k: _sum(self.comm, f) for k, f in self.inventory.items()}
+        inflow = dt * _sum(self.comm, self.inflow) if dt > 0 else 0.0
+        if h["t_s"]:
+            li0, anion0 = h["li"][0], h["anion"][0]
+            self.worst["li"] = max(self.worst["li"], abs(amounts["li"] - h["li"][-1] - inflow) / li0)
+            self.worst["anion"] = max(self.worst["anion"], abs(amounts["anion"] - h["anion"][-1]) / anion0)
+            deposit = self.m.c_ratio * (amounts["metal"] - h["metal"][-1])
+            self.worst["charge"] = max(self.worst["charge"], abs(inflow - deposit) / li0)
+        m = self.m
+        height, mean, rough = front_shape(
+            self.comm, m.V0, m.U.x.array[m.xi_dofs], m.geometry.width / m.bundle.length_scale
+        )
+        values = amounts | {
+            "t_s": t,
+            "height_m": height * ell,
+            "li_area_m2": amounts["metal"] * ell**2,
+            "roughness_m": rough * ell,
+            "mean_front_m": mean * ell,
+            "inflow": (h["inflow"][-1] if h["t_s"] else 0.0) + inflow,
+        }
+        # through the counter electrode, C/m (the key sim compare plots against, as chen2015's)
+        values["charge_C_m"] = values["inflow"] * self.m.scale["c0"] * ell**2 * F
+        for key, value in values.items():  # all at once: an interrupt leaves the history consistent
+            h[key].append(value)
+        self.sync()
+
+    def metrics(self, stats: TimeStats) -> dict[str, float]:
+        h, m = self.history, self.m
+        ell, c0 = m.bundle.length_scale, m.scale["c0"]
+        height = np.array(h["height_m"])
+        deposited = m.c_ratio * (h["metal"][-1] - h["metal"][0]) * c0 * ell**2  # mol per m depth
+        passed = h["inflow"][-1] * c0 * ell**2  # mol per m depth
+        c_p = self._nodal_c() * c0
+        electrolyte = c_p[m.U.x.array[m.xi_dofs] < 0.5]
+
+        def low(values: np.ndarray) -> float:
+            return self.comm.allreduce(float(values.min()) if values.size else np.inf, op=MPI.MIN)
+
+        def high(values: np.ndarray) -> float:
+            return self.comm.allreduce(float(values.max()) if values.size else -np.inf, op=MPI.MAX)
+
+        return {
+            "dendrite_height_m": height[-1],
+            "dendrite_growth_m": height[-1] - height[0],
+            "li_area_m2": h["li_area_m2"][-1],
+            "tip_velocity_m_s": late_slope(h["t_s"], h["height_m"]),
+            **front_metrics(h),
+            "interface_roughness_m": h["roughness_m"][-1],
+            "passed_charge_C_m": passed * F,
+            "deposited_li_mol_m": deposited,
+            "faraday_rel_error": abs(deposited - passed) / max(abs(deposited), 1e-300),
+            "charge_balance_rel_error": self.worst["charge"],
+            "li_balance_rel_error": self.worst["li"],
+            "anion_balance_rel_error": self.worst["anion"],
+            "time_s": stats.t,
+            "num_steps": stats.steps,
+            "rejected_steps": stats.rejected_steps,
+            "newton_iterations": stats.newton_iterations,
+            "newton_per_step": stats.newton_iterations / max(stats.steps, 1),
+            "min_electrolyte_concentration_mol_m3": low(electrolyte),
+            "max_electrolyte_concentration_mol_m3": high(electrolyte),
+            "immobile_anion_fraction": m.fixed,
+        }
+
+    def _nodal_c(self) -> np.ndarray:
+        """ĉ⁺ at the P1 nodes (in V0's order)."""
+        m = self.m
+        f = fem.Function(m.V0)
+        f.interpolate(fem.Expression(m.c_p, m.V0.element.interpolation_points))
+        return f.x.array
+
+
+class FieldOutput:
+    """SI fields: ξ, Li⁺ and free-anion concentrations, electrolyte potential (P1)."""
+
+    NAMES = ("phase_field_xi", "concentration_Li_mol_m3", "concentration_anion_mol_m3", "potential_V")
+
+    def __init__(self, problem: ElectroneutralProblem) -> None:
+        m = problem
+        self.xi_dofs, self.U = m.xi_dofs, m.U
+        self.functions = [fem.Function(m.V0, name=n) for n in self.NAMES]
+        points = m.V0.element.interpolation_points
+        self.exprs = [
+            fem.Expression(e, points)
+            for e in (m.c_p * m.scale["c0"], m.c_m * m.scale["c0"], m.psi * m.scale["rt_f"])
+        ]
+
+    def update(self) -> None:
+        self.functions[0].x.array[:] = self.U.x.array[self.xi_dofs]
+        for f, expr in zip(self.functions[1:], self.exprs, strict=True):
+            f.interpolate(expr)
+
+    def plot_options(self) -> dict[str, dict[str, Any]]:
+        """Every map shows ξ = ½; concentrations and potential are blank in the metal (ξ > ½)."""
+        xi = self.functions[0]
+        return {f.name: {"interface": xi, "mask_metal": f is not xi} for f in self.functions}
+
+
+class ElectroneutralModel(ElectroneutralProblem, TransientModel):
+    """The electroneutral phase-field model (sim.physics.electroneutral.problem: its step/accept/
+    reject) with its balances and fields as a `TransientModel` (sim.physics.model)."""
+
+    label = "phase field (electroneutral)"
+    fields_on_failure = True
+
+    def __init__(self, config: Any, bundle: Any, ctx: Any) -> None:
+        phys = self.phys = config.physics
+        self.checks = check_interface(phys, config.geometry, bundle)
+        ctx.log(
+            f"interface width √(2κ0/W) = {self.checks['interface_width_m'] * 1e6:.3g} µm, "
+            f"{self.checks['interface_elements']:.3g} elements across it"
+        )
+        super().__init__(config, bundle)
+        tp = self.salt
+        ctx.log(
+            f"electrolyte: σ = {tp.conductivity:.4g} S/m, t⁺ = {tp.transference_number:.3g}, "
+            f"D⁺ = {tp.d_cation:.4g}, D⁻ = {tp.d_anion:.4g} m²/s, immobile anion fraction "
+            f"{tp.immobile_fraction:.3g}; {self.num_dofs} dofs"
+        )
+        self.initial_state()
+        self.balances, self.fields = Balances(self), FieldOutput(self)
+        self.snap_times = list(np.linspace(0, phys.time.t_end, phys.snapshots + 1)[1:])
+        self.checkpoint_path = str(ctx.out / CHECKPOINT)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return CAPABILITIES["phasefield"]
+
+    def state(self) -> list:
+        return [self.U]
+
+    def checkpoint_state(self) -> dict:
+        return {"U": self.U_n, "xi0": self.xi0}
+
+    def checkpoint_data(self) -> dict[str, Any]:
+        return {"history": self.balances.history, "worst": self.balances.worst}
+
+    def restore(self, data: dict[str, Any], stats: TimeStats) -> None:
+        self.balances.sync()
+        self.balances.history, self.balances.worst = data["history"], data["worst"]
+        self.snap_times = [t for t in self.snap_times if t > stats.t * (1 + 1e-9)]
+
+    def observe(self, stats: TimeStats) -> None:
+        self.balances.record(stats.t, stats.dt)
+
+    def metrics(self, stats: TimeStats) -> ElectroneutralMetrics:
+        values = self.balances.metrics(stats) | {
+            "interface_width_m": float(self.checks["interface_width_m"]),
+            "interface_elements": float(self.checks["interface_elements"]),
+        }
+        return ElectroneutralMetrics(**values)  # type: ignore[typeddict-item]
+
+    def output_fields(self) -> list[dict]:
+        self.fields.update()
+        return [{f.name: f for f in self.fields.functions}]
+
+    def snapshots(self, t: float) -> dict[str, tuple[Any, str, dict[str, Any]]]:
+        if not self.snap_times or t < self.snap_times[0] * (1 - 1e-9):
+            return {}
+        self.snap_times.pop(0)
+        xi = self.fields.functions[0]
+        return {f"xi_t{t:.4g}s": (xi, f"ξ at t = {t:.3g} s", {"interface": xi})}
+
+    def failure_summary(self, stats: TimeStats) -> dict[str, Any]:
+        return {"time_stepping": stats.as_dict(), "checkpoint": self.checkpoint_path}
+
+    def result(self, stats: TimeStats) -> ModelResult:
+        history = self.balances.history
+        tp = self.salt
+        return ModelResult(
+            plots={f.name: f for f in self.fields.functions},
+            plot_options=self.fields.plot_options(),
+            extra={
+                "history": history,
+                "time_stepping": stats.as_dict(),
+                "parameters": {k: p.model_dump() for k, p in self.phys.card().items()},
+                "electrolyte_transport": {
+                    "conductivity_S_m": tp.conductivity,
+                    "transference_number": tp.transference_number,
+                    "salt_concentration_mol_m3": tp.salt_concentration,
+                    "d_cation_m2_s": tp.d_cation,
+                    "d_anion_m2_s": tp.d_anion,
+                    "immobile_fraction": tp.immobile_fraction,
+                },
+            },
+            figures={"dendrite_growth.png": lambda path: growth_plot(history, path)},
+        )

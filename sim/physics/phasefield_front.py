@@ -1,0 +1,102 @@
+"""The Li front of a phase-field run, shared by its formulations: the ξ = ½ contour, the front
+profile along the anode and the growth figure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TypedDict
+
+import numpy as np
+from mpi4py import MPI
+
+
+def contour_points(V, xi: np.ndarray, level: float = 0.5) -> np.ndarray:
+    """Points (mesh units) where the P1 field crosses `level` on the edges of this rank's owned cells."""
+    mesh = V.mesh
+    tdim = mesh.topology.dim
+    n = mesh.topology.index_map(tdim).size_local
+    dofs = V.dofmap.list[:n]
+    x = V.tabulate_dof_coordinates()[:, :2]
+    k = dofs.shape[1]
+    pts = []
+    for i in range(k):
+        for j in range(i + 1, k):
+            a, b = dofs[:, i], dofs[:, j]
+            fa, fb = xi[a] - level, xi[b] - level
+            cross = fa * fb < 0
+            s = (fa[cross] / (fa[cross] - fb[cross]))[:, None]
+            pts.append(x[a[cross]] + s * (x[b[cross]] - x[a[cross]]))
+    on_level = np.unique(dofs[np.isclose(xi[dofs], level, rtol=0.0, atol=1e-12)])
+    pts.append(x[on_level])  # vertices exactly on the level (e.g. a meshed nucleus boundary at t = 0)
+    return np.vstack(pts)
+
+
+def front_profile(comm, points: np.ndarray, width: float, bins: int = 40) -> np.ndarray:
+    """Highest contour point in each of `bins` columns (NaN where none), on every rank."""
+    edges = np.linspace(0.0, width, bins + 1)
+    col = np.clip(np.digitize(points[:, 0], edges) - 1, 0, bins - 1) if len(points) else np.zeros(0, int)
+    top = np.full(bins, -np.inf)
+    np.maximum.at(top, col, points[:, 1]) if len(points) else None
+    comm.Allreduce(MPI.IN_PLACE, top, op=MPI.MAX)
+    return np.where(np.isfinite(top), top, np.nan)
+
+
+def front_shape(comm, V, xi: np.ndarray, width: float) -> tuple[float, float, float]:
+    """(tip height, mean front position, roughness) of the ξ = ½ contour of the P1 values `xi` on
+    `V`, in mesh units: the highest contour point, and the mean and standard deviation over the
+    columns of a `width`-wide domain of each column's highest contour point."""
+    pts = contour_points(V, np.ravel(xi))
+    height = comm.allreduce(float(pts[:, 1].max()) if len(pts) else 0.0, op=MPI.MAX)
+    top = front_profile(comm, pts, width)
+    if not np.isfinite(top).any():
+        return height, 0.0, 0.0
+    return height, float(np.nanmean(top)), float(np.nanstd(top))
+
+
+def late_slope(t: list[float], y: list[float]) -> float:
+    """d y/d t fitted over the last quarter of the run (0 with fewer than two points there)."""
+    times, values = np.array(t), np.array(y)
+    late = times >= 0.75 * times[-1]
+    return float(np.polyfit(times[late], values[late], 1)[0]) if late.sum() >= 2 else 0.0
+
+
+class FrontMetrics(TypedDict):
+    """The front metrics every phase-field formulation reports (SI)."""
+
+    mean_front_position_m: float
+    """mean over the width of the highest ξ = ½ point of each column"""
+    dendrite_excess_height_m: float
+    """tip height above the mean front"""
+    mean_front_velocity_m_s: float
+
+
+def front_metrics(history: dict[str, list[float]]) -> FrontMetrics:
+    """The mean front and how far the tip stands above it (issue 10): mean_front_position_m,
+    dendrite_excess_height_m (tip − mean front, now) and mean_front_velocity_m_s (late slope)."""
+    mean = history["mean_front_m"]
+    return FrontMetrics(
+        mean_front_position_m=mean[-1],
+        dendrite_excess_height_m=history["height_m"][-1] - mean[-1],
+        mean_front_velocity_m_s=late_slope(history["t_s"], mean),
+    )
+
+
+def growth_plot(history: dict, path: Path) -> None:
+    """Dendrite height and Li area vs time (rank 0)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = np.array(history["t_s"])
+    fig, ax = plt.subplots(1, 2, figsize=(9, 3.4))
+    ax[0].plot(t, np.array(history["height_m"]) * 1e6, label="tip")
+    if "mean_front_m" in history:
+        ax[0].plot(t, np.array(history["mean_front_m"]) * 1e6, label="mean front")
+        ax[0].legend()
+    ax[0].set(xlabel="time (s)", ylabel="height above the anode (µm)")
+    ax[1].plot(t, np.array(history["li_area_m2"]) * 1e12)
+    ax[1].set(xlabel="time (s)", ylabel="Li area (µm²)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
