@@ -75,8 +75,9 @@ def run_config(config: str | Path, out: Path, sets: Sequence[str] = (), ranks: i
 
 def reduced(config: Path, npp_t_end: float | None = None) -> list[str]:
     """--set overrides that run a shipped config in seconds, by physics kind: NPP and cathode meshes
-    twice as coarse (and at most npp_t_end simulated, if given); the phase field on an 8 µm wide film with
-    one nucleus for 0.03 s; conduction as shipped (it is fast). Fields off, figures as configured."""
+    twice as coarse (and at most npp_t_end simulated, if given); the phase field on an 8 µm wide film
+    with one nucleus for 0.03 s (grand potential: a 6 × 30 µm strip for 0.1 s); conduction as
+    shipped (it is fast). Fields off, figures as configured."""
     from sim.config import load_config
 
     cfg = load_config(config).config
@@ -86,6 +87,8 @@ def reduced(config: Path, npp_t_end: float | None = None) -> list[str]:
         sets += [f"geometry.mesh.size={2 * size!r}", f"geometry.mesh.min_size={2 * min_size!r}"]
         if npp_t_end is not None and cfg.physics.time is not None and cfg.physics.time.t_end > npp_t_end:
             sets.append(f"physics.time.t_end={npp_t_end!r}")
+    elif cfg.physics.kind == "phasefield" and cfg.physics.formulation == "grand_potential":
+        sets += ["geometry.width=6.0e-6", "geometry.height=30.0e-6", "physics.time.t_end=0.1"]
     elif cfg.physics.kind == "phasefield":
         sets += [
             "geometry.width=8.0e-6",

@@ -19,6 +19,7 @@ from sim.config.base import FileName, Strict
 from sim.config.cathode import CathodePhysics
 from sim.config.experiment import Chronoamperometry, Experiment, Impedance
 from sim.config.geometry import GeometryConfig
+from sim.config.grand_potential import inapplicable
 from sim.config.loader import (
     ConfigError,
     apply_override,
@@ -154,6 +155,8 @@ class RunConfig(Strict):
         (key path, message) or None. (A key that has no effect is an error unless it holds its
         default: the resolved config.yaml of a run lists every key.)"""
         phys, solver = self.physics, self.solver
+        if phys.kind == "phasefield" and phys.formulation == "grand_potential":
+            return inapplicable(self)
         if phys.kind == "conduction" and solver.newton != NewtonConfig():
             why = "conduction is linear (one linear solve, no Newton): remove solver.newton"
             return ("solver", "newton"), why

@@ -12,8 +12,9 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from sim.config import grand_potential as gp
 from sim.config.base import MAX_TEMPERATURE, MIN_TEMPERATURE, NonNegative, Positive, Potential, Strict
 from sim.config.loader import load_yaml
 from sim.config.materials import Dimensionless, Pressure, Property
@@ -149,13 +150,15 @@ class PhaseFieldPhysics(Strict):
     """Phase-field Li deposition (ξ, c̃ = c/c0, φ) with plane-strain mechanics (DESIGN 3.3)."""
 
     kind: Literal["phasefield"]
-    formulation: Literal["chen2015", "electroneutral"] = "chen2015"
+    formulation: Literal["chen2015", "electroneutral", "grand_potential"] = "chen2015"
     """transport and charge around the shared ξ equation: chen2015, the seed's single potential and
     c̃ (sim.physics.dendrite); electroneutral, a binary salt with free and immobile anions from the
     electrolyte's material card, the metal an equipotential, Butler–Volmer at the diffuse interface
-    only (sim.physics.electroneutral)"""
+    only (sim.physics.electroneutral); grand_potential, Hong & Viswanathan 2018 (w, η, φ; cards of
+    sim/data/grand_potential_cards.yaml; keys: sim.config.grand_potential)"""
     parameters: str | dict[str, Property] = "table_s1"
-    """a card name from sim/data/phasefield_cards.yaml or an inline card {name: {value, unit, source}}"""
+    """a card name from sim/data/phasefield_cards.yaml (grand_potential: grand_potential_cards.yaml)
+    or an inline card {name: {value, unit, source}}"""
     deviations: dict[str, Property] = {}
     """values replacing the card's, each with `source` saying why (written to the summary)"""
     applied_voltage: Potential = -0.2
@@ -190,6 +193,8 @@ class PhaseFieldPhysics(Strict):
     (default: geometry.refine_height, else the whole domain)"""
     adaptivity: Adaptivity | None = None
     """refine around the interface and follow it (null: the geometry's mesh throughout)"""
+    noise_seed: int = Field(default=0, ge=0)
+    """grand_potential: seed of the Langevin noise on η (amplitude: the card's noise_amplitude)"""
     snapshots: int = Field(default=4, ge=1, le=1000)
     """PNG snapshots of ξ over the run"""
     time: TimeConfig
@@ -197,8 +202,12 @@ class PhaseFieldPhysics(Strict):
 
     @field_validator("parameters")
     @classmethod
-    def _check_parameters(cls, parameters: str | dict[str, Property]) -> str | dict[str, Property]:
-        if isinstance(parameters, str):
+    def _check_parameters(
+        cls, parameters: str | dict[str, Property], info: ValidationInfo
+    ) -> str | dict[str, Property]:
+        if info.data.get("formulation") == "grand_potential":
+            gp.check_parameters(parameters)
+        elif isinstance(parameters, str):
             if parameters not in parameter_cards():
                 raise ValueError(
                     f"unknown parameter card '{parameters}'; known: {', '.join(parameter_cards())}"
@@ -209,7 +218,10 @@ class PhaseFieldPhysics(Strict):
 
     @field_validator("deviations")
     @classmethod
-    def _check_deviations(cls, deviations: dict[str, Property]) -> dict[str, Property]:
+    def _check_deviations(cls, deviations: dict[str, Property], info: ValidationInfo) -> dict[str, Property]:
+        if info.data.get("formulation") == "grand_potential":
+            gp.check_deviations(deviations)
+            return deviations
         _check_card(deviations, complete=False)
         for name, prop in deviations.items():
             if not prop.source or prop.source == "assumed":
@@ -218,6 +230,12 @@ class PhaseFieldPhysics(Strict):
 
     @model_validator(mode="after")
     def _check(self) -> PhaseFieldPhysics:
+        if self.formulation == "grand_potential":
+            return self
+        if self.noise_seed != 0:
+            raise ValueError(
+                f"noise_seed applies to formulation grand_potential only ({self.formulation} has no noise)"
+            )
         values = self.values()
         if values["omega"] != round(values["omega"]) or values["omega"] < 0:
             raise ValueError("omega must be a non-negative integer")
@@ -274,6 +292,8 @@ class PhaseFieldPhysics(Strict):
 
     def card(self) -> dict[str, Property]:
         """The parameter card with the deviations applied."""
+        if self.formulation == "grand_potential":
+            return gp.card(self.parameters, self.deviations)
         base = parameter_cards()[self.parameters] if isinstance(self.parameters, str) else self.parameters
         return dict(base) | dict(self.deviations)
 
@@ -282,6 +302,9 @@ class PhaseFieldPhysics(Strict):
         return {name: _si(name, prop) for name, prop in self.card().items()}
 
     def interface_width(self) -> float:
-        """√(2κ0/W), m: ξ = ½[1 − tanh(x/δ)] with this δ."""
+        """√(2κ0/W), m: ξ = ½[1 − tanh(x/δ)] with this δ (grand_potential: √(2κ/B))."""
+        if self.formulation == "grand_potential":
+            card = self.card()
+            return (2 * card["kappa_op"].si("m2") / card["B"].si("1")) ** 0.5
         v = self.values()
         return (2 * v["kappa0"] / v["W"]) ** 0.5

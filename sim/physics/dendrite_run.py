@@ -248,6 +248,10 @@ class FieldOutput:
 def build(config: Any, bundle: Any, ctx: Any) -> TransientModel:
     """The phase-field model of `config` on `bundle` (logged and checked, ready to run), by
     `physics.formulation`."""
+    if config.physics.formulation == "grand_potential":
+        from sim.physics.grand_potential.model import GrandPotentialModel
+
+        return GrandPotentialModel(config, bundle, ctx)
     if config.physics.formulation == "electroneutral":
         from sim.physics.electroneutral.model import ElectroneutralModel
 

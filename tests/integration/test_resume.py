@@ -1,6 +1,6 @@
-"""Every transient model (phase field, NPP, composite cathode): SIGTERM + `sim run --resume`
-reproduces the uninterrupted run's metrics to 1e-10 relative (metrics at round-off level, below
-1e-13, stay there); steady runs refuse --resume (exit 2)."""
+"""Every transient model (phase field: chen2015 and grand_potential, NPP, composite cathode):
+SIGTERM + `sim run --resume` reproduces the uninterrupted run's metrics to 1e-10 relative
+(metrics at round-off level, below 1e-13, stay there); steady runs refuse --resume (exit 2)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,16 @@ TRANSIENT = {
     "phasefield": (
         "dendrite_peo.yaml",
         [*SMALL, "physics.time.t_end=0.1", "physics.time.checkpoint_every=2", "output.fields=false"],
+    ),
+    "grand_potential": (
+        "dendrite_hong2018.yaml",
+        [
+            *QUIET,
+            "geometry.width=6.0e-6",
+            "geometry.height=30.0e-6",
+            "physics.time.t_end=0.2",
+            "physics.time.checkpoint_every=2",
+        ],
     ),
     "electroneutral": (
         "dendrite_peo_electroneutral.yaml",

@@ -1,3 +1,3 @@
 """Grand-potential phase-field model (Hong & Viswanathan 2018; Ahmad, Hong & Viswanathan 2020):
-forms (`forms`) and parameter cards (`card`). Not yet a `sim run` kind: it waits for the model
-protocol."""
+forms (`forms`), parameter cards (`card`) and the `sim run` model (`model`, selected by
+`physics.formulation: grand_potential`)."""
