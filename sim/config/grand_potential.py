@@ -88,6 +88,8 @@ CHEN_ONLY = (
     "li_film_thickness",
     "stress_coupling",
     "mechanics",
+    "eigenstrain",
+    "cathode_mechanics",
     "filament",
     "coatings",
     "adaptivity",
