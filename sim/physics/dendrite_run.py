@@ -19,7 +19,14 @@ from sim.mesh import boundary_facets
 from sim.physics import mechanics as mech
 from sim.physics.dendrite import DendriteModel, check_interface
 from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, TransientModel
-from sim.physics.phasefield_front import FrontMetrics, front_metrics, front_shape, growth_plot, late_slope
+from sim.physics.phasefield_front import (
+    FrontMetrics,
+    Snapshots,
+    front_metrics,
+    front_shape,
+    growth_plot,
+    late_slope,
+)
 from sim.timestep import TimeStats
 from sim.units import F
 
@@ -292,7 +299,7 @@ class PhaseFieldModel(DendriteModel, TransientModel):
             f"phase field: {self.num_dofs} dofs, mechanics {phys.mechanics}, "
             f"stress coupling {phys.stress_coupling}"
         )
-        self.snap_times = list(np.linspace(0, phys.time.t_end, phys.snapshots + 1)[1:])
+        self.snaps = Snapshots(phys.time.t_end, phys.snapshots)
         self.checkpoint_path = str(ctx.out / CHECKPOINT)
 
     @property
@@ -313,7 +320,7 @@ class PhaseFieldModel(DendriteModel, TransientModel):
     def restore(self, data: dict[str, Any], stats: TimeStats) -> None:
         self.observer.sync()
         self.observer.history = data["history"]
-        self.snap_times = [t for t in self.snap_times if t > stats.t * (1 + 1e-9)]
+        self.snaps.resume(stats.t)
 
     def observe(self, stats: TimeStats) -> None:
         self.observer.record(stats.t, stats.dt)
@@ -329,11 +336,7 @@ class PhaseFieldModel(DendriteModel, TransientModel):
         return [{f.name: f for f in group} for group in self.fields.groups()]
 
     def snapshots(self, t: float) -> dict[str, tuple[Any, str, dict[str, Any]]]:
-        if not self.snap_times or t < self.snap_times[0] * (1 - 1e-9):
-            return {}
-        self.snap_times.pop(0)
-        xi = self.fields.scalars[0]
-        return {f"xi_t{t:.4g}s": (xi, f"ξ at t = {t:.3g} s", {"interface": xi})}
+        return self.snaps.due(t, self.fields.scalars[0], "ξ", "xi")
 
     def failure_summary(self, stats: TimeStats) -> dict[str, Any]:
         return {"time_stepping": stats.as_dict(), "checkpoint": self.checkpoint_path}

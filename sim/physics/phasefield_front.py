@@ -4,7 +4,7 @@ profile along the anode and the growth figure."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import numpy as np
 from mpi4py import MPI
@@ -79,6 +79,26 @@ def front_metrics(history: dict[str, list[float]]) -> FrontMetrics:
         dendrite_excess_height_m=history["height_m"][-1] - mean[-1],
         mean_front_velocity_m_s=late_slope(history["t_s"], mean),
     )
+
+
+class Snapshots:
+    """The times of a phase-field run's PNG snapshots of its order parameter: `count` evenly
+    spaced over (0, t_end]."""
+
+    def __init__(self, t_end: float, count: int) -> None:
+        self.times = list(np.linspace(0, t_end, count + 1)[1:])
+
+    def resume(self, t: float) -> None:
+        """Drop the times already past at a resume from time `t`."""
+        self.times = [s for s in self.times if s > t * (1 + 1e-9)]
+
+    def due(self, t: float, field: Any, symbol: str, stem: str) -> dict[str, tuple[Any, str, dict[str, Any]]]:
+        """The snapshot of `field` (its ½ contour drawn) if one is due at `t`: {stem_t…s: (field,
+        title, plot options)} for Model.snapshots, else {}."""
+        if not self.times or t < self.times[0] * (1 - 1e-9):
+            return {}
+        self.times.pop(0)
+        return {f"{stem}_t{t:.4g}s": (field, f"{symbol} at t = {t:.3g} s", {"interface": field})}
 
 
 def growth_plot(history: dict, path: Path) -> None:

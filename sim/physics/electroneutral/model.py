@@ -17,7 +17,14 @@ from sim.physics.dendrite import check_interface
 from sim.physics.electroneutral import forms
 from sim.physics.electroneutral.problem import ElectroneutralProblem
 from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, TransientModel
-from sim.physics.phasefield_front import FrontMetrics, front_metrics, front_shape, growth_plot, late_slope
+from sim.physics.phasefield_front import (
+    FrontMetrics,
+    Snapshots,
+    front_metrics,
+    front_shape,
+    growth_plot,
+    late_slope,
+)
 from sim.timestep import TimeStats
 from sim.units import F
 
@@ -206,7 +213,7 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
         )
         self.initial_state()
         self.balances, self.fields = Balances(self), FieldOutput(self)
-        self.snap_times = list(np.linspace(0, phys.time.t_end, phys.snapshots + 1)[1:])
+        self.snaps = Snapshots(phys.time.t_end, phys.snapshots)
         self.checkpoint_path = str(ctx.out / CHECKPOINT)
 
     @property
@@ -225,7 +232,7 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
     def restore(self, data: dict[str, Any], stats: TimeStats) -> None:
         self.balances.sync()
         self.balances.history, self.balances.worst = data["history"], data["worst"]
-        self.snap_times = [t for t in self.snap_times if t > stats.t * (1 + 1e-9)]
+        self.snaps.resume(stats.t)
 
     def observe(self, stats: TimeStats) -> None:
         self.balances.record(stats.t, stats.dt)
@@ -242,11 +249,7 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
         return [{f.name: f for f in self.fields.functions}]
 
     def snapshots(self, t: float) -> dict[str, tuple[Any, str, dict[str, Any]]]:
-        if not self.snap_times or t < self.snap_times[0] * (1 - 1e-9):
-            return {}
-        self.snap_times.pop(0)
-        xi = self.fields.functions[0]
-        return {f"xi_t{t:.4g}s": (xi, f"ξ at t = {t:.3g} s", {"interface": xi})}
+        return self.snaps.due(t, self.fields.functions[0], "ξ", "xi")
 
     def failure_summary(self, stats: TimeStats) -> dict[str, Any]:
         return {"time_stepping": stats.as_dict(), "checkpoint": self.checkpoint_path}

@@ -34,7 +34,14 @@ from sim.physics.dendrite import check_interface
 from sim.physics.grand_potential import forms
 from sim.physics.grand_potential.card import PARAMETERS, scaled
 from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, StepOutcome, TimeStats, TransientModel
-from sim.physics.phasefield_front import FrontMetrics, front_metrics, front_shape, growth_plot, late_slope
+from sim.physics.phasefield_front import (
+    FrontMetrics,
+    Snapshots,
+    front_metrics,
+    front_shape,
+    growth_plot,
+    late_slope,
+)
 from sim.solve import SolverFailed, petsc_options
 from sim.timestep import newton_solve
 from sim.units import F
@@ -157,7 +164,7 @@ class GrandPotentialModel(TransientModel):
         }
         ion = p.inverse_c0 * forms.ion_concentration(w, eta, p)
         self.ion_expr = fem.Expression(ion, self.V0.element.interpolation_points)
-        self.snap_times = list(np.linspace(0, phys.time.t_end, phys.snapshots + 1)[1:])
+        self.snaps = Snapshots(phys.time.t_end, phys.snapshots)
         self.checkpoint_path = str(ctx.out / CHECKPOINT)
         ctx.log(
             f"grand potential: {self.W.dofmap.index_map.size_global} dofs, interface width "
@@ -255,7 +262,7 @@ class GrandPotentialModel(TransientModel):
         self.prev.x.array[:] = self.U_n.x.array
         self.history = data["history"]
         self.noise_step = stats.steps
-        self.snap_times = [t for t in self.snap_times if t > stats.t * (1 + 1e-9)]
+        self.snaps.resume(stats.t)
 
     def step(self, t: float, dt: float) -> StepOutcome:
         rng = np.random.default_rng([self.phys.noise_seed, self.noise_step + 1])
@@ -320,14 +327,7 @@ class GrandPotentialModel(TransientModel):
         return [dict(f)]
 
     def snapshots(self, t: float) -> dict[str, tuple[Any, str, dict[str, Any]]]:
-        if not self.snap_times or t < self.snap_times[0] * (1 - 1e-9):
-            return {}
-        self.snap_times.pop(0)
-        eta = self.fields["phase_field_eta"]
-        return {f"eta_t{t:.4g}s": (eta, f"η at t = {t:.3g} s", {"interface": eta})}
-
-    def failure_note(self) -> str:
-        return ""
+        return self.snaps.due(t, self.fields["phase_field_eta"], "η", "eta")
 
     def failure_summary(self, stats: TimeStats) -> dict[str, Any]:
         return {"time_stepping": stats.as_dict(), "checkpoint": self.checkpoint_path}
