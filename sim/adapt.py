@@ -11,8 +11,8 @@ not depend on the partition.
     fine = adapted(base, lambda b: band_cells(b, xi_on(b), threshold=1e-3, layers=2), levels=2)
     transfer({"xi": xi_old}, {"xi": xi_new})
 
-What inventories the transfer must keep (∫ c + (c_s/c0) ξ, charge, …) is the model's business:
-`integral` measures them before and after, and the model corrects (e.g. a uniform shift of c).
+What inventories the transfer must keep (∫ c + (c_s/c0) ξ, charge, …) is the model's business: it
+measures them before and after, and corrects (e.g. a uniform shift of c; sim.adaptive).
 """
 
 from __future__ import annotations
@@ -20,10 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 
-from sim._dolfinx import dolfinx
-
 import numpy as np
-import ufl
 from dolfinx import fem
 from dolfinx.la import InsertMode
 from dolfinx.mesh import RefinementOption, refine, transfer_meshtag
@@ -126,17 +123,3 @@ def transfer(sources: Mapping[str, fem.Function], targets: Mapping[str, fem.Func
             data = fem.create_interpolation_data(tgt.function_space, src.function_space, cells, padding=1e-8)
             tgt.interpolate_nonmatching(src, cells, data)
         target.x.scatter_forward()
-
-
-def integral(expr: ufl.core.expr.Expr, mesh: dolfinx.mesh.Mesh) -> float:
-    """∫ expr dx over the whole (distributed) mesh."""
-    local = fem.assemble_scalar(fem.form(expr * ufl.dx(domain=mesh)))
-    return mesh.comm.allreduce(local, op=MPI.SUM)
-
-
-def num_dofs(functions: list[fem.Function]) -> int:
-    """Global number of unknowns of the functions."""
-    return sum(
-        f.function_space.dofmap.index_map.size_global * f.function_space.dofmap.index_map_bs
-        for f in functions
-    )

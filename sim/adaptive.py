@@ -19,7 +19,7 @@ import numpy as np
 from mpi4py import MPI
 
 from sim import adapt
-from sim.mesh import MeshBundle
+from sim.mesh import MeshBundle, num_dofs
 from sim.physics.model import Capabilities, ModelResult, StepOutcome, TimeStats, TransientModel
 
 fem = dolfinx.fem
@@ -131,7 +131,7 @@ class AdaptiveModel:
         mesh = bundle.mesh
         cells = mesh.topology.index_map(mesh.topology.dim).size_local
         self.history["t_s"].append(stats.t)
-        self.history["num_dofs"].append(adapt.num_dofs(model.state()))
+        self.history["num_dofs"].append(num_dofs(model.state()))
         self.history["num_cells"].append(mesh.comm.allreduce(cells))
 
     # ---- the Model protocol: the inner model's, plus adaptation after accepted steps ----------

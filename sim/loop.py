@@ -18,6 +18,7 @@ from typing import Any
 from sim.checkpoint import RunCheckpoint
 from sim.config.time import TimeConfig
 from sim.figures import plot_function
+from sim.mesh import num_dofs
 from sim.physics.model import Model, SteadyModel, TimeStats, TransientModel, not_resumable
 from sim.solve import RunResult, SolverFailed
 from sim.timestep import integrate
@@ -129,10 +130,7 @@ def run_model(model: Model, config: Any, ctx: Any) -> RunResult:
             draw(ctx.out / "figures" / name)
     return RunResult(
         metrics=metrics,  # type: ignore[arg-type]  # a model's TypedDict of floats
-        num_dofs=sum(
-            f.function_space.dofmap.index_map.size_global * f.function_space.dofmap.index_map_bs
-            for f in model.state()
-        ),
+        num_dofs=num_dofs(model.state()),
         num_steps=stats.steps,
         newton_iterations=stats.newton_iterations,
         krylov_iterations=stats.krylov_iterations,

@@ -342,13 +342,25 @@ def boundary_facets(bundle: MeshBundle, name: str) -> np.ndarray:
     return bundle.facet_tags.find(_lookup(bundle.boundaries, "boundary", name))
 
 
+def assembled(form: dolfinx.fem.Form) -> float:
+    """The value of a compiled scalar form over the whole distributed mesh (collective)."""
+    return form.mesh.comm.allreduce(dolfinx.fem.assemble_scalar(form), op=MPI.SUM)
+
+
+def num_dofs(functions: list[dolfinx.fem.Function]) -> int:
+    """Global number of unknowns of `functions` (blocked spaces counted per component)."""
+    return sum(
+        f.function_space.dofmap.index_map.size_global * f.function_space.dofmap.index_map_bs
+        for f in functions
+    )
+
+
 def boundary_length(bundle: MeshBundle, name: str) -> float:
     """Length of boundary `name` in mesh units (collective)."""
     import ufl
 
     ds = ufl.Measure("ds", domain=bundle.mesh, subdomain_data=bundle.facet_tags)
-    form = dolfinx.fem.form(1.0 * ds(_lookup(bundle.boundaries, "boundary", name)))
-    return bundle.mesh.comm.allreduce(dolfinx.fem.assemble_scalar(form), op=MPI.SUM)
+    return assembled(dolfinx.fem.form(1.0 * ds(_lookup(bundle.boundaries, "boundary", name))))
 
 
 def region_area(bundle: MeshBundle, name: str) -> float:
@@ -356,8 +368,7 @@ def region_area(bundle: MeshBundle, name: str) -> float:
     import ufl
 
     dx = ufl.Measure("dx", domain=bundle.mesh, subdomain_data=bundle.cell_tags)
-    form = dolfinx.fem.form(1.0 * dx(_lookup(bundle.regions, "region", name)))
-    return bundle.mesh.comm.allreduce(dolfinx.fem.assemble_scalar(form), op=MPI.SUM)
+    return assembled(dolfinx.fem.form(1.0 * dx(_lookup(bundle.regions, "region", name))))
 
 
 def _global_count(bundle: MeshBundle, dim: int, entities: np.ndarray) -> int:

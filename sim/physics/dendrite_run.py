@@ -15,7 +15,7 @@ from mpi4py import MPI
 
 from sim.adaptive import AdaptiveModel
 from sim.checkpoint import CHECKPOINT
-from sim.mesh import boundary_facets
+from sim.mesh import assembled, boundary_facets
 from sim.physics import mechanics as mech
 from sim.physics.dendrite import DendriteModel, check_interface
 from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, TransientModel
@@ -31,10 +31,6 @@ from sim.timestep import TimeStats
 from sim.units import F
 
 fem = dolfinx.fem
-
-
-def _sum(comm, form) -> float:
-    return comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
 
 
 class PhaseFieldMetrics(FrontMetrics):
@@ -124,18 +120,18 @@ class Observer:
         inflow = h["li_inflow"][-1] if h["t_s"] else 0.0
         anode = h["anode_charge_C_m"][-1] if h["t_s"] else 0.0
         if dt > 0:  # consistent boundary fluxes of the converged step (scaled per unit time)
-            current = _sum(self.comm, self.flux["cathode"]["psi"])
+            current = assembled(self.flux["cathode"]["psi"])
             charge += dt * current * v["n"] * F * v["c_s"] * ell**2
-            anode += dt * _sum(self.comm, self.flux["anode"]["psi"]) * v["n"] * F * v["c_s"] * ell**2
-            inflow += dt * _sum(self.comm, self.flux["cathode"]["c"])
+            anode += dt * assembled(self.flux["anode"]["psi"]) * v["n"] * F * v["c_s"] * ell**2
+            inflow += dt * assembled(self.flux["cathode"]["c"])
         values = {
             "t_s": t,
             "height_m": height * ell,
-            "li_area_m2": _sum(self.comm, self.area) * ell**2,
+            "li_area_m2": assembled(self.area) * ell**2,
             "charge_C_m": charge,
             "anode_charge_C_m": anode,
             "li_inflow": inflow,
-            "content": _sum(self.comm, self.content),
+            "content": assembled(self.content),
             "roughness_m": rough * ell,
             "mean_front_m": mean * ell,
         }
@@ -362,10 +358,10 @@ class PhaseFieldModel(DendriteModel, TransientModel):
         return out
 
     def inventories(self) -> dict[str, float]:
-        return {"li_area": _sum(self.observer.comm, self._forms["area"]), "content": self._content()}
+        return {"li_area": assembled(self._forms["area"]), "content": self._content()}
 
     def _content(self) -> float:
-        return _sum(self.observer.comm, self._forms["content"])
+        return assembled(self._forms["content"])
 
     @cached_property
     def _forms(self) -> dict[str, Any]:
@@ -382,17 +378,16 @@ class PhaseFieldModel(DendriteModel, TransientModel):
     def correct(self, targets: Mapping[str, float]) -> dict[str, float]:
         """Restore ∫ξ by ξ += a ξ(1 − ξ) (a shift of the front within the interface, none in the
         bulk phases or at ξ = 1 on the anode), then ∫(c̃ + (c_s/c0)ξ) by a uniform c̃ += b."""
-        comm = self.observer.comm
-        area = _sum(comm, self._forms["area"])
-        a = (targets["li_area"] - area) / _sum(comm, self._forms["band"])
+        area = assembled(self._forms["area"])
+        a = (targets["li_area"] - area) / assembled(self._forms["band"])
         xi = self.U_n.x.array[self.xi_dofs]
         self.U_n.x.array[self.xi_dofs] = xi + a * xi * (1 - xi)
-        b = (targets["content"] - self._content()) / _sum(comm, self._forms["volume"])
+        b = (targets["content"] - self._content()) / assembled(self._forms["volume"])
         self.U_n.x.array[self.sub_dofs[1]] += b
         self.U_n.x.scatter_forward()
         self.reject()
         self.observer.sync()
         return {
             "li_area": abs(targets["li_area"] - area) / abs(targets["li_area"]),
-            "content": abs(b) * _sum(comm, self._forms["volume"]) / abs(targets["content"]),
+            "content": abs(b) * assembled(self._forms["volume"]) / abs(targets["content"]),
         }

@@ -12,7 +12,7 @@ import ufl
 from mpi4py import MPI
 
 from sim.checkpoint import CHECKPOINT
-from sim.mesh import boundary_facets
+from sim.mesh import assembled, boundary_facets
 from sim.physics.dendrite import check_interface
 from sim.physics.electroneutral import forms
 from sim.physics.electroneutral.problem import ElectroneutralProblem
@@ -63,10 +63,6 @@ class ElectroneutralMetrics(FrontMetrics):
     interface_elements: float
 
 
-def _sum(comm, form) -> float:
-    return comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
-
-
 class Balances:
     """Inventories, the consistent Li⁺ flux through the cathode and the front after each step."""
 
@@ -92,8 +88,8 @@ class Balances:
 
     def record(self, t: float, dt: float) -> None:
         h, ell = self.history, self.m.bundle.length_scale
-        amounts = {k: _sum(self.comm, f) for k, f in self.inventory.items()}
-        inflow = dt * _sum(self.comm, self.inflow) if dt > 0 else 0.0
+        amounts = {k: assembled(f) for k, f in self.inventory.items()}
+        inflow = dt * assembled(self.inflow) if dt > 0 else 0.0
         if h["t_s"]:
             li0, anion0 = h["li"][0], h["anion"][0]
             self.worst["li"] = max(self.worst["li"], abs(amounts["li"] - h["li"][-1] - inflow) / li0)

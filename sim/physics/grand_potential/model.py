@@ -29,7 +29,7 @@ import ufl
 from mpi4py import MPI
 
 from sim.checkpoint import CHECKPOINT
-from sim.mesh import LENGTH_SCALE, boundary_facets
+from sim.mesh import LENGTH_SCALE, assembled, boundary_facets
 from sim.physics.dendrite import check_interface
 from sim.physics.grand_potential import forms
 from sim.physics.grand_potential.card import PARAMETERS, scaled
@@ -94,10 +94,6 @@ class GrandPotentialMetrics(FrontMetrics):
     newton_per_step: float
     interface_width_m: float
     interface_elements: float
-
-
-def _sum(comm, form) -> float:
-    return comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
 
 
 class GrandPotentialModel(TransientModel):
@@ -228,16 +224,16 @@ class GrandPotentialModel(TransientModel):
             for k in ("cathode_charge_C_m", "anode_charge_C_m", "li_inflow")
         }
         if dt > 0:  # lengths in µm: a φ row is a current per metre of depth (A/m)
-            last["cathode_charge_C_m"] += dt * _sum(self.comm, self.flux["cathode"]["phi"])
-            last["anode_charge_C_m"] -= dt * _sum(self.comm, self.flux["anode"]["phi"])
-            last["li_inflow"] += dt * _sum(self.comm, self.flux["cathode"]["w"])
+            last["cathode_charge_C_m"] += dt * assembled(self.flux["cathode"]["phi"])
+            last["anode_charge_C_m"] -= dt * assembled(self.flux["anode"]["phi"])
+            last["li_inflow"] += dt * assembled(self.flux["cathode"]["w"])
         tip, mean, _ = front_shape(self.comm, self.V0, self.U.x.array[self.dofs[1]], self.width)
         values = {
             "t_s": t,
             "height_m": tip * UM,
             "mean_front_m": mean * UM,
-            "li_area_m2": _sum(self.comm, self.area) * UM**2,
-            "content": _sum(self.comm, self.content),
+            "li_area_m2": assembled(self.area) * UM**2,
+            "content": assembled(self.content),
             **last,
         }
         for key, value in values.items():  # all at once: an interrupt leaves the history consistent
