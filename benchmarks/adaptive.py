@@ -1,6 +1,7 @@
 """Uniform vs adaptive meshes (physics.adaptivity, issue 11) on the same dendrite case: a 20 × 20 µm
 PEO cell (dendrite_peo's card and drive) where the interface stays within a few µm of the anode;
-and, for the electroneutral formulation, dendrite_peo_electroneutral's 8 µm cell made 20 µm tall.
+and, for the electroneutral formulation, dendrite_peo_electroneutral's 8 µm cell made 20 µm tall
+(adapted every 5 steps).
 
     .venv/bin/python benchmarks/adaptive.py [t_end] [chen2015|electroneutral|all]
 
@@ -40,7 +41,12 @@ ELECTRONEUTRAL_CASES = {
     "adaptive 0.4 µm + 2 levels": [
         "geometry.mesh.size=0.4e-6",
         "geometry.mesh.min_size=0.4e-6",
-        "physics.adaptivity={levels: 2, every: 20, threshold: 0.02}",
+        "physics.adaptivity={levels: 2, every: 5, threshold: 0.02}",
+    ],
+    "adaptive, narrow band": [
+        "geometry.mesh.size=0.4e-6",
+        "geometry.mesh.min_size=0.4e-6",
+        "physics.adaptivity={levels: 2, every: 5, threshold: 0.05, buffer_layers: 1}",
     ],
 }
 

@@ -365,9 +365,10 @@ def _scalar_root(g: Callable[[float], float], slope: Callable[[float], float], s
         if residual >= best:
             break
         best, best_x = residual, x
-        if residual == 0.0:
+        derivative = slope(x)
+        if residual == 0.0 or derivative == 0.0:  # exact, or no interface to shift
             break
-        x -= value / slope(x)
+        x -= value / derivative
     if best > 1e-13 * abs(scale):
         raise SolverFailed(f"the inventory correction did not converge (residual {best:.3g} of {scale:.3g})")
     return best_x
