@@ -3,7 +3,10 @@ PEO cell (dendrite_peo's card and drive) where the interface stays within a few 
 and, for the electroneutral formulation, dendrite_peo_electroneutral's 8 µm cell made 20 µm tall
 (adapted every 5 steps).
 
-    .venv/bin/python benchmarks/adaptive.py [t_end] [chen2015|electroneutral|all]
+    .venv/bin/python benchmarks/adaptive.py [t_end] [chen2015|electroneutral|all] [height_um]
+
+(height_um: the chen2015 cell's height, default 20; the README also has 40 µm, where the bulk the
+adaptive mesh leaves coarse is larger)
 
 uniform: the finest size (0.1 µm) everywhere; graded: gmsh's size field, fine below refine_height
 (what the shipped configs do); adaptive: a uniform 0.4 µm base refined twice around the interface
@@ -17,7 +20,7 @@ import sys
 from common import print_table, row, run_case
 
 CONFIG = "configs/dendrite_peo.yaml"
-CELL = ["geometry.height=20.0e-6", "geometry.refine_height=6.0e-6"]
+REFINE = ["geometry.refine_height=6.0e-6"]
 CASES = {
     "uniform 0.1 µm": ["geometry.mesh.size=0.1e-6", "geometry.mesh.min_size=0.1e-6"],
     "graded (gmsh, shipped sizes)": [],
@@ -67,8 +70,9 @@ def extra(summary: dict) -> dict[str, str]:
 def main() -> None:
     t_end = sys.argv[1] if len(sys.argv) > 1 else "0.1"
     which = sys.argv[2] if len(sys.argv) > 2 else "all"
+    height = float(sys.argv[3]) if len(sys.argv) > 3 else 20.0
     studies = {
-        "chen2015": (CONFIG, CELL, CASES),
+        "chen2015": (CONFIG, [f"geometry.height={height * 1e-6:.6g}", *REFINE], CASES),
         "electroneutral": (ELECTRONEUTRAL, TALL, ELECTRONEUTRAL_CASES),
     }
     for name, (config, cell, cases) in studies.items():
