@@ -116,9 +116,10 @@ class AdaptiveModel:
     def _rebuilt(self, stats: TimeStats) -> Adaptable:
         """The model on the base mesh adapted to the accepted state, which is transferred to it
         with its inventories corrected."""
-        old, self.marks = self.inner, []
+        old = self.inner
+        marks: list[np.ndarray] = []  # the new mesh's, kept once the model is on it
         bundle, self.level = adapt.adapted(
-            self.base, self._mark(old.indicator(), self.marks), self.settings.levels
+            self.base, self._mark(old.indicator(), marks), self.settings.levels
         )
         new = self.build(bundle)
         targets = old.inventories()
@@ -128,6 +129,7 @@ class AdaptiveModel:
         for name, value in new.correct(targets).items():
             self.corrections[name] = max(self.corrections.get(name, 0.0), abs(value))
         self._record(bundle, new, stats)
+        self.marks = marks
         return new
 
     def _escaping(self) -> bool:
