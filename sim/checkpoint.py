@@ -8,8 +8,8 @@ stored sorted by key and read back by key. A mesh refined during the run (sim.ad
 such numbering for its new vertices: its dofs are keyed `by_position` instead, by each vertex's
 place in the sorted set of all vertex positions (rounded to a grid of 2⁻³² of the mesh's extent),
 and a digest of that set is stored with the field, so a mesh that differs is refused, never
-misread. Model metadata (time-stepping statistics, histories)
-is stored as a JSON attribute, and so is the run's identity (resolved-config hash, mesh key, sim
+misread. Model metadata (time-stepping statistics, histories, an adaptive mesh's refinements) is
+stored as a JSON attribute, and so is the run's identity (resolved-config hash, mesh key, sim
 version: `--resume` refuses a checkpoint of another config, `verify`). Files are written to a
 temporary name and renamed. Reading errors are agreed across ranks before any collective call, so a
 truncated file ends every rank with CheckpointError instead of a deadlock.
