@@ -11,6 +11,10 @@ not depend on the partition.
     fine = adapted(base, lambda b: band_cells(b, xi_on(b), threshold=1e-3, layers=2), levels=2)
     transfer({"xi": xi_old}, {"xi": xi_new})
 
+The cells split at each level are recorded partition-independently by their centres (`cell_keys`)
+and found again on the same mesh rebuilt on any partition (`cells_at`): a checkpoint rebuilds its
+adapted mesh by replaying them on the base mesh (sim.adaptive).
+
 What inventories the transfer must keep (∫ c + (c_s/c0) ξ, charge, …) is the model's business: it
 measures them before and after, and corrects (e.g. a uniform shift of c; sim.adaptive).
 """
@@ -26,6 +30,7 @@ from dolfinx.la import InsertMode
 from dolfinx.mesh import RefinementOption, refine, transfer_meshtag
 from mpi4py import MPI
 
+from sim.checkpoint import quantized
 from sim.mesh import MeshBundle
 
 
@@ -88,6 +93,34 @@ def band_cells(bundle: MeshBundle, indicator: fem.Function, threshold: float, la
     cells = touching()
     owned = mesh.topology.index_map(tdim).size_local
     return cells[cells < owned].astype(np.int32)
+
+
+def _centres(bundle: MeshBundle, cells: np.ndarray) -> np.ndarray:
+    """The `quantized` centres of local `cells`, summed over vertex coordinates sorted per axis:
+    bitwise alike whatever order a partition gives a cell's vertices."""
+    mesh = bundle.mesh
+    x = mesh.geometry.x[mesh.geometry.dofmaps[0][cells]]
+    return quantized(mesh, np.sort(x, axis=1).sum(axis=1) / x.shape[1])
+
+
+def _rows(keys: np.ndarray) -> np.ndarray:
+    """Each row of an integer array as one comparable item (np.isin over rows)."""
+    keys = np.ascontiguousarray(keys, dtype=np.int64).reshape(-1, 3)
+    return keys.view(np.dtype((np.void, keys.itemsize * 3))).ravel()
+
+
+def cell_keys(bundle: MeshBundle, cells: np.ndarray) -> np.ndarray:
+    """The centres of the local `cells` of every rank, sorted (collective): a record of which cells
+    of this mesh were marked that does not depend on the partition."""
+    gathered = bundle.mesh.comm.allgather(_centres(bundle, cells))
+    return np.unique(np.concatenate(gathered), axis=0)
+
+
+def cells_at(bundle: MeshBundle, keys: np.ndarray) -> np.ndarray:
+    """The local cells whose centres are among `keys` (`cell_keys` of the same mesh)."""
+    owned = bundle.mesh.topology.index_map(bundle.mesh.topology.dim).size_local
+    mine = _centres(bundle, np.arange(owned, dtype=np.int32))
+    return np.flatnonzero(np.isin(_rows(mine), _rows(keys))).astype(np.int32)
 
 
 def adapted(

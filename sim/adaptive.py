@@ -4,6 +4,12 @@ protocol (sim.physics.model) that can say where its interface is (`Adaptable`), 
 (sim.adapt), moves the accepted state across, corrects the inventories the transfer changed and
 carries on. The run loop sees one model; field output continues as one VTK time series (a .pvd
 whose pieces may have different meshes).
+
+A checkpoint holds, besides the inner model's state and data, the cells split at each level of the
+current mesh (sim.adapt.cell_keys: by position, so on any partition) and the adaptation history;
+`--resume` rebuilds the model on the base mesh refined by replaying them (`remesh`), and the state,
+keyed by vertex position (sim.checkpoint), refills it. A signal waits until an accepted step's
+adaptation is over, so a checkpoint never holds the marks of one mesh with the state of another.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from sim._dolfinx import dolfinx
 import numpy as np
 from mpi4py import MPI
 
-from sim import adapt
+from sim import adapt, interrupts
 from sim.mesh import MeshBundle, num_dofs
 from sim.physics.model import Capabilities, ModelResult, StepOutcome, TimeStats, TransientModel
 
@@ -73,17 +79,22 @@ class AdaptiveModel:
         self.front_limit = front_limit
         self.history: dict[str, list[float]] = {"t_s": [], "num_dofs": [], "num_cells": []}
         self.corrections: dict[str, float] = {}
+        self.marks: list[np.ndarray] = []
+        """the cells split at each level of the current mesh (sim.adapt.cell_keys)"""
         with collective_gc():
             self.inner = self._initial()
         self.label, self.fields_on_failure = self.inner.label, self.inner.fields_on_failure
 
-    def _mark(self, indicator: fem.Function) -> Callable[[MeshBundle], np.ndarray]:
+    def _mark(self, indicator: fem.Function, marks: list[np.ndarray]) -> Callable[[MeshBundle], np.ndarray]:
+        """The cells of a level where `indicator` (interpolated onto it) is high, recorded in `marks`."""
         s = self.settings
 
         def mark(bundle: MeshBundle) -> np.ndarray:
             local = fem.Function(fem.functionspace(bundle.mesh, ("Lagrange", 1)))
             adapt.transfer({"i": indicator}, {"i": local})
-            return adapt.band_cells(bundle, local, s.threshold, s.buffer_layers)
+            cells = adapt.band_cells(bundle, local, s.threshold, s.buffer_layers)
+            marks.append(adapt.cell_keys(bundle, cells))
+            return cells
 
         return mark
 
@@ -94,7 +105,7 @@ class AdaptiveModel:
         self.level = np.zeros(bundle.mesh.topology.index_map(bundle.mesh.topology.dim).size_local, np.int32)
         model = self.build(bundle)
         for _ in range(self.settings.levels):
-            cells = self._mark(model.indicator())(bundle)
+            cells = self._mark(model.indicator(), self.marks)(bundle)
             if bundle.mesh.comm.allreduce(len(cells)) == 0:
                 break
             bundle, self.level = adapt.refine_bundle(bundle, cells, self.level)
@@ -106,7 +117,10 @@ class AdaptiveModel:
         """The model on the base mesh adapted to the accepted state, which is transferred to it
         with its inventories corrected."""
         old = self.inner
-        bundle, self.level = adapt.adapted(self.base, self._mark(old.indicator()), self.settings.levels)
+        marks: list[np.ndarray] = []  # the new mesh's, kept once the model is on it
+        bundle, self.level = adapt.adapted(
+            self.base, self._mark(old.indicator(), marks), self.settings.levels
+        )
         new = self.build(bundle)
         targets = old.inventories()
         adapt.transfer(old.checkpoint_state(), new.checkpoint_state())
@@ -115,6 +129,7 @@ class AdaptiveModel:
         for name, value in new.correct(targets).items():
             self.corrections[name] = max(self.corrections.get(name, 0.0), abs(value))
         self._record(bundle, new, stats)
+        self.marks = marks
         return new
 
     def _escaping(self) -> bool:
@@ -125,9 +140,24 @@ class AdaptiveModel:
         coarse = int((self.level[cells] < self.settings.levels).any())
         return bool(self.bundle.mesh.comm.allreduce(coarse, op=MPI.MAX))
 
-    def _record(self, bundle: MeshBundle, model: Adaptable, stats: TimeStats) -> None:
+    def remesh(self, data: dict[str, Any]) -> None:
+        """sim.physics.model.Remeshing: the model rebuilt on the mesh of a checkpoint's `data`,
+        the base mesh refined where its marks say, level by level."""
+        marks = [np.asarray(m, dtype=np.int64).reshape(-1, 3) for m in data["adaptivity"]["marks"]]
+        replay = iter(marks)
+        with collective_gc():
+            bundle, self.level = adapt.adapted(
+                self.base, lambda b: adapt.cells_at(b, next(replay)), len(marks)
+            )
+            self.inner, self.marks = self.build(bundle), marks
+        self._attach(bundle)
+
+    def _attach(self, bundle: MeshBundle) -> None:
         self.bundle = bundle
         self.ctx.fields.attach(bundle)
+
+    def _record(self, bundle: MeshBundle, model: Adaptable, stats: TimeStats) -> None:
+        self._attach(bundle)
         mesh = bundle.mesh
         cells = mesh.topology.index_map(mesh.topology.dim).size_local
         self.history["t_s"].append(stats.t)
@@ -146,10 +176,17 @@ class AdaptiveModel:
         return self.inner.checkpoint_state()
 
     def checkpoint_data(self) -> dict[str, Any]:
-        return self.inner.checkpoint_data()
+        own = {
+            "marks": [m.tolist() for m in self.marks],
+            "history": self.history,
+            "corrections": self.corrections,
+        }
+        return self.inner.checkpoint_data() | {"adaptivity": own}
 
     def restore(self, data: dict[str, Any], stats: TimeStats) -> None:
-        self.inner.restore(data, stats)
+        own = data["adaptivity"]
+        self.history, self.corrections = own["history"], own["corrections"]
+        self.inner.restore({k: v for k, v in data.items() if k != "adaptivity"}, stats)
 
     def step(self, t: float, dt: float) -> StepOutcome:
         """The inner model's step; with `front_limit` (the largest change of the indicator field
@@ -169,10 +206,12 @@ class AdaptiveModel:
         self.inner.reject()
 
     def observe(self, stats: TimeStats) -> None:
-        self.inner.observe(stats)
-        if stats.steps % self.settings.every == 0 or self._escaping():
-            with collective_gc():
-                self.inner = self._rebuilt(stats)
+        """The inner model's observer, then the adaptation that is due (a signal waits for both)."""
+        with interrupts.deferred():
+            self.inner.observe(stats)
+            if stats.steps % self.settings.every == 0 or self._escaping():
+                with collective_gc():
+                    self.inner = self._rebuilt(stats)
 
     def metrics(self, stats: TimeStats) -> Mapping[str, object]:
         return self.inner.metrics(stats)

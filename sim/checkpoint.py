@@ -4,8 +4,12 @@ of ranks on the mesh rebuilt from the same config.
 adios4dolfinx does not work with this DOLFINx build (ENVIRONMENT.md), so every dof of a P1-type
 space (scalar, vector or a mixed space of those) is keyed by the mesh's original node index
 (`mesh.geometry.input_global_indices`, the gmsh node numbering) and its component; values are
-stored sorted by key and read back by key. Model metadata (time-stepping statistics, histories)
-is stored as a JSON attribute, and so is the run's identity (resolved-config hash, mesh key, sim
+stored sorted by key and read back by key. A mesh refined during the run (sim.adaptive) has no
+such numbering for its new vertices: its dofs are keyed `by_position` instead, by each vertex's
+place in the sorted set of all vertex positions (rounded to a grid of 2⁻³² of the mesh's extent),
+and a digest of that set is stored with the field, so a mesh that differs is refused, never
+misread. Model metadata (time-stepping statistics, histories, an adaptive mesh's refinements) is
+stored as a JSON attribute, and so is the run's identity (resolved-config hash, mesh key, sim
 version: `--resume` refuses a checkpoint of another config, `verify`). Files are written to a
 temporary name and renamed. Reading errors are agreed across ranks before any collective call, so a
 truncated file ends every rank with CheckpointError instead of a deadlock.
@@ -13,8 +17,10 @@ truncated file ends every rank with CheckpointError instead of a deadlock.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +47,41 @@ def _leaves(V) -> list:
     return [leaf for i in range(n) for leaf in _leaves(V.sub(i))]
 
 
-def dof_keys(V) -> np.ndarray:
-    """A global, partition-independent key for every local dof (owned and ghost) of V."""
+def quantized(mesh, points: np.ndarray) -> np.ndarray:
+    """`points` (rows of mesh coordinates) as integers on a grid of 2⁻³² of the mesh's extent from
+    its lower corner (collective): the same on every partition, as a refined mesh puts a new vertex
+    at (a + b)/2 bitwise alike whichever rank computes it."""
+    x = mesh.geometry.x
+    lo, hi = x.min(axis=0, initial=np.inf), x.max(axis=0, initial=-np.inf)
+    mesh.comm.Allreduce(MPI.IN_PLACE, lo, op=MPI.MIN)
+    mesh.comm.Allreduce(MPI.IN_PLACE, hi, op=MPI.MAX)
+    grid = float((hi - lo).max()) * 2.0**-32
+    return np.rint((points - lo) / grid).astype(np.int64)
+
+
+def vertex_keys(mesh) -> tuple[np.ndarray, str]:
+    """Each local geometry node's place in the sorted set of every node's `quantized` position,
+    and a digest of that set (collective)."""
+    gathered = mesh.comm.gather(quantized(mesh, mesh.geometry.x), root=0)
+    parts, digest = None, ""
+    if gathered is not None:  # rank 0
+        unique, inverse = np.unique(np.concatenate(gathered), axis=0, return_inverse=True)
+        parts = np.split(inverse.ravel().astype(np.int64), np.cumsum([len(g) for g in gathered])[:-1])
+        digest = hashlib.sha256(unique.tobytes()).hexdigest()
+    return mesh.comm.scatter(parts, root=0), mesh.comm.bcast(digest, root=0)
+
+
+def dof_keys(V, by_position: bool = False) -> tuple[np.ndarray, str]:
+    """A global, partition-independent key for every local dof (owned and ghost) of V, by the
+    mesh's original node numbers or `by_position` (`vertex_keys`; collective), and the digest of
+    the vertex positions ('' by node numbers)."""
     mesh = V.mesh
     if mesh.geometry.cmaps[0].degree != 1:
         raise ValueError("checkpoints need a degree-1 mesh geometry")
     nodes = mesh.geometry.dofmaps[0]
-    original = np.asarray(mesh.geometry.input_global_indices, dtype=np.int64)
+    original, digest = (
+        vertex_keys(mesh) if by_position else (np.asarray(mesh.geometry.input_global_indices, np.int64), "")
+    )
     leaves = _leaves(V)
     size = (V.dofmap.index_map.size_local + V.dofmap.index_map.num_ghosts) * V.dofmap.index_map_bs
     keys = np.full(size, -1, dtype=np.int64)
@@ -58,7 +92,7 @@ def dof_keys(V) -> np.ndarray:
         keys[cell_dofs.ravel()] = original[nodes[: cell_dofs.shape[0]].ravel()] * len(leaves) + comp
     if (keys < 0).any():
         raise ValueError("could not key every dof")
-    return keys
+    return keys, digest
 
 
 def _owned(V) -> int:
@@ -66,30 +100,38 @@ def _owned(V) -> int:
 
 
 def save(
-    path: Path, functions: dict[str, Any], meta: dict[str, Any], comm: MPI.Comm, identity: dict[str, str]
+    path: Path,
+    functions: dict[str, Any],
+    meta: dict[str, Any],
+    comm: MPI.Comm,
+    identity: dict[str, str],
+    by_position: bool = False,
 ) -> None:
-    """Write `functions` (name → Function), `meta` (JSON-serialisable) and the run's `identity`
-    (see `verify`) to `path` (collective)."""
+    """Write `functions` (name → Function; their dofs keyed `by_position` or by node number, see
+    `dof_keys`), `meta` (JSON-serialisable) and the run's `identity` (see `verify`) to `path`
+    (collective)."""
     import h5py
 
     data = {}
     for name, f in functions.items():
         n = _owned(f.function_space)
-        keys = dof_keys(f.function_space)[:n]
-        gathered = comm.gather((keys, f.x.array[:n].copy()), root=0)
+        keys, digest = dof_keys(f.function_space, by_position)
+        gathered = comm.gather((keys[:n], f.x.array[:n].copy()), root=0)
         if gathered is not None:  # rank 0
             k = np.concatenate([g[0] for g in gathered])
             v = np.concatenate([g[1] for g in gathered])
             order = np.argsort(k)
-            data[name] = (k[order], v[order])
+            data[name] = (k[order], v[order], digest)
     error = None
     if comm.rank == 0:
         tmp = path.with_name(f".{path.name}.tmp")
         try:
             with h5py.File(tmp, "w") as h5:
-                for name, (k, v) in data.items():
+                for name, (k, v, digest) in data.items():
                     h5.create_dataset(f"{name}/keys", data=k)
                     h5.create_dataset(f"{name}/values", data=v)
+                    if digest:
+                        h5[name].attrs["vertices"] = digest
                 h5.attrs["meta"] = json.dumps(meta)
                 h5.attrs["identity"] = json.dumps(identity)
             os.replace(tmp, path)
@@ -113,7 +155,7 @@ def _read(path: Path, names: list[str] | None) -> dict[str, Any]:
                 keys, values = h5[f"{name}/keys"][:], h5[f"{name}/values"][:]
                 if keys.shape != values.shape or (np.diff(keys) <= 0).any():
                     raise ValueError(f"field {name} is inconsistent")
-                stored[name] = (keys, values)
+                stored[name] = (keys, values, h5[name].attrs.get("vertices", ""))
             stored["__meta__"] = json.loads(h5.attrs["meta"])
             stored["__identity__"] = json.loads(h5.attrs["identity"]) if "identity" in h5.attrs else None
     except Exception as exc:  # h5py raises OSError, KeyError, ValueError for damaged files
@@ -156,14 +198,21 @@ def verify(path: Path, identity: dict[str, str], comm: MPI.Comm) -> None:
     _agreed(comm, check)
 
 
+def meta(path: Path, comm: MPI.Comm) -> dict[str, Any]:
+    """The metadata stored in `path` (collective)."""
+    return _agreed(comm, lambda: _read(path, [])["__meta__"])
+
+
 def load(path: Path, functions: dict[str, Any], comm: MPI.Comm) -> dict[str, Any]:
-    """Fill `functions` from `path` (collective); returns the stored metadata."""
+    """Fill `functions` from `path`, keyed as they were saved (collective); returns the stored
+    metadata."""
     stored = _agreed(comm, lambda: _read(path, list(functions)))
     for name, f in functions.items():
-        keys, values = stored[name]
-        mine = dof_keys(f.function_space)
+        keys, values, digest = stored[name]
+        mine, here = dof_keys(f.function_space, by_position=bool(digest))
         pos = np.searchsorted(keys, mine)
-        bad = bool((pos >= keys.size).any() or (keys[np.minimum(pos, keys.size - 1)] != mine).any())
+        bad = here != digest
+        bad = bad or bool((pos >= keys.size).any() or (keys[np.minimum(pos, keys.size - 1)] != mine).any())
         if not bad:
             f.x.array[:] = values[pos]
         if comm.allreduce(bad, op=MPI.LOR):  # agreed: every rank raises, none waits
@@ -174,20 +223,38 @@ def load(path: Path, functions: dict[str, Any], comm: MPI.Comm) -> dict[str, Any
 
 
 class RunCheckpoint:
-    """The checkpoint of a time-stepping run: its accepted state (P1 functions, by name), the
-    time-stepping statistics and the model's own data (histories, running totals), in
+    """The checkpoint of a time-stepping run: its accepted state (P1 functions, by name, from
+    `state()` at each save and load: a model on an adaptive mesh changes its functions), the
+    time-stepping statistics and the model's own data (histories, running totals, its mesh), in
     `<run dir>/checkpoint.h5`. Every transient model saves and resumes through this."""
 
-    def __init__(self, out: Path, state: dict[str, Any], comm: MPI.Comm, identity: dict[str, str]) -> None:
+    def __init__(
+        self,
+        out: Path,
+        state: Callable[[], dict[str, Any]],
+        comm: MPI.Comm,
+        identity: dict[str, str],
+        by_position: bool = False,
+    ) -> None:
         self.path, self.state, self.comm, self.identity = out / CHECKPOINT, state, comm, identity
+        self.by_position = by_position
 
     def save(self, stats: Any, data: dict[str, Any]) -> None:
         """Write the state, `vars(stats)` and `data` (JSON-serialisable; collective)."""
-        save(self.path, self.state, {"stats": vars(stats)} | data, self.comm, self.identity)
+        save(
+            self.path, self.state(), {"stats": vars(stats)} | data, self.comm, self.identity, self.by_position
+        )
 
-    def load(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Fill the state from the checkpoint; returns (the statistics' fields, the model's data)."""
+    def load(
+        self, prepare: Callable[[dict[str, Any]], None] | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Fill the state from the checkpoint, after `prepare(the model's data)` (e.g. rebuilding
+        the mesh the state lives on); returns (the statistics' fields, the model's data)."""
         if not self.path.exists():
             raise FileNotFoundError(f"cannot resume: no checkpoint {self.path}")
-        meta = load(self.path, self.state, self.comm)
-        return meta.pop("stats"), meta
+        if prepare is not None:
+            stored = meta(self.path, self.comm)
+            stored.pop("stats")
+            prepare(stored)
+        stored = load(self.path, self.state(), self.comm)
+        return stored.pop("stats"), stored

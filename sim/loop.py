@@ -19,7 +19,7 @@ from sim.checkpoint import RunCheckpoint
 from sim.config.time import TimeConfig
 from sim.figures import plot_function
 from sim.mesh import num_dofs
-from sim.physics.model import Model, SteadyModel, TimeStats, TransientModel, not_resumable
+from sim.physics.model import Model, Remeshing, SteadyModel, TimeStats, TransientModel, not_resumable
 from sim.solve import RunResult, SolverFailed
 from sim.timestep import integrate
 
@@ -53,12 +53,16 @@ def _transient(model: TransientModel, time_cfg: TimeConfig, config: Any, ctx: An
     checkpoints; a failure leaves the last accepted state checkpointed (and written, with
     fields_on_failure)."""
     store = None
+    # a model whose mesh changes: its new vertices have no original numbers, so dofs are keyed by
+    # position, and its mesh is rebuilt from the checkpoint before the state is refilled
+    remesh = model.remesh if isinstance(model, Remeshing) else None
     if not_resumable(config, model.capabilities) is None:
-        store = RunCheckpoint(ctx.out, model.checkpoint_state(), ctx.comm, ctx.identity)
+        by_position = remesh is not None
+        store = RunCheckpoint(ctx.out, model.checkpoint_state, ctx.comm, ctx.identity, by_position)
     stats = TimeStats(dt=time_cfg.dt_initial)
     if ctx.resume and store is not None:
         try:
-            saved, data = store.load()
+            saved, data = store.load(remesh)
         except FileNotFoundError as exc:
             raise SolverFailed(str(exc)) from None
         model.reject()  # the iterate = the accepted state

@@ -177,9 +177,6 @@ class RunConfig(Strict):
             if phys.adaptivity.front_fraction is not None and phys.time.max_change is None:
                 why = "front_fraction limits the step through time.max_change: give max_change"
                 return ("physics", "adaptivity", "front_fraction"), why
-            if phys.time.checkpoint_every:
-                why = "runs on adaptive meshes write no checkpoint yet (0, or no physics.adaptivity)"
-                return ("physics", "time", "checkpoint_every"), why
             if "vtx" in self.output.formats:
                 why = "a VTX (.bp) file holds one mesh: an adaptive run's fields are a VTK series (vtk)"
                 return ("output", "formats"), why

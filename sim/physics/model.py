@@ -141,8 +141,6 @@ def not_resumable(config: Any, caps: Capabilities | None = None) -> str | None:
         return caps.steady_resume
     if not caps.resumable:
         return f"{phys.kind} runs write no checkpoint: run it again"
-    if getattr(phys, "adaptivity", None) is not None:
-        return "runs on adaptive meshes write no checkpoint yet: run it again"
     if getattr(phys, "element_degree", 1) != 1:
         return "checkpoints hold P1 fields only (element_degree is 2)"
     return None
@@ -274,4 +272,15 @@ class TransientModel(Model, Stepper, Protocol):
 
     def observe(self, stats: TimeStats) -> None:
         """After every accepted step: running totals, checks (may raise SolverFailed)."""
+        ...
+
+
+@runtime_checkable
+class Remeshing(Protocol):
+    """A transient model whose mesh changes during the run (sim.adaptive): its checkpoint keys the
+    dofs by vertex position (sim.checkpoint) and its checkpoint_data holds what rebuilds the mesh."""
+
+    def remesh(self, data: dict[str, Any]) -> None:
+        """Rebuild the mesh of the checkpointed state from `data` (its checkpoint_data) and the
+        model on it, before the checkpoint refills the accepted state (`--resume`)."""
         ...

@@ -1,23 +1,29 @@
 """The phase-field model on meshes that follow the interface (physics.adaptivity, issue 11): the
 transfers keep the Li inventory, the answer matches the run on the shipped (graded) mesh, 1 and 2
-ranks agree, and what adaptive meshes cannot do yet is refused at validation."""
+ranks agree, a run interrupted after a mesh change resumes to the uninterrupted run's metrics, and
+what adaptive meshes cannot do yet is refused at validation."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import signal
 import subprocess
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
 import pytest
 import pyvista
-from conftest import ROOT, one_line_error, read_summary, reduced, run_config, run_sim
+from conftest import ROOT, one_line_error, read_summary, reduced, run_config, run_sim, sim_command
 from paraview_install import pvpython, unavailable
 
 CONFIG = ROOT / "configs" / "dendrite_peo.yaml"
 # a uniform 0.4 µm base mesh, two levels (0.1 µm in the band, the graded mesh's finest size)
 ADAPTIVE = ["geometry.mesh.min_size=0.4e-6", "physics.adaptivity={levels: 2, every: 2, threshold: 0.02}"]
+# the reference run checkpoints at step 3, after the mesh change at step 2 (it changes at 2, 4, 6)
+CHECKPOINTS = ["physics.time.checkpoint_every=3"]
 pytestmark = pytest.mark.xdist_group("adaptive_phasefield")
 
 
@@ -28,7 +34,23 @@ def graded(tmp_path_factory) -> dict:
 
 @pytest.fixture(scope="module")
 def adaptive(tmp_path_factory) -> dict:
-    return run_config(CONFIG, tmp_path_factory.mktemp("adaptive"), [*reduced(CONFIG), *ADAPTIVE])
+    return run_config(
+        CONFIG, tmp_path_factory.mktemp("adaptive"), [*reduced(CONFIG), *ADAPTIVE, *CHECKPOINTS]
+    )
+
+
+@pytest.fixture(scope="module")
+def interrupted(tmp_path_factory) -> Path:
+    """The reference run stopped by SIGTERM once its first checkpoint (after a mesh change) is written."""
+    out = tmp_path_factory.mktemp("interrupted") / "run"
+    args = [arg for s in [*reduced(CONFIG), *ADAPTIVE, *CHECKPOINTS] for arg in ("--set", s)]
+    argv = sim_command("run", str(CONFIG), "--out", str(out), "--quiet", *args)
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while not (out / "checkpoint.h5").exists() and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=300) == 130
+    return out
 
 
 def test_closed_cell_keeps_its_li_through_every_transfer(tmp_path: Path) -> None:
@@ -82,7 +104,6 @@ def test_front_moves_at_most_the_set_fraction_of_the_finest_element(adaptive: di
 @pytest.mark.parametrize(
     ("sets", "key"),
     [
-        (["physics.time.checkpoint_every=5"], "physics.time.checkpoint_every"),
         (["output.formats=[vtx]"], "output.formats"),
         (["physics.adaptivity.levels=0"], "physics.adaptivity.levels"),
         (["physics.adaptivity.bogus=1"], "physics.adaptivity.bogus"),
@@ -98,12 +119,50 @@ def test_what_adaptive_runs_cannot_do_is_refused(sets: list[str], key: str, tmp_
     one_line_error(result, 2, key)
 
 
-def test_resume_is_refused(tmp_path: Path) -> None:
-    args = [arg for s in [*reduced(CONFIG), *ADAPTIVE] for arg in ("--set", s)]
-    run_sim("run", CONFIG, "--out", tmp_path, "--quiet", *args)
-    assert read_summary(tmp_path)["status"] == "ok"
-    result = run_sim("run", "--resume", tmp_path, "--quiet", check=False)
-    assert result.returncode == 2 and "adaptive" in result.stderr, result.stderr[-2000:]
+def _resumed(interrupted: Path, tmp_path: Path, full: dict, ranks: int) -> dict:
+    """The interrupted run (a copy) resumed on `ranks`; checks it stopped after a mesh change and
+    that the resumed run went through the reference run's meshes."""
+    cut = read_summary(interrupted)
+    first_change = full["adaptivity"]["history"]["t_s"][1]
+    assert (
+        cut["status"] == "interrupted" and first_change < cut["metrics"]["time_s"] < full["metrics"]["time_s"]
+    )
+    assert cut["adaptivity"]["adaptations"] >= 1
+    out = shutil.copytree(interrupted, tmp_path / "run")
+    run_sim("run", "--resume", out, "--quiet", ranks=ranks, timeout=900)
+    resumed = read_summary(out)
+    assert resumed["status"] == "ok" and resumed["num_steps"] == full["num_steps"]
+    assert resumed["adaptivity"]["history"] == full["adaptivity"]["history"]
+    return resumed
+
+
+def test_interrupted_after_a_mesh_change_resumes_to_the_same_metrics(
+    adaptive: dict, interrupted: Path, tmp_path: Path
+) -> None:
+    """SIGTERM after the first mesh change, `sim run --resume`: the mesh is rebuilt from the
+    checkpoint's marks and every metric is the uninterrupted run's."""
+    resumed = _resumed(interrupted, tmp_path, adaptive, ranks=1)
+    worst = 0.0
+    for key, value in adaptive["metrics"].items():
+        if isinstance(value, float) and abs(value) < 1e-13:  # round-off (a balance error ~7e-14)
+            assert abs(resumed["metrics"][key]) < 1e-13, key
+        elif isinstance(value, float | int):
+            assert resumed["metrics"][key] == pytest.approx(value, rel=1e-10, abs=1e-300), key
+            worst = max(worst, abs(resumed["metrics"][key] - value) / abs(value or 1))
+    print(f"largest relative difference of a metric: {worst:.1e}")  # measured 0 (bitwise)
+    expected = adaptive["adaptivity"]["max_relative_corrections"]
+    assert resumed["adaptivity"]["max_relative_corrections"] == pytest.approx(expected, rel=1e-10)
+
+
+def test_resumed_on_two_ranks(adaptive: dict, interrupted: Path, tmp_path: Path) -> None:
+    """The 1-rank checkpoint resumed on 2 ranks: the mesh is rebuilt alike on the new partition
+    (the vertex-position digest matches) and the metrics agree as 1 and 2 ranks do from t = 0."""
+    resumed = _resumed(interrupted, tmp_path, adaptive, ranks=2)
+    for key in ("dendrite_height_m", "li_area_m2", "passed_charge_C_m", "max_hydrostatic_stress_Pa"):
+        value = adaptive["metrics"][key]
+        print(f"{key}: relative difference {abs(resumed['metrics'][key] / value - 1):.1e}")
+        # measured ≤ 1.6e-13 (round-off of the parallel LU)
+        assert resumed["metrics"][key] == pytest.approx(value, rel=3e-12), key
 
 
 def test_paraview_opens_the_adaptive_series_as_one(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from conftest import mpiexec
 from dolfinx import fem, mesh
 from mpi4py import MPI
 
-from sim import adapt
+from sim import adapt, checkpoint
 from sim.mesh import MeshBundle, assembled
 
 WIDTH = 0.15  # interface width parameter of the tanh profile (mesh units)
@@ -102,6 +102,31 @@ def test_finest_cells_cover_the_band_and_coarsening_rebuilds() -> None:
     assert in_band.any() and area[in_band].max() <= coarse / 4**LEVELS * (1 + 1e-9)
     low = y < 1.0
     assert low.any() and area[low].min() >= coarse * (1 - 1e-9)
+
+
+def test_recorded_marks_rebuild_the_mesh_and_checkpoints_key_it_by_position(tmp_path: Path) -> None:
+    """What sim.adaptive checkpoints: the cells split at each level (by position) rebuild the same
+    mesh from the base mesh; a field saved keyed by vertex position fills it, and a mesh refined
+    elsewhere is refused."""
+    marks: list[np.ndarray] = []
+
+    def recording(bundle: MeshBundle) -> np.ndarray:
+        cells = band(2.5)(bundle)
+        marks.append(adapt.cell_keys(bundle, cells))
+        return cells
+
+    fine, level = adapt.adapted(base_bundle(), recording, LEVELS)
+    replay = iter(marks)
+    again, again_level = adapt.adapted(base_bundle(), lambda b: adapt.cells_at(b, next(replay)), LEVELS)
+    assert np.array_equal(again.mesh.geometry.x, fine.mesh.geometry.x) and np.array_equal(again_level, level)
+    path, comm = tmp_path / "checkpoint.h5", MPI.COMM_WORLD
+    checkpoint.save(path, {"xi": xi_on(fine, 2.5)}, {}, comm, {}, by_position=True)
+    back = fem.Function(fem.functionspace(again.mesh, ("Lagrange", 1)))
+    checkpoint.load(path, {"xi": back}, comm)
+    assert np.array_equal(back.x.array, xi_on(again, 2.5).x.array)
+    elsewhere, _ = adapt.adapted(base_bundle(), band(3.0), LEVELS)
+    with pytest.raises(checkpoint.CheckpointMismatch, match="does not match this mesh"):
+        checkpoint.load(path, {"xi": fem.Function(fem.functionspace(elsewhere.mesh, ("Lagrange", 1)))}, comm)
 
 
 SCRIPT = """
