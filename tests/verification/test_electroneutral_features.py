@@ -20,6 +20,7 @@ from sim.config import ConfigError, load_config
 from sim.materials import Transport
 from sim.mesh import assembled, build_mesh, region_cells
 from sim.physics import mechanics as mech
+from sim.physics.electroneutral.model import Balances
 from sim.physics.electroneutral.problem import ElectroneutralProblem, band_transport
 from sim.physics.phasefield import interpolation
 from sim.units import R
@@ -206,3 +207,66 @@ def test_refused_coating_keys(overrides, key):
     """A band card without effect (chen2015), an unknown card, an empty band: exit 2."""
     with pytest.raises(ConfigError, match=key):
         load_config(CONFIG, [*STRIP, *overrides])
+
+
+def _steady_drop(bands: list[tuple[float, float, Transport]], flux: float, m: float, c0: float) -> float:
+    """μ̂⁺(bottom) of the steady 1D electroneutral NPP equations with blocked anions (μ̂⁻ = m
+    uniform) and a Li⁺ flux `flux` (scaled, mesh units) down through `bands` (y0, y1, transport;
+    from the top down), μ̂⁺ = 0 at the top: dμ̂⁺/dy = flux / (D̂⁺ ĉ⁺(μ̂⁺, m, ĉ_f)), ĉ⁺ of
+    sim.physics.npp_forms; μ̂⁺ continuous at the band edges."""
+    from scipy.integrate import solve_ivp
+
+    mu = 0.0
+    for lo, hi, tp in bands:
+        d, fixed = tp.d_cation / 1e-12, tp.immobile_fraction * tp.salt_concentration / c0
+
+        def rhs(_, u, d=d, fixed=fixed):
+            return [flux / (d * 0.5 * (fixed + math.sqrt(fixed**2 + 4 * math.exp(u[0] + m))))]
+
+        mu = float(solve_ivp(rhs, (hi, lo), [mu], rtol=1e-11, atol=1e-13).y[0, -1])
+    return mu
+
+
+def test_steady_bilayer_drop_vs_layered_npp():
+    """A steady current down through PEO (3.1 µm) | MOF band (1 µm, mof_coating) onto a planar front:
+    the Li⁺ electrochemical-potential drop from the cathode to 0.3 µm into the band (1.2 µm above
+    the front, h < 5e-4) is the steady layered NPP solution's with the run's own current and μ̂⁻.
+    c_s × 100 makes the front 100 × slower, so the salt is quasi-steady (with the Li card's c_s
+    the front takes electrolyte volume at a rate that leaves a 0.6 % difference)."""
+    y0, y1, ya, top = 3.9, 4.9, 4.2, 8.0
+    band = f"physics.coatings=[{{name: mof, y0: {y0}e-6, y1: {y1}e-6, material: mof_coating}}]"
+    slow = "physics.deviations.c_s={value: 7.69e6, unit: mol/m3, source: 'test: a quasi-steady salt'}"
+    cfg = load_config(CONFIG, [*STRIP, band, slow, "physics.applied_voltage=-0.02"]).config
+    problem = ElectroneutralProblem(cfg, build_mesh(cfg.geometry, MPI.COMM_WORLD))
+    problem.initial_state()
+    balances = Balances(problem)
+    t, dt = 0.0, 5e-3
+    while t < 30.0 - 1e-9:  # ≈ 10 diffusion times of the PEO layer
+        dt = min(dt, 30.0 - t)
+        assert problem.step(t, dt).converged
+        problem.accept()
+        t += dt
+        balances.record(t, dt)
+        dt = min(1.5 * dt, 0.5)
+    h = balances.history
+    flux = (h["inflow"][-1] - h["inflow"][-2]) / (h["t_s"][-1] - h["t_s"][-2]) / 0.6  # per µm of width
+    y = problem.V0.tabulate_dof_coordinates()[:, 1]
+    mu_p, mu_m = (problem.U.x.array[problem.sub_dofs[i]] for i in (1, 2))
+    above = y >= ya
+    m = float(mu_m[above].mean())
+    order = np.argsort(y)
+    at = {z: float(np.interp(z, y[order], mu_p[order])) for z in (ya, y1)}
+    c0, bulk, mof = problem.salt.salt_concentration, problem.salt, problem.band_cards[0]
+    edge = _steady_drop([(y1, top, bulk)], flux, m, c0)  # μ̂⁺ at the band's top edge
+    expected = _steady_drop([(y1, top, bulk), (ya, y1, mof)], flux, m, c0)
+    peo = _steady_drop([(ya, top, bulk)], flux, m, c0)
+    band_drop, band_expected = at[ya] - at[y1], expected - edge
+    print(
+        f"flux {flux:.4g} c0 µm/s, μ̂⁻ {m:.5f} (spread {np.ptp(mu_m[above]):.1e}): μ̂⁺(y_a) {at[ya]:.6f}, "
+        f"layered NPP {expected:.6f} (rel {at[ya] / expected - 1:.2e}); drop across the band's 0.7 µm "
+        f"{band_drop:.6f}, layered NPP {band_expected:.6f} (rel {band_drop / band_expected - 1:.2e}), "
+        f"with PEO there {peo - edge:.6f}"
+    )
+    assert at[ya] == pytest.approx(expected, rel=3e-3)  # measured 4.8e-4
+    assert band_drop == pytest.approx(band_expected, rel=1e-2)  # measured 1.6e-3
+    assert abs((peo - edge) / band_expected - 1) > 0.05  # measured 0.086: PEO there would be resolved
