@@ -144,17 +144,21 @@ def solve_staggered(problem) -> tuple[bool, int]:
     return problem.solver.getConvergedReason() > 0, its
 
 
-def filament_marker(bundle, W) -> np.ndarray:
-    """Bool per local entry of W's arrays: the ξ (sub 0) dofs of filament cells. A dof on a
-    filament's edge may be owned by a rank that does not see the filament cell, so it is marked on
-    every rank and summed into the owners first."""
+def dof_marker(bundle, W, cells: np.ndarray) -> np.ndarray:
+    """Bool per local entry of W's arrays: the ξ (sub 0) dofs of the local `cells`. A dof on their
+    edge may be owned by a rank that does not see the cells, so it is marked on every rank and
+    summed into the owners first."""
     marker = fem.Function(W)
-    if "filament" in bundle.regions:
-        cells = region_cells(bundle, "filament")
-        marker.x.array[fem.locate_dofs_topological(W.sub(0), bundle.mesh.topology.dim, cells)] = 1.0
-        marker.x.scatter_reverse(la.InsertMode.add)
-        marker.x.scatter_forward()
+    marker.x.array[fem.locate_dofs_topological(W.sub(0), bundle.mesh.topology.dim, cells)] = 1.0
+    marker.x.scatter_reverse(la.InsertMode.add)
+    marker.x.scatter_forward()
     return marker.x.array > 0
+
+
+def filament_marker(bundle, W) -> np.ndarray:
+    """`dof_marker` of the filament cells (all False without filaments)."""
+    cells = region_cells(bundle, "filament") if "filament" in bundle.regions else np.zeros(0, np.int32)
+    return dof_marker(bundle, W, cells)
 
 
 def xi_coefficients(v: dict[str, float], ell: float) -> pf.Coefficients:

@@ -74,7 +74,8 @@ class Balances:
         m = self.m = problem
         self.comm = m.W.mesh.comm
         xi = ufl.split(m.U)[0]
-        self.inventory = {k: fem.form(f) for k, f in forms.inventories(xi, m.c_p, m.c_ratio, m.dx).items()}
+        amounts = forms.inventories(xi, m.c_p, m.c_ratio, m.dx, m.transport["host"], m.transport["mask"])
+        self.inventory = {k: fem.form(f) for k, f in amounts.items()}
         self.prev = fem.Function(m.W)  # the state of the previous record (U_n is overwritten on accept)
         w = fem.Function(m.W)
         w.x.array[fem.locate_dofs_topological(m.W.sub(1), 1, boundary_facets(m.bundle, "cathode"))] = 1.0

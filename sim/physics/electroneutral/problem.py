@@ -37,6 +37,7 @@ from sim.physics.dendrite import (
     QUADRATURE_DEGREE,
     coating_cells,
     displacement_bcs,
+    dof_marker,
     eigenstrain,
     filament_marker,
     host_stiffness,
@@ -134,13 +135,14 @@ class ElectroneutralProblem:
         xi_n, mu_p_n, mu_m_n = ufl.split(self.U_n)
         tests = ufl.TestFunctions(self.W)
         self.transport = self._transport_fields()
-        """DG0: D̂⁺, D̂⁻ (mesh units²/s), ĉ_f and ĉ0 (by the electrolyte's c0); `mask` 0 in filaments"""
+        """DG0: D̂⁺, D̂⁻ (mesh units²/s), ĉ_f and ĉ0 (by the electrolyte's c0); in the filaments
+        `mask` 0 (no ξ evolution or reaction) and `host` = transport_factor (their salt fraction)"""
         fixed_c = self.transport["fixed"]
         self.c_p, self.c_m, self.psi = forms.salt(mu_p, mu_m, fixed_c)
         diffusivity = (self.transport["d_cation"], self.transport["d_anion"])
         li, anion = forms.salt_residuals(
             xi, xi_n, (mu_p, mu_m), (mu_p_n, mu_m_n), fixed_c, diffusivity, self.c_ratio, self.dt,
-            (tests[1], tests[2]), dx,
+            (tests[1], tests[2]), dx, self.transport["host"], self.transport["mask"],
         )  # fmt: skip
         drive = forms.reaction_drive(self.c_p, self.psi, self.metal_psi, self.p)
         self.mechanics = phys.mechanics
@@ -163,7 +165,7 @@ class ElectroneutralProblem:
     def _transport_fields(self) -> dict[str, fem.Function]:
         """Cell-wise salt transport: the electrolyte's card; in each coating band (host cells, a
         later band over an earlier one) its own card (or the electrolyte's) with the band's
-        factors; in the filaments the electrolyte's D± × transport_factor and the mask 0."""
+        factors; in the filaments the electrolyte's, in a salt fraction transport_factor."""
         mesh, ell, tp = self.bundle.mesh, self.bundle.length_scale, self.salt
         tdim = mesh.topology.dim
         n = mesh.topology.index_map(tdim).size_local + mesh.topology.index_map(tdim).num_ghosts
@@ -182,6 +184,7 @@ class ElectroneutralProblem:
             "fixed": [t.immobile_fraction * t.salt_concentration / c0 for t in cards],
             "c0": [t.salt_concentration / c0 for t in cards],
             "mask": [1.0 for _ in cards],
+            "host": [1.0 for _ in cards],
         }
         Q = fem.functionspace(mesh, ("DG", 0))
         self.bands = _Bands(mesh, labels, ["electrolyte", *(c.name for c in self.phys.coatings)])
@@ -192,9 +195,8 @@ class ElectroneutralProblem:
             f = fem.Function(Q, name=key)
             f.x.array[:] = np.asarray(values)[labels]
             fields[key] = f
-        tf = self.phys.filament.transport_factor
-        for key, factor in (("d_cation", tf), ("d_anion", tf), ("mask", 0.0)):
-            fields[key].x.array[~host] *= factor
+        fields["mask"].x.array[~host] = 0.0
+        fields["host"].x.array[~host] = self.phys.filament.transport_factor
         return fields
 
     def _coating_card(self, coat) -> Transport:
@@ -250,10 +252,20 @@ class ElectroneutralProblem:
         add(1, "cathode", 0.0)  # reversible Li counter electrode at φ = 0: μ̂⁺ = ψ + ln ĉ⁺ = 0
         if self.phys.li_anode:
             add(0, "anode", 1.0)
-        filament = np.flatnonzero(filament_marker(self.bundle, self.W)).astype(np.int32)
-        if "filament" in self.bundle.regions:  # ξ = 0 on the closed filaments: no metal, no reaction
-            bcs.append(fem.dirichletbc(0.0, filament, self.W.sub(0)))
+        if "filament" in self.bundle.regions:
+            bcs.append(fem.dirichletbc(0.0, self._filament_interior(), self.W.sub(0)))
         return bcs
+
+    def _filament_interior(self) -> np.ndarray:
+        """ξ dofs (in W) of the filaments that touch no other cell: held at ξ = 0. The filament
+        surface's ξ evolves with zero flux (the ξ equation is masked in the filament cells), so the
+        metal may meet a filament; with the surface held too it stops about a width away."""
+        b, tdim = self.bundle, self.bundle.mesh.topology.dim
+        n = b.mesh.topology.index_map(tdim).size_local + b.mesh.topology.index_map(tdim).num_ghosts
+        filament = region_cells(b, "filament")
+        others = np.setdiff1d(np.arange(n, dtype=np.int32), filament)
+        inside = filament_marker(b, self.W) & ~dof_marker(b, self.W, others)
+        return np.flatnonzero(inside).astype(np.int32)
 
     def initial_state(self) -> None:
         """ξ0 of the chen2015 model (sim.physics.dendrite.initial_phase), 0 in the filaments; uniform
@@ -271,8 +283,8 @@ class ElectroneutralProblem:
             self.U.sub(1).interpolate(lambda x: np.zeros(x.shape[1]))
             self.U.sub(2).interpolate(lambda x: np.full(x.shape[1], np.log(1.0 - self.fixed)))
         self.U.x.scatter_forward()
-        # ξ = 0 in the filaments, ξ = 1 on the anode from the start (a jump there would need Li⁺
-        # inside the metal)
+        self.U.x.array[filament_marker(self.bundle, self.W)] = 0.0  # no Li in the filaments
+        # ξ = 1 on the anode from the start (a jump there would need Li⁺ inside the metal)
         for bc in self.bcs:
             bc.set(self.U.x.array)
         self.U.x.scatter_forward()
