@@ -112,7 +112,7 @@ class RunConfig(Strict):
                     f"unknown material card '{card}'; known: {', '.join(sorted(library))}"
                 )
         for i, coat in enumerate(getattr(self.physics, "coatings", [])):
-            if coat.material is not None and coat.material not in library:
+            if isinstance(coat.material, str) and coat.material not in library:
                 return ("physics", "coatings", i, "material"), (
                     f"unknown material card '{coat.material}'; known: {', '.join(sorted(library))}"
                 )

@@ -17,7 +17,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from sim.config import grand_potential as gp
 from sim.config.base import MAX_TEMPERATURE, MIN_TEMPERATURE, NonNegative, Positive, Potential, Strict
 from sim.config.loader import load_yaml
-from sim.config.materials import Dimensionless, Pressure, Property
+from sim.config.materials import Dimensionless, MaterialCard, Pressure, Property
 from sim.config.time import TimeConfig
 
 # parameter → (SI unit, description); values in any unit of the same dimension are converted
@@ -119,9 +119,10 @@ class Coating(Strict):
     """bottom of the band, m"""
     y1: Positive
     """top of the band, m"""
-    material: str | None = None
-    """formulation electroneutral: a material card (sim/data/materials.yaml, e.g. mof_coating) whose
-    transport (D⁺, D⁻, immobile anion fraction, c0) holds inside the band; null: the electrolyte's"""
+    material: str | MaterialCard | None = None
+    """formulation electroneutral: a material card (a name from sim/data/materials.yaml, e.g.
+    mof_coating, or an inline card) whose transport (D⁺, D⁻, immobile anion fraction, c0) holds
+    inside the band; null: the electrolyte's"""
     diffusivity_factor: Positive = 1.0
     """D_l inside relative to the card's (electroneutral: D⁺ of the band's material card)"""
     conductivity_factor: Positive = 1.0

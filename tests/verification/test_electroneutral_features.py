@@ -70,10 +70,20 @@ def test_faraday_and_balances(case):
         assert np.all(xi[interior] == 0.0)  # frozen: no metal, no reaction inside
 
 
-def test_coating_start_state_is_the_npp_one():
+MOF_INLINE = (
+    "physics.coatings=[{name: mof, y0: 3.0e-6, y1: 4.5e-6, material: {"
+    "conductivity: {value: 1.0e-4, unit: S/cm, source: t}, transference_number: {value: 0.5, unit: '1', "
+    "source: t}, salt_concentration: {value: 1000, unit: mol/m3, source: t}, "
+    "anion_cation_mobility_ratio: {value: 4.0, unit: '1', source: t}}}]"
+)
+"""the same band with mof_coating's numbers as an inline card"""
+
+
+@pytest.mark.parametrize("band", [MOF_BAND, MOF_INLINE], ids=["named", "inline"])
+def test_coating_start_state_is_the_npp_one(band):
     """The band starts at its card's composition (ĉ⁺ = c0, free anions (1 − f) c0 = 250 mol/m³), the
     bulk at its own, with the exact free-anion amount (sim.physics.npp_initial)."""
-    cfg = load_config(CONFIG, [*STRIP, MOF_BAND]).config
+    cfg = load_config(CONFIG, [*STRIP, band]).config
     problem = ElectroneutralProblem(cfg, build_mesh(cfg.geometry, MPI.COMM_WORLD))
     problem.initial_state()
     f = fem.Function(problem.V0)

@@ -245,9 +245,15 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
             f"{tp.immobile_fraction:.3g}; {self.num_dofs} dofs, mechanics {phys.mechanics}, stress "
             f"coupling {phys.stress_coupling}"
         )
+
+        def label(material) -> str:
+            if material is None:
+                return "electrolyte card"
+            return material if isinstance(material, str) else "inline card"
+
         for coat, band in zip(phys.coatings, self.band_cards, strict=True):
             ctx.log(
-                f"coating {coat.name} ({coat.material or 'electrolyte card'}, {coat.y0 * 1e6:.3g}–"
+                f"coating {coat.name} ({label(coat.material)}, {coat.y0 * 1e6:.3g}–"
                 f"{coat.y1 * 1e6:.3g} µm): σ = {band.conductivity:.4g} S/m, D⁺ = {band.d_cation:.4g}, "
                 f"D⁻ = {band.d_anion:.4g} m²/s, immobile anion fraction {band.immobile_fraction:.3g}"
             )

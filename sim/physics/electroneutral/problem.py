@@ -203,10 +203,11 @@ class ElectroneutralProblem:
         """The transport of a band's material card at T (the electrolyte's without one)."""
         if coat.material is None:
             return self.salt
+        card = material_library()[coat.material] if isinstance(coat.material, str) else coat.material
         try:
-            return transport(material_library()[coat.material], self.values["T"])
+            return transport(card, self.values["T"])
         except ValueError as exc:
-            raise SolverFailed(f"material '{coat.material}' of coating '{coat.name}': {exc}") from None
+            raise SolverFailed(f"the material card of coating '{coat.name}': {exc}") from None
 
     def _displacement(self, config, prefix: str) -> None:
         """The staggered displacement u (µm) of sim.physics.mechanics with the chen2015 model's
