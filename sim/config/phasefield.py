@@ -102,7 +102,8 @@ class FilamentProperties(Strict):
     """The `filament` region (PE skeleton): Li does not grow or deform into it (seed 001)."""
 
     transport_factor: Positive = 1e-6
-    """D and σ inside, relative to the electrolyte's (≈ 0 but keeps the system regular)"""
+    """D and σ inside, relative to the electrolyte's (≈ 0 but keeps the system regular);
+    electroneutral: the filaments' salt fraction (salt capacity and transport both × this)"""
     young_modulus: Pressure = Property(value=1.0, unit="GPa", source="assumed: polyethylene, 0.5-1.5 GPa")
     """Young's modulus of the filaments"""
     poisson_ratio: Dimensionless = Property(value=0.4, unit="1", source="assumed: polyethylene")
