@@ -1,7 +1,12 @@
 """Uniform vs adaptive meshes (physics.adaptivity, issue 11) on the same dendrite case: a 20 × 20 µm
-PEO cell (dendrite_peo's card and drive) where the interface stays within a few µm of the anode.
+PEO cell (dendrite_peo's card and drive) where the interface stays within a few µm of the anode;
+and, for the electroneutral formulation, dendrite_peo_electroneutral's 8 µm cell made 20 µm tall
+(adapted every 5 steps).
 
-    .venv/bin/python benchmarks/adaptive.py [t_end]
+    .venv/bin/python benchmarks/adaptive.py [t_end] [chen2015|electroneutral|all] [height_um]
+
+(height_um: the chen2015 cell's height, default 20; the README also has 40 µm, where the bulk the
+adaptive mesh leaves coarse is larger)
 
 uniform: the finest size (0.1 µm) everywhere; graded: gmsh's size field, fine below refine_height
 (what the shipped configs do); adaptive: a uniform 0.4 µm base refined twice around the interface
@@ -15,7 +20,7 @@ import sys
 from common import print_table, row, run_case
 
 CONFIG = "configs/dendrite_peo.yaml"
-CELL = ["geometry.height=20.0e-6", "geometry.refine_height=6.0e-6"]
+REFINE = ["geometry.refine_height=6.0e-6"]
 CASES = {
     "uniform 0.1 µm": ["geometry.mesh.size=0.1e-6", "geometry.mesh.min_size=0.1e-6"],
     "graded (gmsh, shipped sizes)": [],
@@ -31,6 +36,23 @@ CASES = {
     ],
 }
 
+ELECTRONEUTRAL = "configs/dendrite_peo_electroneutral.yaml"
+TALL = ["geometry.height=20.0e-6"]
+ELECTRONEUTRAL_CASES = {
+    "uniform 0.1 µm": ["geometry.mesh.size=0.1e-6", "geometry.mesh.min_size=0.1e-6"],
+    "graded (gmsh, shipped sizes)": [],
+    "adaptive 0.4 µm + 2 levels": [
+        "geometry.mesh.size=0.4e-6",
+        "geometry.mesh.min_size=0.4e-6",
+        "physics.adaptivity={levels: 2, every: 5, threshold: 0.02}",
+    ],
+    "adaptive, narrow band": [
+        "geometry.mesh.size=0.4e-6",
+        "geometry.mesh.min_size=0.4e-6",
+        "physics.adaptivity={levels: 2, every: 5, threshold: 0.05, buffer_layers: 1}",
+    ],
+}
+
 
 def extra(summary: dict) -> dict[str, str]:
     m = summary.get("metrics", {})
@@ -41,16 +63,27 @@ def extra(summary: dict) -> dict[str, str]:
         "height µm": f"{m.get('dendrite_height_m', float('nan')) * 1e6:.4f}",
         "Li area µm²": f"{m.get('li_area_m2', float('nan')) * 1e12:.4f}",
         "Li balance": f"{m.get('li_balance_rel_error', float('nan')):.1e}",
+        "Faraday": f"{m.get('faraday_rel_error', float('nan')):.1e}",
     }
 
 
 def main() -> None:
     t_end = sys.argv[1] if len(sys.argv) > 1 else "0.1"
-    rows = []
-    for label, sets in CASES.items():
-        summary = run_case(CONFIG, [*CELL, *sets, f"physics.time.t_end={t_end}"])
-        rows.append(row(label, 1, summary, extra(summary)))
-    print_table(rows)
+    which = sys.argv[2] if len(sys.argv) > 2 else "all"
+    height = float(sys.argv[3]) if len(sys.argv) > 3 else 20.0
+    studies = {
+        "chen2015": (CONFIG, [f"geometry.height={height * 1e-6:.6g}", *REFINE], CASES),
+        "electroneutral": (ELECTRONEUTRAL, TALL, ELECTRONEUTRAL_CASES),
+    }
+    for name, (config, cell, cases) in studies.items():
+        if which not in (name, "all"):
+            continue
+        rows = []
+        for label, sets in cases.items():
+            summary = run_case(config, [*cell, *sets, f"physics.time.t_end={t_end}"])
+            rows.append(row(label, 1, summary, extra(summary)))
+        print(name)
+        print_table(rows)
 
 
 if __name__ == "__main__":

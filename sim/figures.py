@@ -35,6 +35,7 @@ QUANTITIES = {  # field name without its unit suffix → what the figure calls i
     "particle_concentration_Li": "Li concentration in the particles",
     "potential": "potential φ",
     "phase_field_xi": "phase field ξ",
+    "phase_field_eta": "phase field η",
     "hydrostatic_stress": r"hydrostatic stress $\sigma_\mathrm{h}$",
     "von_mises_stress": r"von Mises stress $\sigma_\mathrm{vM}$",
     "current_density": "current density |i|",
@@ -45,6 +46,10 @@ DIVERGING = ("hydrostatic_stress_Pa",)
 """fields with a sign: a diverging colour map centred on zero"""
 
 
+PHASE_SYMBOLS = {"phase_field_eta": "η"}
+"""the symbol of a phase field in figure titles, by Function name (default ξ)"""
+
+
 def label(name: str) -> str:
     """'concentration_Li_mol_m3' → 'Li⁺ concentration (mol/m³)', 'phase_field_xi' → 'phase field ξ (1)';
     other names: underscores to spaces, the unit suffix in brackets."""
@@ -53,7 +58,7 @@ def label(name: str) -> str:
         if name.endswith("_" + suffix):
             base, unit = name[: -len(suffix) - 1], UNIT_SUFFIXES[suffix]
             break
-    if base == "phase_field_xi":
+    if base in ("phase_field_xi", "phase_field_eta"):
         unit = "1"
     text = QUANTITIES.get(base, base.replace("_", " "))
     return f"{text} ({unit})" if unit else text
@@ -194,7 +199,8 @@ def plot_function(
 ) -> None:
     """PNG of a scalar field (or the magnitude of a vector field); collective, rank 0 writes.
 
-    interface: the phase field ξ (a Function): draw ξ = ½; mask_metal: blank where ξ > ½;
+    interface: the phase field ξ (a Function; η of the grand-potential model): draw ξ = ½;
+    mask_metal: blank where ξ > ½;
     divide_by, quantity: plot values / divide_by, labelled `quantity` (e.g. c / c_max)."""
     tri = function_tri(function)
     xi = function_tri(interface) if interface is not None else None
@@ -214,7 +220,9 @@ def plot_function(
     # an inset in axes coordinates: exactly as tall as the (equal-aspect) plot, whatever its shape
     fig.colorbar(image, cax=ax.inset_axes((1.02, 0.0, 0.025, 1.0)), label=bar)
     if xi is not None:
-        text += " (blank: Li metal, ξ > ½; line: ξ = ½)" if mask_metal else " (line: ξ = ½)"
+        phase = PHASE_SYMBOLS.get(interface.name, "ξ")
+        line = f"line: {phase} = ½"
+        text += f" (blank: Li metal, {phase} > ½; {line})" if mask_metal else f" ({line})"
     ax.set_title(text)
     save(fig, path)
 

@@ -41,6 +41,8 @@ PhysicsConfig = Annotated[
 
 MIN_CONDUCTIVITY = 1e-30
 """S/m: a card whose σ(T) falls below this at the run temperature is refused"""
+ADAPTIVE_FORMULATIONS = {"chen2015", "electroneutral"}
+"""phase-field formulations whose model can move to an adapted mesh (sim.adaptive.Adaptable)"""
 
 __all__ = ["ConfigError", "LoadedConfig", "RunConfig", "load_config", "material_library", "schema"]
 
@@ -170,8 +172,9 @@ class RunConfig(Strict):
             if problem:
                 return ("physics", *problem[0]), problem[1]
         if isinstance(phys, PhaseFieldPhysics) and phys.adaptivity is not None:
-            if phys.formulation != "chen2015":
-                why = f"adaptive meshes support formulation chen2015 only (this is {phys.formulation})"
+            if phys.formulation not in ADAPTIVE_FORMULATIONS:
+                supported = " and ".join(sorted(ADAPTIVE_FORMULATIONS))
+                why = f"adaptive meshes support formulations {supported} only (this is {phys.formulation})"
                 return ("physics", "adaptivity"), why
             if phys.adaptivity.front_fraction is not None and phys.time.max_change is None:
                 why = "front_fraction limits the step through time.max_change: give max_change"

@@ -149,7 +149,9 @@ def dof_marker(bundle, W, cells: np.ndarray) -> np.ndarray:
     edge may be owned by a rank that does not see the cells, so it is marked on every rank and
     summed into the owners first."""
     marker = fem.Function(W)
-    marker.x.array[fem.locate_dofs_topological(W.sub(0), bundle.mesh.topology.dim, cells)] = 1.0
+    tdim = bundle.mesh.topology.dim
+    bundle.mesh.topology.create_connectivity(tdim, tdim)  # (an adapted mesh may lack it)
+    marker.x.array[fem.locate_dofs_topological(W.sub(0), tdim, cells)] = 1.0
     marker.x.scatter_reverse(la.InsertMode.add)
     marker.x.scatter_forward()
     return marker.x.array > 0

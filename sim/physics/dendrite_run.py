@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cached_property
 from types import SimpleNamespace
 from typing import Any, NotRequired
@@ -13,7 +13,7 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
-from sim.adaptive import AdaptiveModel
+from sim.adaptive import Adaptable, AdaptiveModel
 from sim.checkpoint import CHECKPOINT
 from sim.mesh import assembled, boundary_facets
 from sim.physics import mechanics as mech
@@ -255,22 +255,23 @@ def build(config: Any, bundle: Any, ctx: Any) -> TransientModel:
         from sim.physics.grand_potential.model import GrandPotentialModel
 
         return GrandPotentialModel(config, bundle, ctx)
+    model: Callable[..., Adaptable] = PhaseFieldModel
     if config.physics.formulation == "electroneutral":
         from sim.physics.electroneutral.model import ElectroneutralModel
 
-        return ElectroneutralModel(config, bundle, ctx)
+        model = ElectroneutralModel
     settings = config.physics.adaptivity
     if settings is None:
-        return PhaseFieldModel(config, bundle, ctx)
+        return model(config, bundle, ctx)
     checks = check_interface(config.physics, config.geometry, bundle, settings.levels)
     ctx.log(f"adaptive mesh: {settings.levels} levels on the base mesh, rebuilt every {settings.every} steps")
     quiet = SimpleNamespace(out=ctx.out, log=lambda message: None)
     limit = None
     if settings.front_fraction is not None:  # Δd = 2δ max|Δξ| ≤ fraction h, h = δ / elements
         limit = (settings.front_fraction / (2 * checks["interface_elements"]), config.physics.time.max_change)
-    model = AdaptiveModel(lambda b: PhaseFieldModel(config, b, quiet, checks), bundle, settings, ctx, limit)
-    ctx.log(f"adapted mesh: {model.history['num_dofs'][-1]} dofs")
-    return model
+    adaptive = AdaptiveModel(lambda b: model(config, b, quiet, checks), bundle, settings, ctx, limit)
+    ctx.log(f"adapted mesh: {adaptive.history['num_dofs'][-1]} dofs")
+    return adaptive
 
 
 class PhaseFieldModel(DendriteModel, TransientModel):

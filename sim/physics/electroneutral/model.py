@@ -3,6 +3,8 @@ accepted step (Li, anions, counter-electrode charge vs deposited Li), metrics, S
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from functools import cached_property
 from typing import Any, NotRequired
 
 from sim._dolfinx import dolfinx
@@ -14,6 +16,7 @@ from mpi4py import MPI
 from sim.checkpoint import CHECKPOINT
 from sim.mesh import assembled, boundary_facets
 from sim.physics import mechanics as mech
+from sim.physics import phasefield as pf
 from sim.physics.dendrite import check_interface
 from sim.physics.electroneutral import forms
 from sim.physics.electroneutral.problem import ElectroneutralProblem
@@ -26,6 +29,7 @@ from sim.physics.phasefield_front import (
     growth_plot,
     late_slope,
 )
+from sim.solve import SolverFailed
 from sim.timestep import TimeStats
 from sim.units import F
 
@@ -230,9 +234,9 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
     label = "phase field (electroneutral)"
     fields_on_failure = True
 
-    def __init__(self, config: Any, bundle: Any, ctx: Any) -> None:
+    def __init__(self, config: Any, bundle: Any, ctx: Any, checks: dict[str, float] | None = None) -> None:
         phys = self.phys = config.physics
-        self.checks = check_interface(phys, config.geometry, bundle)
+        self.checks = checks or check_interface(phys, config.geometry, bundle)
         ctx.log(
             f"interface width √(2κ0/W) = {self.checks['interface_width_m'] * 1e6:.3g} µm, "
             f"{self.checks['interface_elements']:.3g} elements across it"
@@ -333,3 +337,104 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
             },
             figures={"dendrite_growth.png": lambda path: growth_plot(history, path)},
         )
+
+    # ---- sim.adaptive.Adaptable: moving the model to an adapted mesh ---------------------------
+    def indicator(self) -> fem.Function:
+        xi = self.U_n.x.array[self.xi_dofs]
+        out = fem.Function(self.V0)
+        out.x.array[:] = xi * (1 - xi)
+        return out
+
+    def inventories(self) -> dict[str, float]:
+        """Of the accepted state (scaled): the metal ∫h(ξ), the Li⁺ in the electrolyte ∫εĉ⁺ (= all
+        anions, free and immobile: electroneutrality) and the free anions ∫εĉ⁻ = ∫εĉ⁺ − ĉ_f∫ε. The
+        Li inventory ∫(εĉ⁺ + (c_s/c0)h) follows from the first two, and ∫ε is affine in ∫h, so
+        restoring ∫h and ∫εĉ⁺ restores all of them (the immobile anions ĉ_f∫ε with them; with
+        coating bands while each band keeps its area: a band is the cells whose midpoints lie in
+        it, so its edges, and ∫ĉ_f ε, move by up to a coarse cell where they are refined)."""
+        return {name: assembled(form) for name, form in self._adapt_forms["inventories"].items()}
+
+    @cached_property
+    def _adapt_forms(self) -> dict[str, Any]:
+        """The inventories of U_n, and for the corrections ξ → ξ + a ξ(1 − ξ), μ̂⁻ → μ̂⁻ + b: ∫h and
+        ∫εĉ⁺ of the shifted state with their derivatives in a and b (a, b: constants, 0 unless
+        solving; ξ(1 − ξ) the nodal values in `band`, as the correction applies it)."""
+        mesh = self.bundle.mesh
+        xi, mu_p, mu_m = ufl.split(self.U_n)
+        a, b, band = fem.Constant(mesh, 0.0), fem.Constant(mesh, 0.0), fem.Function(self.V0)
+        shifted = ufl.variable(xi + a * band)
+        metal = self.transport["mask"]  # no metal on filament cells
+        h = metal * pf.interpolation(shifted)
+        mu_b = ufl.variable(mu_m + b)
+        fixed = self.transport["fixed"]
+        c_p = forms.salt(mu_p, mu_b, fixed)[0]
+        c_p_n, c_m_n, _ = forms.salt(mu_p, mu_m, fixed)
+        eps = forms.electrolyte_fraction(xi) * self.transport["host"]
+        dx = self.dx
+        return {
+            "a": a,
+            "b": b,
+            "band": band,
+            "inventories": {
+                "metal": fem.form(metal * pf.interpolation(xi) * dx),
+                "li_ion": fem.form(eps * c_p_n * dx),
+                "free_anion": fem.form(eps * c_m_n * dx),
+            },
+            "metal": (fem.form(h * dx), fem.form(ufl.diff(h, shifted) * band * dx)),
+            "li_ion": (fem.form(eps * c_p * dx), fem.form(eps * ufl.diff(c_p, mu_b) * dx)),
+        }
+
+    def _shift(self, name: str, target: float) -> float:
+        """The constant (a for "metal", b for "li_ion") at which the shifted inventory equals
+        `target`: Newton on the scalar (∫h and ∫εĉ⁺ are monotone in it), to round-off."""
+        f = self._adapt_forms
+        constant = f["a"] if name == "metal" else f["b"]
+        value, slope = f[name]
+        return _scalar_root(
+            lambda x: _at(constant, x, value) - target, lambda x: _at(constant, x, slope), target
+        )
+
+    def correct(self, targets: Mapping[str, float]) -> dict[str, float]:
+        """Restore ∫h(ξ) by ξ += a ξ(1 − ξ) (a shift of the front within the interface, none in
+        the bulk phases or at ξ = 1 on the anode), then ∫εĉ⁺ by a uniform μ̂⁻ += b (ĉ⁺ ĉ⁻ scaled
+        by e^b everywhere; μ̂⁺ = 0 at the counter electrode is kept); a and b by scalar Newton,
+        since h and ĉ⁺(μ̂⁺ + μ̂⁻) are nonlinear. Returns the relative change of each inventory."""
+        before = self.inventories()
+        xi = self.U_n.x.array[self.xi_dofs]
+        band = self._adapt_forms["band"]
+        band.x.array[:] = xi * (1 - xi)
+        a = self._shift("metal", targets["metal"])
+        self.U_n.x.array[self.xi_dofs] = xi + a * band.x.array
+        b = self._shift("li_ion", targets["li_ion"])
+        self.U_n.x.array[self.sub_dofs[2]] += b
+        self.U_n.x.scatter_forward()
+        self.reject()
+        self.balances.sync()
+        return {name: abs(targets[name] - before[name]) / abs(targets[name]) for name in before}
+
+
+def _at(constant: fem.Constant, x: float, form: fem.Form) -> float:
+    """`form` assembled with `constant` = x (reset to 0 after)."""
+    constant.value = x  # type: ignore[assignment]  # dolfinx's setter takes any array-like
+    value = assembled(form)
+    constant.value = 0.0  # type: ignore[assignment]
+    return value
+
+
+def _scalar_root(g: Callable[[float], float], slope: Callable[[float], float], scale: float) -> float:
+    """x with g(x) = 0 by Newton from 0 (g monotone, the root small), to round-off: until |g|
+    stops decreasing (≤ 1e-13 × `scale` required; a few iterations)."""
+    x, best, best_x = 0.0, np.inf, 0.0
+    for _ in range(20):
+        value = g(x)
+        residual = abs(value)
+        if residual >= best:
+            break
+        best, best_x = residual, x
+        derivative = slope(x)
+        if residual == 0.0 or derivative == 0.0:  # exact, or no interface to shift
+            break
+        x -= value / derivative
+    if best > 1e-13 * abs(scale):
+        raise SolverFailed(f"the inventory correction did not converge (residual {best:.3g} of {scale:.3g})")
+    return best_x
