@@ -113,6 +113,11 @@ class RunConfig(Strict):
                 return ("materials", region), (
                     f"unknown material card '{card}'; known: {', '.join(sorted(library))}"
                 )
+        for i, coat in enumerate(getattr(self.physics, "coatings", [])):
+            if isinstance(coat.material, str) and coat.material not in library:
+                return ("physics", "coatings", i, "material"), (
+                    f"unknown material card '{coat.material}'; known: {', '.join(sorted(library))}"
+                )
         cells = self.geometry.cell_problem()
         if cells is not None:
             return ("geometry", "mesh"), cells
@@ -162,11 +167,8 @@ class RunConfig(Strict):
         if phys.kind == "conduction" and solver.newton != NewtonConfig():
             why = "conduction is linear (one linear solve, no Newton): remove solver.newton"
             return ("solver", "newton"), why
-        electroneutral = phys.kind == "phasefield" and phys.formulation == "electroneutral"
-        if electroneutral and getattr(self.geometry, "filaments", None) is not None:
-            return ("geometry", "filaments"), "formulation electroneutral does not support filaments yet"
         if isinstance(phys, PhaseFieldPhysics):
-            problem = phys.electroneutral_problem() or phys.mechanics_problem()
+            problem = phys.electroneutral_problem() or phys.mechanics_problem() or phys.coating_problem()
             if problem:
                 return ("physics", *problem[0]), problem[1]
         if isinstance(phys, PhaseFieldPhysics) and phys.adaptivity is not None:

@@ -17,7 +17,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from sim.config import grand_potential as gp
 from sim.config.base import MAX_TEMPERATURE, MIN_TEMPERATURE, NonNegative, Positive, Potential, Strict
 from sim.config.loader import load_yaml
-from sim.config.materials import Dimensionless, Pressure, Property
+from sim.config.materials import Dimensionless, MaterialCard, Pressure, Property
 from sim.config.time import TimeConfig
 
 # parameter → (SI unit, description); values in any unit of the same dimension are converted
@@ -102,7 +102,8 @@ class FilamentProperties(Strict):
     """The `filament` region (PE skeleton): Li does not grow or deform into it (seed 001)."""
 
     transport_factor: Positive = 1e-6
-    """D and σ inside, relative to the electrolyte's (≈ 0 but keeps the system regular)"""
+    """D and σ inside, relative to the electrolyte's (≈ 0 but keeps the system regular);
+    electroneutral: the filaments' salt fraction (salt capacity and transport both × this)"""
     young_modulus: Pressure = Property(value=1.0, unit="GPa", source="assumed: polyethylene, 0.5-1.5 GPa")
     """Young's modulus of the filaments"""
     poisson_ratio: Dimensionless = Property(value=0.4, unit="1", source="assumed: polyethylene")
@@ -110,7 +111,8 @@ class FilamentProperties(Strict):
 
 
 class Coating(Strict):
-    """A band y0 ≤ y ≤ y1 of the electrolyte with its own transport and stiffness (PLM coatings)."""
+    """A band y0 ≤ y ≤ y1 of the electrolyte with its own transport and stiffness (PLM coatings).
+    The band is the cells whose midpoints lie in it, filaments excluded."""
 
     name: str
     """label (e.g. mof_coating)"""
@@ -118,10 +120,15 @@ class Coating(Strict):
     """bottom of the band, m"""
     y1: Positive
     """top of the band, m"""
+    material: str | MaterialCard | None = None
+    """formulation electroneutral: a material card (a name from sim/data/materials.yaml, e.g.
+    mof_coating, or an inline card) whose transport (D⁺, D⁻, immobile anion fraction, c0) holds
+    inside the band; null: the electrolyte's"""
     diffusivity_factor: Positive = 1.0
-    """D_l inside relative to the card's"""
+    """D_l inside relative to the card's (electroneutral: D⁺ of the band's material card)"""
     conductivity_factor: Positive = 1.0
-    """σ_l inside relative to the card's"""
+    """σ_l inside relative to the card's (electroneutral: σ of the band's material card at its own
+    composition, D⁻ set to match it)"""
     young_modulus: Pressure | None = None
     """Young's modulus (default: the card's E_e)"""
     source: str = "assumed"
@@ -273,21 +280,38 @@ class PhaseFieldPhysics(Strict):
                 f"deviations of {', '.join(unused)} have no effect with formulation electroneutral: "
                 "the electrolyte's transport (σ, t⁺, c0) comes from its material card"
             )
-        for key in ("mechanics", "stress_coupling"):
-            if getattr(self, key) != "none":
-                return (key,), f"formulation electroneutral has no mechanics yet: set {key}: none"
+        if self.mechanics == "monolithic":
+            return ("mechanics",), (
+                "formulation electroneutral solves the displacement staggered only: set mechanics: staggered"
+            )
+        if self.stress_coupling == "full":
+            return ("stress_coupling",), (
+                "formulation electroneutral couples stress through the reaction only (stress_coupling "
+                "none or reaction): its ξ equation has no elastic driving force"
+            )
         if self.cathode_concentration != 1.0:
             return ("cathode_concentration",), (
                 "cathode_concentration has no effect with formulation electroneutral (the cathode is "
                 "a reversible Li counter electrode: μ⁺ = 0 there, anions blocked): remove it"
             )
-        if self.coatings:
-            return ("coatings",), "coatings are not supported with formulation electroneutral yet"
         if self.equilibrium_potential != 0.0:
             return ("equilibrium_potential",), (
                 "equilibrium_potential has no effect with formulation electroneutral: both electrodes "
                 "are Li, and the metal's Nernst potential is the electrolyte's μ⁺ (remove it)"
             )
+        return None
+
+    def coating_problem(self) -> tuple[tuple[str | int, ...], str] | None:
+        """A coating key without effect: (key path below `physics`, message) or None."""
+        for i, coat in enumerate(self.coatings):
+            if coat.y1 <= coat.y0:
+                return ("coatings", i, "y1"), f"coating '{coat.name}': y1 = {coat.y1:g} m must exceed y0"
+            if coat.material is not None and self.formulation != "electroneutral":
+                return ("coatings", i, "material"), (
+                    f"coating '{coat.name}': a material card sets the band's salt transport in "
+                    f"formulation electroneutral only ({self.formulation} uses the diffusivity and "
+                    "conductivity factors): remove it"
+                )
         return None
 
     def card(self) -> dict[str, Property]:

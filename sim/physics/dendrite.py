@@ -75,6 +75,94 @@ def _cell_field(bundle, Q, values: dict[str, float], default: float) -> fem.Func
     return f
 
 
+def coating_cells(bundle, coat, host: np.ndarray) -> np.ndarray:
+    """Local cells (owned and ghost) of the band coat.y0 ≤ y ≤ coat.y1 (cell midpoints, m) where
+    `host` (one bool per local cell) holds: the electrolyte, not the filaments."""
+    mesh, ell = bundle.mesh, bundle.length_scale
+    tdim = mesh.topology.dim
+    n = mesh.topology.index_map(tdim).size_local + mesh.topology.index_map(tdim).num_ghosts
+    y = dolfinx.mesh.compute_midpoints(mesh, tdim, np.arange(n, dtype=np.int32))[:, 1] * ell
+    return np.nonzero(host & (y >= coat.y0) & (y <= coat.y1))[0]
+
+
+def host_stiffness(phys, bundle, Q, v: dict[str, float]) -> tuple[fem.Function, fem.Function]:
+    """(E, ν) of the host (DG0, E scaled by W): the card's E_e, ν_e; the filaments' and each
+    coating's young_modulus where given."""
+    E_f = phys.filament.young_modulus
+    E_host = _cell_field(bundle, Q, {"filament": E_f.si("Pa") / v["W"]}, v["E_e"] / v["W"])
+    nu_host = _cell_field(bundle, Q, {"filament": phys.filament.poisson_ratio.si("1")}, v["nu_e"])
+    host = _cell_field(bundle, Q, {"filament": 0.0}, 1.0).x.array > 0
+    for coat in phys.coatings:
+        if coat.young_modulus is not None:
+            E_host.x.array[coating_cells(bundle, coat, host)] = coat.young_modulus.si("Pa") / v["W"]
+    return E_host, nu_host
+
+
+def eigenstrain(phys, v: dict[str, float], xi0):
+    """x ↦ the eigenstrain of phase field x: Vegard ε* (h(x) − h(ξ0)) (scalar, isotropic) or growth
+    ε* (h(x) − h(ξ0)) n⊗n (physics.eigenstrain)."""
+    eps_v = v["vegard_strain"]
+
+    def eigen(x):
+        grown = eps_v * (pf.interpolation(x) - pf.interpolation(xi0))
+        if phys.eigenstrain == "growth":
+            return mech.growth_eigenstrain(grown, mech.interface_normal(ufl.grad(x)))
+        return grown
+
+    return eigen
+
+
+def displacement_bcs(bundle, phys, Vu) -> list:
+    """u = 0 on the anode, u_y = 0 on a roller cathode, u_x = 0 on the walls (Vu: the displacement
+    space or the displacement subspace of a mixed space)."""
+    fdim = bundle.mesh.topology.dim - 1
+    bcs = []
+
+    def add(space, name):
+        dofs = fem.locate_dofs_topological(space, fdim, boundary_facets(bundle, name))
+        bcs.append(fem.dirichletbc(0.0, dofs, space))
+
+    for i in range(2):
+        add(Vu.sub(i), "anode")
+    if phys.cathode_mechanics == "roller":
+        add(Vu.sub(1), "cathode")
+    add(Vu.sub(0), "walls")
+    return bcs
+
+
+def staggered_problem(config, residual: ufl.Form, u: fem.Function, bcs: list, prefix: str):
+    """The linear elasticity solve after each converged step (one KSP solve through SNES)."""
+    lin = petsc_options(config.solver, symmetric=True, nonlinear=True) | {"snes_type": "ksponly"}
+    lin.pop("snes_linesearch_type", None)
+    return fem.petsc.NonlinearProblem(residual, u, bcs=bcs, petsc_options_prefix=prefix, petsc_options=lin)
+
+
+def solve_staggered(problem) -> tuple[bool, int]:
+    """(converged, Krylov iterations) of one staggered elasticity solve."""
+    solve_interruptible(problem)
+    its = problem.solver.getLinearSolveIterations()
+    return problem.solver.getConvergedReason() > 0, its
+
+
+def dof_marker(bundle, W, cells: np.ndarray) -> np.ndarray:
+    """Bool per local entry of W's arrays: the ξ (sub 0) dofs of the local `cells`. A dof on their
+    edge may be owned by a rank that does not see the cells, so it is marked on every rank and
+    summed into the owners first."""
+    marker = fem.Function(W)
+    tdim = bundle.mesh.topology.dim
+    bundle.mesh.topology.create_connectivity(tdim, tdim)  # (an adapted mesh may lack it)
+    marker.x.array[fem.locate_dofs_topological(W.sub(0), tdim, cells)] = 1.0
+    marker.x.scatter_reverse(la.InsertMode.add)
+    marker.x.scatter_forward()
+    return marker.x.array > 0
+
+
+def filament_marker(bundle, W) -> np.ndarray:
+    """`dof_marker` of the filament cells (all False without filaments)."""
+    cells = region_cells(bundle, "filament") if "filament" in bundle.regions else np.zeros(0, np.int32)
+    return dof_marker(bundle, W, cells)
+
+
 def xi_coefficients(v: dict[str, float], ell: float) -> pf.Coefficients:
     """The scaled ξ-equation coefficients of a card's SI values `v` (mesh unit `ell`, m); growth
     along +y (θ0 = π/2). Shared by every formulation."""
@@ -153,10 +241,12 @@ class DendriteModel:
         S_host = _cell_field(
             bundle, Q, {"filament": tf * v["sigma_l"] * sigma_scale}, v["sigma_l"] * sigma_scale
         )
-        E_f = phys.filament.young_modulus
-        E_host = _cell_field(bundle, Q, {"filament": E_f.si("Pa") / v["W"]}, v["E_e"] / v["W"])
-        nu_host = _cell_field(bundle, Q, {"filament": phys.filament.poisson_ratio.si("1")}, v["nu_e"])
-        self._apply_coatings(Q, D_host, S_host, E_host)
+        E_host, nu_host = host_stiffness(phys, bundle, Q, v)
+        host = self.mask.x.array > 0
+        for coat in phys.coatings:
+            cells = coating_cells(bundle, coat, host)
+            D_host.x.array[cells] *= coat.diffusivity_factor
+            S_host.x.array[cells] *= coat.conductivity_factor
         self.host = {"D": D_host, "sigma": S_host, "E": E_host, "nu": nu_host}
         self.stiffness = mech.Stiffness(v["E_li"] / v["W"], v["nu_li"], E_host, nu_host)
 
@@ -168,15 +258,7 @@ class DendriteModel:
         elif self.mechanics == "monolithic":
             u = u_stress = parts[3]
             xi_stress = xi
-        eps_v = v["vegard_strain"]
-
-        def eigen(x):
-            grown = eps_v * (pf.interpolation(x) - pf.interpolation(self.xi0))
-            if phys.eigenstrain == "growth":
-                return mech.growth_eigenstrain(grown, mech.interface_normal(ufl.grad(x)))
-            return grown
-
-        self.eigen = eigen
+        self.eigen = eigenstrain(phys, v, self.xi0)
 
         def stress_of(x, uu):
             mu, lam = self.stiffness.at(pf.interpolation(x))
@@ -214,33 +296,13 @@ class DendriteModel:
         if self.mechanics == "staggered":
             w = ufl.TestFunction(self.Vu)
             xi_c = ufl.split(self.U)[0]
-            lin = petsc_options(config.solver, symmetric=True, nonlinear=True) | {"snes_type": "ksponly"}
-            lin.pop("snes_linesearch_type", None)
-            self.mech_problem = fem.petsc.NonlinearProblem(
-                self._equilibrium(xi_c, self.u, w),
-                self.u,
-                bcs=self._bcs(mesh, electro=False),
-                petsc_options_prefix=prefix + "u_",
-                petsc_options=lin,
+            bcs_u = displacement_bcs(bundle, phys, self.Vu)
+            self.mech_problem = staggered_problem(
+                config, self._equilibrium(xi_c, self.u, w), self.u, bcs_u, prefix + "u_"
             )
         self.num_dofs = self.W.dofmap.index_map.size_global * self.W.dofmap.index_map_bs + (
             self.Vu.dofmap.index_map.size_global * gdim if self.mechanics == "staggered" else 0
         )
-
-    def _apply_coatings(self, Q, D_host, S_host, E_host) -> None:
-        if not self.phys.coatings:
-            return
-        mesh, ell = self.bundle.mesh, self.bundle.length_scale
-        tdim = mesh.topology.dim
-        n = mesh.topology.index_map(tdim).size_local + mesh.topology.index_map(tdim).num_ghosts
-        y = dolfinx.mesh.compute_midpoints(mesh, tdim, np.arange(n, dtype=np.int32))[:, 1] * ell
-        host = self.mask.x.array > 0
-        for coat in self.phys.coatings:
-            cells = np.nonzero(host & (y >= coat.y0) & (y <= coat.y1))[0]
-            D_host.x.array[cells] *= coat.diffusivity_factor
-            S_host.x.array[cells] *= coat.conductivity_factor
-            if coat.young_modulus is not None:
-                E_host.x.array[cells] = coat.young_modulus.si("Pa") / self.values["W"]
 
     def _equilibrium(self, xi, u, w) -> ufl.Form:
         mu, lam = self.stiffness.at(pf.interpolation(xi))
@@ -251,7 +313,6 @@ class DendriteModel:
         fdim = mesh.topology.dim - 1
         b = self.bundle
         anode, cathode = boundary_facets(b, "anode"), boundary_facets(b, "cathode")
-        walls = boundary_facets(b, "walls")
         bcs = []
 
         def add(space, facets, value):
@@ -272,15 +333,8 @@ class DendriteModel:
                 add(self.W.sub(1), cathode, self.phys.cathode_concentration)
             if self.mechanics != "monolithic":
                 return bcs
-            Vu = self.W.sub(3)
-        else:
-            Vu = self.Vu
-        for i in range(2):
-            add(Vu.sub(i), anode, 0.0)
-        if self.phys.cathode_mechanics == "roller":
-            add(Vu.sub(1), cathode, 0.0)
-        add(Vu.sub(0), walls, 0.0)
-        return bcs
+            return bcs + displacement_bcs(b, self.phys, self.W.sub(3))
+        return displacement_bcs(b, self.phys, self.Vu)
 
     # ---- initial state -------------------------------------------------------------------
     def initial_state(self) -> None:
@@ -290,21 +344,13 @@ class DendriteModel:
         height = g.height / ell
         psi_a = self.phys.applied_voltage / self.scale["rt_f"]
         xi0 = initial_phase(self.phys, g, ell)
-        self.in_filament = np.zeros(len(self.xi_dofs), dtype=bool)  # ξ dofs on filament cells
         self.U.sub(0).interpolate(xi0)
         self.U.sub(1).interpolate(lambda x: np.ones(x.shape[1]))
         self.U.sub(2).interpolate(lambda x: psi_a * (1 - x[1] / height))
         self.U.x.scatter_forward()
-        if "filament" in self.bundle.regions:
-            # no Li in the filaments; a dof on a filament's edge may be owned by a rank that does
-            # not see the filament cell, so mark on every rank and sum into the owners first
-            marker = fem.Function(self.W)
-            cells = region_cells(self.bundle, "filament")
-            marker.x.array[fem.locate_dofs_topological(self.W.sub(0), 2, cells)] = 1.0
-            marker.x.scatter_reverse(la.InsertMode.add)
-            marker.x.scatter_forward()
-            self.U.x.array[marker.x.array > 0] = 0.0
-            self.in_filament = marker.x.array[self.xi_dofs] > 0
+        marker = filament_marker(self.bundle, self.W)  # no Li in the filaments
+        self.U.x.array[marker] = 0.0
+        self.in_filament = marker[self.xi_dofs]  # ξ dofs on filament cells
         self.xi0.x.array[:] = self.U.x.array[self.xi_dofs]
         self.U_n.x.array[:] = self.U.x.array
 
@@ -316,9 +362,8 @@ class DendriteModel:
             return outcome
         its, kits = outcome.newton_iterations, outcome.krylov_iterations
         if self.mechanics == "staggered":
-            solve_interruptible(self.mech_problem)
-            its_m = self.mech_problem.solver.getLinearSolveIterations()
-            if self.mech_problem.solver.getConvergedReason() <= 0:  # type: ignore[operator]  # an int (stub: enum class)
+            converged, its_m = solve_staggered(self.mech_problem)
+            if not converged:
                 return StepOutcome(False, its, kits + its_m, reason="mechanics solve failed")
             kits += its_m
         diff = np.abs(self.U.x.array[self.xi_dofs] - self.U_n.x.array[self.xi_dofs])

@@ -133,20 +133,14 @@ def test_planar_front_velocity_vs_butler_volmer():
     assert measured == pytest.approx(expected, rel=0.01)  # measured 1.1e-3
 
 
-FILAMENTS = [
-    "geometry.filaments={width: 0.2e-6, spacing: 10e-6, offset: 7.8e-6, height: 5.6e-6}",
-    "materials={electrolyte: peo_litfsi_vs_t, nucleus: peo_litfsi_vs_t, filament: insulator}",
-]
-
-
 @pytest.mark.parametrize(
     ("overrides", "key"),
     [
-        (["physics.mechanics=staggered"], "mechanics"),
+        (["physics.mechanics=monolithic"], "mechanics"),
+        (["physics.mechanics=staggered", "physics.stress_coupling=full"], "stress_coupling"),
         (["physics.deviations.D_l={value: 1e-10, unit: m2/s, source: why}"], "D_l"),
         (["physics.cathode_concentration=0.5"], "cathode_concentration"),
         (["physics.equilibrium_potential=0.1"], "equilibrium_potential"),
-        (FILAMENTS, "filaments"),
     ],
 )
 def test_refused_keys(overrides, key):

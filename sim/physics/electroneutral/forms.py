@@ -62,14 +62,18 @@ def salt_residuals(
     dt: Expr,
     tests: tuple[Expr, Expr],
     dx: ufl.Measure,
+    host: Expr = 1.0,
+    metal: Expr = 1.0,
 ) -> tuple[ufl.Form, ufl.Form]:
     """Li⁺ and anion residuals: ∫ [(εĉ⁺ − ε_n ĉ⁺_n) + (c_s/c0)(h − h_n)]/Δt v + ε D̂⁺ĉ⁺∇μ̂⁺·∇v and
-    ∫ (εĉ⁺ − ε_n ĉ⁺_n)/Δt q + ε D̂⁻ĉ⁻∇μ̂⁻·∇q (zero flux where natural)."""
+    ∫ (εĉ⁺ − ε_n ĉ⁺_n)/Δt q + ε D̂⁻ĉ⁻∇μ̂⁻·∇q (zero flux where natural), ε = ε(ξ) × `host`: the
+    electrolyte's share of the host (1; the filaments' transport_factor, see `inventories`);
+    the metal is `metal` × c_s h(ξ) (0 in the filaments: their surface nodes' ξ is no metal)."""
     c_p, c_m, _ = salt(*mu, fixed)
     c_p_n, _, _ = salt(*mu_n, fixed)
-    eps, eps_n = electrolyte_fraction(xi), electrolyte_fraction(xi_n)
+    eps, eps_n = electrolyte_fraction(xi) * host, electrolyte_fraction(xi_n) * host
     accumulation = (eps * c_p - eps_n * c_p_n) / dt
-    deposition = c_ratio * (pf.interpolation(xi) - pf.interpolation(xi_n)) / dt
+    deposition = metal * c_ratio * (pf.interpolation(xi) - pf.interpolation(xi_n)) / dt
     v, q = tests
     li = (accumulation + deposition) * v * dx + nernst_planck(
         c_p, None, eps * diffusivity[0], mu[0], v, None, dx
@@ -85,10 +89,15 @@ def reaction_drive(c_p: Expr, psi: Expr, metal_psi: Expr, p: pf.Coefficients) ->
     return pf.butler_volmer(c_p, metal_psi - psi, p)
 
 
-def inventories(xi: Expr, c_p: Expr, c_ratio: Expr, dx: ufl.Measure) -> dict[str, ufl.Form]:
-    """Scaled amounts: Li (Li⁺ in the electrolyte + metal), all anions, metal (∫h)."""
-    eps = electrolyte_fraction(xi)
-    h = pf.interpolation(xi)
+def inventories(
+    xi: Expr, c_p: Expr, c_ratio: Expr, dx: ufl.Measure, host: Expr = 1.0, metal: Expr = 1.0
+) -> dict[str, ufl.Form]:
+    """Scaled amounts: Li (Li⁺ in the electrolyte + metal), all anions, metal (∫h); `host` and
+    `metal` as in `salt_residuals` (a PE filament holds a salt fraction transport_factor: its
+    accumulation and its transport both scale, so the potential there stays as well determined
+    as in the metal)."""
+    eps = electrolyte_fraction(xi) * host
+    h = metal * pf.interpolation(xi)
     return {
         "li": (eps * c_p + c_ratio * h) * dx,
         "anion": eps * c_p * dx,

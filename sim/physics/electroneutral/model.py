@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import cached_property
-from typing import Any
+from typing import Any, NotRequired
 
 from sim._dolfinx import dolfinx
 
@@ -15,6 +15,7 @@ from mpi4py import MPI
 
 from sim.checkpoint import CHECKPOINT
 from sim.mesh import assembled, boundary_facets
+from sim.physics import mechanics as mech
 from sim.physics import phasefield as pf
 from sim.physics.dendrite import check_interface
 from sim.physics.electroneutral import forms
@@ -65,6 +66,9 @@ class ElectroneutralMetrics(FrontMetrics):
     immobile_anion_fraction: float
     interface_width_m: float
     interface_elements: float
+    max_hydrostatic_stress_Pa: NotRequired[float]
+    """max |σ_h| (mechanics: staggered)"""
+    max_von_mises_stress_Pa: NotRequired[float]
 
 
 class Balances:
@@ -74,7 +78,8 @@ class Balances:
         m = self.m = problem
         self.comm = m.W.mesh.comm
         xi = ufl.split(m.U)[0]
-        self.inventory = {k: fem.form(f) for k, f in forms.inventories(xi, m.c_p, m.c_ratio, m.dx).items()}
+        amounts = forms.inventories(xi, m.c_p, m.c_ratio, m.dx, m.transport["host"], m.transport["mask"])
+        self.inventory = {k: fem.form(f) for k, f in amounts.items()}
         self.prev = fem.Function(m.W)  # the state of the previous record (U_n is overwritten on accept)
         w = fem.Function(m.W)
         w.x.array[fem.locate_dofs_topological(m.W.sub(1), 1, boundary_facets(m.bundle, "cathode"))] = 1.0
@@ -165,7 +170,8 @@ class Balances:
 
 
 class FieldOutput:
-    """SI fields: ξ, Li⁺ and free-anion concentrations, electrolyte potential (P1)."""
+    """SI fields: ξ, Li⁺ and free-anion concentrations, electrolyte potential (P1); with mechanics
+    the displacement (P1 vector) and σ_h, von Mises (DG0), as chen2015's."""
 
     NAMES = ("phase_field_xi", "concentration_Li_mol_m3", "concentration_anion_mol_m3", "potential_V")
 
@@ -178,16 +184,47 @@ class FieldOutput:
             fem.Expression(e, points)
             for e in (m.c_p * m.scale["c0"], m.c_m * m.scale["c0"], m.psi * m.scale["rt_f"])
         ]
+        self.mechanical: list[tuple[fem.Function, Any]] = []
+        sigma = m.stress()
+        if sigma is not None:
+            mesh = m.bundle.mesh
+            Vu = fem.functionspace(mesh, ("Lagrange", 1, (mesh.geometry.dim,)))
+            u = fem.Function(Vu, name="displacement_m")
+            self.mechanical.append(
+                (u, fem.Expression(m.u * m.bundle.length_scale, Vu.element.interpolation_points))
+            )
+            Q = fem.functionspace(mesh, ("DG", 0))
+            for name, expr in (
+                ("hydrostatic_stress_Pa", mech.hydrostatic(sigma)),
+                ("von_mises_stress_Pa", mech.von_mises(sigma)),
+            ):
+                self.mechanical.append(
+                    (fem.Function(Q, name=name), fem.Expression(expr, Q.element.interpolation_points))
+                )
 
     def update(self) -> None:
         self.functions[0].x.array[:] = self.U.x.array[self.xi_dofs]
         for f, expr in zip(self.functions[1:], self.exprs, strict=True):
             f.interpolate(expr)
+        for f, expr in self.mechanical:
+            f.interpolate(expr)
+
+    def groups(self) -> list[list[fem.Function]]:
+        """One list per output file (one function space each)."""
+        if not self.mechanical:
+            return [self.functions]
+        return [self.functions, [self.mechanical[0][0]], [f for f, _ in self.mechanical[1:]]]
+
+    def plots(self) -> dict[str, fem.Function]:
+        """The scalar fields (the displacement has no map)."""
+        return {f.name: f for group in self.groups() for f in group if f.name != "displacement_m"}
 
     def plot_options(self) -> dict[str, dict[str, Any]]:
         """Every map shows ξ = ½; concentrations and potential are blank in the metal (ξ > ½)."""
         xi = self.functions[0]
-        return {f.name: {"interface": xi, "mask_metal": f is not xi} for f in self.functions}
+        return {
+            name: {"interface": xi, "mask_metal": f in self.functions[1:]} for name, f in self.plots().items()
+        }
 
 
 class ElectroneutralModel(ElectroneutralProblem, TransientModel):
@@ -209,8 +246,21 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
         ctx.log(
             f"electrolyte: σ = {tp.conductivity:.4g} S/m, t⁺ = {tp.transference_number:.3g}, "
             f"D⁺ = {tp.d_cation:.4g}, D⁻ = {tp.d_anion:.4g} m²/s, immobile anion fraction "
-            f"{tp.immobile_fraction:.3g}; {self.num_dofs} dofs"
+            f"{tp.immobile_fraction:.3g}; {self.num_dofs} dofs, mechanics {phys.mechanics}, stress "
+            f"coupling {phys.stress_coupling}"
         )
+
+        def label(material) -> str:
+            if material is None:
+                return "electrolyte card"
+            return material if isinstance(material, str) else "inline card"
+
+        for coat, band in zip(phys.coatings, self.band_cards, strict=True):
+            ctx.log(
+                f"coating {coat.name} ({label(coat.material)}, {coat.y0 * 1e6:.3g}–"
+                f"{coat.y1 * 1e6:.3g} µm): σ = {band.conductivity:.4g} S/m, D⁺ = {band.d_cation:.4g}, "
+                f"D⁻ = {band.d_anion:.4g} m²/s, immobile anion fraction {band.immobile_fraction:.3g}"
+            )
         self.initial_state()
         self.balances, self.fields = Balances(self), FieldOutput(self)
         self.snaps = Snapshots(phys.time.t_end, phys.snapshots)
@@ -221,10 +271,10 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
         return CAPABILITIES["phasefield"]
 
     def state(self) -> list:
-        return [self.U]
+        return [self.U] + ([self.u] if self.mechanics == "staggered" else [])
 
     def checkpoint_state(self) -> dict:
-        return {"U": self.U_n, "xi0": self.xi0}
+        return {"U": self.U_n, "xi0": self.xi0} | ({"u": self.u_n} if self.mechanics == "staggered" else {})
 
     def checkpoint_data(self) -> dict[str, Any]:
         return {"history": self.balances.history, "worst": self.balances.worst}
@@ -242,11 +292,23 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
             "interface_width_m": float(self.checks["interface_width_m"]),
             "interface_elements": float(self.checks["interface_elements"]),
         }
+        sigma = self.stress()
+        if sigma is not None:
+            # ufl attaches __abs__ to Expr at import, unseen by the type checker
+            values["max_hydrostatic_stress_Pa"] = self._max(abs(mech.hydrostatic(sigma)))  # type: ignore[arg-type]
+            values["max_von_mises_stress_Pa"] = self._max(mech.von_mises(sigma))
         return ElectroneutralMetrics(**values)  # type: ignore[typeddict-item]
+
+    def _max(self, expr) -> float:
+        """Global maximum of a UFL expression interpolated cell-wise (DG0)."""
+        f = fem.Function(fem.functionspace(self.bundle.mesh, ("DG", 0)))
+        f.interpolate(fem.Expression(expr, f.function_space.element.interpolation_points))
+        local = float(f.x.array.max()) if f.x.array.size else 0.0
+        return self.bundle.mesh.comm.allreduce(local, op=MPI.MAX)
 
     def output_fields(self) -> list[dict]:
         self.fields.update()
-        return [{f.name: f for f in self.fields.functions}]
+        return [{f.name: f for f in group} for group in self.fields.groups()]
 
     def snapshots(self, t: float) -> dict[str, tuple[Any, str, dict[str, Any]]]:
         return self.snaps.due(t, self.fields.functions[0], "ξ", "xi")
@@ -258,7 +320,7 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
         history = self.balances.history
         tp = self.salt
         return ModelResult(
-            plots={f.name: f for f in self.fields.functions},
+            plots=self.fields.plots(),
             plot_options=self.fields.plot_options(),
             extra={
                 "history": history,
@@ -287,7 +349,9 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
         """Of the accepted state (scaled): the metal ∫h(ξ), the Li⁺ in the electrolyte ∫εĉ⁺ (= all
         anions, free and immobile: electroneutrality) and the free anions ∫εĉ⁻ = ∫εĉ⁺ − ĉ_f∫ε. The
         Li inventory ∫(εĉ⁺ + (c_s/c0)h) follows from the first two, and ∫ε is affine in ∫h, so
-        restoring ∫h and ∫εĉ⁺ restores all of them (the immobile anions ĉ_f∫ε with them)."""
+        restoring ∫h and ∫εĉ⁺ restores all of them (the immobile anions ĉ_f∫ε with them; with
+        coating bands while each band keeps its area: a band is the cells whose midpoints lie in
+        it, so its edges, and ∫ĉ_f ε, move by up to a coarse cell where they are refined)."""
         return {name: assembled(form) for name, form in self._adapt_forms["inventories"].items()}
 
     @cached_property
@@ -299,18 +363,20 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
         xi, mu_p, mu_m = ufl.split(self.U_n)
         a, b, band = fem.Constant(mesh, 0.0), fem.Constant(mesh, 0.0), fem.Function(self.V0)
         shifted = ufl.variable(xi + a * band)
-        h = pf.interpolation(shifted)
+        metal = self.transport["mask"]  # no metal on filament cells
+        h = metal * pf.interpolation(shifted)
         mu_b = ufl.variable(mu_m + b)
-        c_p = forms.salt(mu_p, mu_b, self.fixed)[0]
-        c_p_n, c_m_n, _ = forms.salt(mu_p, mu_m, self.fixed)
-        eps = forms.electrolyte_fraction(xi)
+        fixed = self.transport["fixed"]
+        c_p = forms.salt(mu_p, mu_b, fixed)[0]
+        c_p_n, c_m_n, _ = forms.salt(mu_p, mu_m, fixed)
+        eps = forms.electrolyte_fraction(xi) * self.transport["host"]
         dx = self.dx
         return {
             "a": a,
             "b": b,
             "band": band,
             "inventories": {
-                "metal": fem.form(pf.interpolation(xi) * dx),
+                "metal": fem.form(metal * pf.interpolation(xi) * dx),
                 "li_ion": fem.form(eps * c_p_n * dx),
                 "free_anion": fem.form(eps * c_m_n * dx),
             },
