@@ -144,6 +144,34 @@ def solve_staggered(problem) -> tuple[bool, int]:
     return problem.solver.getConvergedReason() > 0, its
 
 
+def phase_field_step(model, dt: float) -> StepOutcome:
+    """One step of a phase-field problem with unknowns `model.U` (ξ at `xi_dofs`), accepted state
+    `U_n`, Newton problem `problem` and, with `mechanics: staggered`, the elasticity solve after
+    it; `change` is the largest change of ξ (the Chen-type and electroneutral models)."""
+    model.dt.value = dt
+    outcome = newton_solve(model.problem, [model.U])
+    if not outcome.converged:
+        return outcome
+    its, kits = outcome.newton_iterations, outcome.krylov_iterations
+    if model.mechanics == "staggered":
+        converged, its_m = solve_staggered(model.mech_problem)
+        if not converged:
+            return StepOutcome(False, its, kits + its_m, reason="mechanics solve failed")
+        kits += its_m
+    diff = np.abs(model.U.x.array[model.xi_dofs] - model.U_n.x.array[model.xi_dofs])
+    change = model.bundle.mesh.comm.allreduce(float(diff.max()) if diff.size else 0.0, op=MPI.MAX)
+    return StepOutcome(True, its, kits, change)
+
+
+def xi_indicator(model) -> fem.Function:
+    """ξ(1 − ξ) of the accepted state `model.U_n` on the P1 space `model.V0` (sim.adaptive's
+    refinement indicator of the Chen-type and electroneutral models)."""
+    xi = model.U_n.x.array[model.xi_dofs]
+    out = fem.Function(model.V0)
+    out.x.array[:] = xi * (1 - xi)
+    return out
+
+
 def dof_marker(bundle, W, cells: np.ndarray) -> np.ndarray:
     """Bool per local entry of W's arrays: the ξ (sub 0) dofs of the local `cells`. A dof on their
     edge may be owned by a rank that does not see the cells, so it is marked on every rank and
@@ -356,19 +384,7 @@ class DendriteModel:
 
     # ---- Stepper protocol ----------------------------------------------------------------
     def step(self, t: float, dt: float) -> StepOutcome:
-        self.dt.value = dt  # type: ignore[assignment]  # dolfinx's setter takes any array-like
-        outcome = newton_solve(self.problem, [self.U])
-        if not outcome.converged:
-            return outcome
-        its, kits = outcome.newton_iterations, outcome.krylov_iterations
-        if self.mechanics == "staggered":
-            converged, its_m = solve_staggered(self.mech_problem)
-            if not converged:
-                return StepOutcome(False, its, kits + its_m, reason="mechanics solve failed")
-            kits += its_m
-        diff = np.abs(self.U.x.array[self.xi_dofs] - self.U_n.x.array[self.xi_dofs])
-        change = self.bundle.mesh.comm.allreduce(float(diff.max()) if diff.size else 0.0, op=MPI.MAX)
-        return StepOutcome(True, its, kits, change)
+        return phase_field_step(self, dt)
 
     def accept(self) -> None:
         self.U_n.x.array[:] = self.U.x.array

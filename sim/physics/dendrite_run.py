@@ -17,7 +17,7 @@ from sim.adaptive import Adaptable, AdaptiveModel
 from sim.checkpoint import CHECKPOINT
 from sim.mesh import assembled, boundary_facets
 from sim.physics import mechanics as mech
-from sim.physics.dendrite import DendriteModel, check_interface
+from sim.physics.dendrite import DendriteModel, check_interface, xi_indicator
 from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, TransientModel
 from sim.physics.phasefield_front import (
     FrontMetrics,
@@ -353,10 +353,7 @@ class PhaseFieldModel(DendriteModel, TransientModel):
 
     # ---- sim.adaptive.Adaptable: moving the model to an adapted mesh ---------------------------
     def indicator(self) -> fem.Function:
-        xi = self.U_n.x.array[self.xi_dofs]
-        out = fem.Function(self.V0)
-        out.x.array[:] = xi * (1 - xi)
-        return out
+        return xi_indicator(self)
 
     def inventories(self) -> dict[str, float]:
         return {"li_area": assembled(self._forms["area"]), "content": self._content()}

@@ -17,7 +17,7 @@ from sim.checkpoint import CHECKPOINT
 from sim.mesh import assembled, boundary_facets
 from sim.physics import mechanics as mech
 from sim.physics import phasefield as pf
-from sim.physics.dendrite import check_interface
+from sim.physics.dendrite import check_interface, xi_indicator
 from sim.physics.electroneutral import forms
 from sim.physics.electroneutral.problem import ElectroneutralProblem
 from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, TransientModel
@@ -340,10 +340,7 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
 
     # ---- sim.adaptive.Adaptable: moving the model to an adapted mesh ---------------------------
     def indicator(self) -> fem.Function:
-        xi = self.U_n.x.array[self.xi_dofs]
-        out = fem.Function(self.V0)
-        out.x.array[:] = xi * (1 - xi)
-        return out
+        return xi_indicator(self)
 
     def inventories(self) -> dict[str, float]:
         """Of the accepted state (scaled): the metal ∫h(ξ), the Li⁺ in the electrolyte ∫εĉ⁺ (= all

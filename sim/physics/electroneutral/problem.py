@@ -26,7 +26,6 @@ from sim._dolfinx import dolfinx
 import basix.ufl
 import numpy as np
 import ufl
-from mpi4py import MPI
 
 from sim.config import material_library
 from sim.materials import Transport, transport
@@ -42,7 +41,7 @@ from sim.physics.dendrite import (
     filament_marker,
     host_stiffness,
     initial_phase,
-    solve_staggered,
+    phase_field_step,
     staggered_problem,
     xi_coefficients,
 )
@@ -329,19 +328,7 @@ class ElectroneutralProblem:
         self.U.x.scatter_forward()
 
     def step(self, t: float, dt: float) -> StepOutcome:
-        self.dt.value = dt  # type: ignore[assignment]  # dolfinx's setter takes any array-like
-        outcome = newton_solve(self.problem, [self.U])
-        if not outcome.converged:
-            return outcome
-        its, kits = outcome.newton_iterations, outcome.krylov_iterations
-        if self.mechanics == "staggered":
-            converged, its_m = solve_staggered(self.mech_problem)
-            if not converged:
-                return StepOutcome(False, its, kits + its_m, reason="mechanics solve failed")
-            kits += its_m
-        diff = np.abs(self.U.x.array[self.xi_dofs] - self.U_n.x.array[self.xi_dofs])
-        change = self.bundle.mesh.comm.allreduce(float(diff.max()) if diff.size else 0.0, op=MPI.MAX)
-        return StepOutcome(True, its, kits, change)
+        return phase_field_step(self, dt)
 
     def accept(self) -> None:
         self.U_n.x.array[:] = self.U.x.array
