@@ -21,37 +21,28 @@ from common import print_table, row, run_case
 
 CONFIG = "configs/dendrite_peo.yaml"
 REFINE = ["geometry.refine_height=6.0e-6"]
-CASES = {
-    "uniform 0.1 µm": ["geometry.mesh.size=0.1e-6", "geometry.mesh.min_size=0.1e-6"],
-    "graded (gmsh, shipped sizes)": [],
-    "adaptive 0.4 µm + 2 levels": [
-        "geometry.mesh.size=0.4e-6",
-        "geometry.mesh.min_size=0.4e-6",
-        "physics.adaptivity={levels: 2, every: 20, threshold: 0.02}",
-    ],
-    "adaptive, narrow band": [
-        "geometry.mesh.size=0.4e-6",
-        "geometry.mesh.min_size=0.4e-6",
-        "physics.adaptivity={levels: 2, every: 20, threshold: 0.05, buffer_layers: 1}",
-    ],
-}
+BASE = ["geometry.mesh.size=0.4e-6", "geometry.mesh.min_size=0.4e-6"]
+
+
+def cases(every: int) -> dict[str, list[str]]:
+    """uniform fine, gmsh's graded mesh, and the 0.4 µm base refined twice (default and narrow
+    band), rebuilt every `every` steps."""
+    return {
+        "uniform 0.1 µm": ["geometry.mesh.size=0.1e-6", "geometry.mesh.min_size=0.1e-6"],
+        "graded (gmsh, shipped sizes)": [],
+        "adaptive 0.4 µm + 2 levels": [
+            *BASE,
+            f"physics.adaptivity={{levels: 2, every: {every}, threshold: 0.02}}",
+        ],
+        "adaptive, narrow band": [
+            *BASE,
+            f"physics.adaptivity={{levels: 2, every: {every}, threshold: 0.05, buffer_layers: 1}}",
+        ],
+    }
+
 
 ELECTRONEUTRAL = "configs/dendrite_peo_electroneutral.yaml"
 TALL = ["geometry.height=20.0e-6"]
-ELECTRONEUTRAL_CASES = {
-    "uniform 0.1 µm": ["geometry.mesh.size=0.1e-6", "geometry.mesh.min_size=0.1e-6"],
-    "graded (gmsh, shipped sizes)": [],
-    "adaptive 0.4 µm + 2 levels": [
-        "geometry.mesh.size=0.4e-6",
-        "geometry.mesh.min_size=0.4e-6",
-        "physics.adaptivity={levels: 2, every: 5, threshold: 0.02}",
-    ],
-    "adaptive, narrow band": [
-        "geometry.mesh.size=0.4e-6",
-        "geometry.mesh.min_size=0.4e-6",
-        "physics.adaptivity={levels: 2, every: 5, threshold: 0.05, buffer_layers: 1}",
-    ],
-}
 
 
 def extra(summary: dict) -> dict[str, str]:
@@ -72,14 +63,14 @@ def main() -> None:
     which = sys.argv[2] if len(sys.argv) > 2 else "all"
     height = float(sys.argv[3]) if len(sys.argv) > 3 else 20.0
     studies = {
-        "chen2015": (CONFIG, [f"geometry.height={height * 1e-6:.6g}", *REFINE], CASES),
-        "electroneutral": (ELECTRONEUTRAL, TALL, ELECTRONEUTRAL_CASES),
+        "chen2015": (CONFIG, [f"geometry.height={height * 1e-6:.6g}", *REFINE], cases(20)),
+        "electroneutral": (ELECTRONEUTRAL, TALL, cases(5)),
     }
-    for name, (config, cell, cases) in studies.items():
+    for name, (config, cell, sweep) in studies.items():
         if which not in (name, "all"):
             continue
         rows = []
-        for label, sets in cases.items():
+        for label, sets in sweep.items():
             summary = run_case(config, [*cell, *sets, f"physics.time.t_end={t_end}"])
             rows.append(row(label, 1, summary, extra(summary)))
         print(name)
