@@ -71,17 +71,24 @@ def vertex_keys(mesh) -> tuple[np.ndarray, str]:
     return mesh.comm.scatter(parts, root=0), mesh.comm.bcast(digest, root=0)
 
 
-def dof_keys(V, by_position: bool = False) -> tuple[np.ndarray, str]:
+def dof_keys(
+    V, by_position: bool = False, vertices: dict[int, tuple[np.ndarray, str]] | None = None
+) -> tuple[np.ndarray, str]:
     """A global, partition-independent key for every local dof (owned and ghost) of V, by the
     mesh's original node numbers or `by_position` (`vertex_keys`; collective), and the digest of
-    the vertex positions ('' by node numbers)."""
+    the vertex positions ('' by node numbers). `vertices`: a cache of `vertex_keys` by mesh, so the
+    fields of one mesh gather its positions once."""
     mesh = V.mesh
     if mesh.geometry.cmaps[0].degree != 1:
         raise ValueError("checkpoints need a degree-1 mesh geometry")
     nodes = mesh.geometry.dofmaps[0]
-    original, digest = (
-        vertex_keys(mesh) if by_position else (np.asarray(mesh.geometry.input_global_indices, np.int64), "")
-    )
+    if by_position:
+        cache = {} if vertices is None else vertices
+        if id(mesh) not in cache:
+            cache[id(mesh)] = vertex_keys(mesh)
+        original, digest = cache[id(mesh)]
+    else:
+        original, digest = np.asarray(mesh.geometry.input_global_indices, np.int64), ""
     leaves = _leaves(V)
     size = (V.dofmap.index_map.size_local + V.dofmap.index_map.num_ghosts) * V.dofmap.index_map_bs
     keys = np.full(size, -1, dtype=np.int64)
@@ -112,10 +119,11 @@ def save(
     (collective)."""
     import h5py
 
-    data = {}
+    data: dict[str, Any] = {}
+    vertices: dict[int, tuple[np.ndarray, str]] = {}
     for name, f in functions.items():
         n = _owned(f.function_space)
-        keys, digest = dof_keys(f.function_space, by_position)
+        keys, digest = dof_keys(f.function_space, by_position, vertices)
         gathered = comm.gather((keys[:n], f.x.array[:n].copy()), root=0)
         if gathered is not None:  # rank 0
             k = np.concatenate([g[0] for g in gathered])
@@ -207,9 +215,10 @@ def load(path: Path, functions: dict[str, Any], comm: MPI.Comm) -> dict[str, Any
     """Fill `functions` from `path`, keyed as they were saved (collective); returns the stored
     metadata."""
     stored = _agreed(comm, lambda: _read(path, list(functions)))
+    vertices: dict[int, tuple[np.ndarray, str]] = {}
     for name, f in functions.items():
         keys, values, digest = stored[name]
-        mine, here = dof_keys(f.function_space, by_position=bool(digest))
+        mine, here = dof_keys(f.function_space, bool(digest), vertices)
         pos = np.searchsorted(keys, mine)
         bad = here != digest
         bad = bad or bool((pos >= keys.size).any() or (keys[np.minimum(pos, keys.size - 1)] != mine).any())
