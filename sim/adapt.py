@@ -5,7 +5,8 @@ Coarsening is a rebuild: `adapted` always starts from the coarse base mesh and r
 times, each level marking from the fields interpolated onto it, so cells the interface has left
 return to the base size. Region and boundary tags go with every refinement (`refine_bundle`), so a
 model builds its forms on the adapted mesh exactly as on a gmsh one. Marking is by vertex values
-(a P1 indicator) and is dilated across ranks through the vertex index map, so the refined band does
+(a P1 indicator, and the order parameter's range over each cell, which catches a band narrower than
+a coarse cell) and is dilated across ranks through the vertex index map, so the refined band does
 not depend on the partition.
 
     fine = adapted(base, lambda b: band_cells(b, xi_on(b), threshold=1e-3, layers=2), levels=2)
@@ -72,27 +73,36 @@ def refine_bundle(
     return refined, (before[parent] + split[parent]).astype(np.int32)
 
 
-def band_cells(bundle: MeshBundle, indicator: fem.Function, threshold: float, layers: int) -> np.ndarray:
+def band_cells(
+    bundle: MeshBundle,
+    indicator: fem.Function,
+    threshold: float,
+    layers: int,
+    phase: fem.Function | None = None,
+) -> np.ndarray:
     """Local cells with a vertex where the P1 `indicator` ≥ `threshold` (e.g. ξ(1 − ξ) ≥ 1e-3, about
-    ±3.5 interface widths of a tanh profile), grown by `layers` rings of neighbouring cells."""
+    ±3.5 interface widths of a tanh profile) or, given the P1 order parameter `phase` (ξ, on the
+    indicator's space), whose vertex values of it span the band (min < 1 − δ and max > δ, δ(1 − δ) =
+    `threshold`): a band narrower than a cell, between its vertices, marks it too. Grown by `layers`
+    rings of neighbouring cells."""
     V = indicator.function_space
     mesh = bundle.mesh
     tdim = mesh.topology.dim
     num_cells = mesh.topology.index_map(tdim).size_local + mesh.topology.index_map(tdim).num_ghosts
     dofs = V.dofmap.list[:num_cells]
+    cells = indicator.x.array[dofs].max(axis=1) >= threshold
+    if phase is not None:
+        delta = 0.5 * (1 - np.sqrt(1 - 4 * threshold))
+        values = phase.x.array[dofs]
+        cells |= (values.min(axis=1) < 1 - delta) & (values.max(axis=1) > delta)
     marker = fem.Function(V)
-    marker.x.array[:] = (indicator.x.array >= threshold).astype(float)
-
-    def touching() -> np.ndarray:
-        return np.flatnonzero(marker.x.array[dofs].max(axis=1) > 0)
-
     for _ in range(layers):
-        marker.x.array[np.unique(dofs[touching()])] = 1.0
+        marker.x.array[np.unique(dofs[cells])] = 1.0
         marker.x.scatter_reverse(InsertMode.add)
         marker.x.scatter_forward()
-    cells = touching()
+        cells = marker.x.array[dofs].max(axis=1) > 0
     owned = mesh.topology.index_map(tdim).size_local
-    return cells[cells < owned].astype(np.int32)
+    return np.flatnonzero(cells[:owned]).astype(np.int32)
 
 
 def _centres(bundle: MeshBundle, cells: np.ndarray) -> np.ndarray:

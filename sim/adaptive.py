@@ -15,6 +15,7 @@ adaptation is over, so a checkpoint never holds the marks of one mesh with the s
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Protocol
@@ -25,8 +26,9 @@ import numpy as np
 from mpi4py import MPI
 
 from sim import adapt, interrupts
-from sim.mesh import MeshBundle, num_dofs
+from sim.mesh import MeshBundle, assembled, num_dofs
 from sim.physics.model import Capabilities, ModelResult, StepOutcome, TimeStats, TransientModel
+from sim.solve import SolverFailed
 
 fem = dolfinx.fem
 
@@ -38,6 +40,11 @@ class Adaptable(TransientModel, Protocol):
         """A P1 field of the accepted state that is large where the mesh must be fine (ξ(1 − ξ))."""
         ...
 
+    def phase(self) -> fem.Function:
+        """The order parameter ξ of the accepted state on the indicator's space (1 in the metal, 0
+        in the electrolyte): a cell whose vertex values of it span the band is refined too."""
+        ...
+
     def inventories(self) -> dict[str, float]:
         """The conserved totals of the accepted state a mesh transfer must keep (name → value)."""
         ...
@@ -46,6 +53,34 @@ class Adaptable(TransientModel, Protocol):
         """Adjust the accepted state (and iterate) so `inventories()` equals `targets`; returns
         the relative corrections applied."""
         ...
+
+
+def assembled_at(constant: fem.Constant, x: float, form: fem.Form) -> float:
+    """`form` assembled with `constant` = x (reset to 0 after)."""
+    constant.value = x  # type: ignore[assignment]  # dolfinx's setter takes any array-like
+    value = assembled(form)
+    constant.value = 0.0  # type: ignore[assignment]
+    return value
+
+
+def scalar_root(g: Callable[[float], float], slope: Callable[[float], float], scale: float) -> float:
+    """x with g(x) = 0 by Newton from 0 (g monotone, the root small), to round-off: until |g|
+    stops decreasing (≤ 1e-13 × `scale` required; a few iterations). The inventory corrections of
+    `Adaptable.correct` (a shift of the front within the interface, a uniform shift of a potential)."""
+    x, best, best_x = 0.0, np.inf, 0.0
+    for _ in range(20):
+        value = g(x)
+        residual = abs(value)
+        if residual >= best:
+            break
+        best, best_x = residual, x
+        derivative = slope(x)
+        if residual == 0.0 or derivative == 0.0:  # exact, or no interface to shift
+            break
+        x -= value / derivative
+    if best > 1e-13 * abs(scale):
+        raise SolverFailed(f"the inventory correction did not converge (residual {best:.3g} of {scale:.3g})")
+    return best_x
 
 
 @contextmanager
@@ -79,20 +114,24 @@ class AdaptiveModel:
         self.front_limit = front_limit
         self.history: dict[str, list[float]] = {"t_s": [], "num_dofs": [], "num_cells": []}
         self.corrections: dict[str, float] = {}
+        self.adaptation_time = 0.0
+        """wall time of the rebuilds after the start (mesh, model, transfer, corrections), s"""
         self.marks: list[np.ndarray] = []
         """the cells split at each level of the current mesh (sim.adapt.cell_keys)"""
         with collective_gc():
             self.inner = self._initial()
         self.label, self.fields_on_failure = self.inner.label, self.inner.fields_on_failure
 
-    def _mark(self, indicator: fem.Function, marks: list[np.ndarray]) -> Callable[[MeshBundle], np.ndarray]:
-        """The cells of a level where `indicator` (interpolated onto it) is high, recorded in `marks`."""
-        s = self.settings
+    def _mark(self, model: Adaptable, marks: list[np.ndarray]) -> Callable[[MeshBundle], np.ndarray]:
+        """The cells of a level where the model's indicator and phase (interpolated onto it) mark
+        the band, recorded in `marks`."""
+        s, indicator, phase = self.settings, model.indicator(), model.phase()
 
         def mark(bundle: MeshBundle) -> np.ndarray:
-            local = fem.Function(fem.functionspace(bundle.mesh, ("Lagrange", 1)))
-            adapt.transfer({"i": indicator}, {"i": local})
-            cells = adapt.band_cells(bundle, local, s.threshold, s.buffer_layers)
+            V = fem.functionspace(bundle.mesh, ("Lagrange", 1))
+            local = {"i": fem.Function(V), "p": fem.Function(V)}
+            adapt.transfer({"i": indicator, "p": phase}, local)
+            cells = adapt.band_cells(bundle, local["i"], s.threshold, s.buffer_layers, local["p"])
             marks.append(adapt.cell_keys(bundle, cells))
             return cells
 
@@ -105,7 +144,7 @@ class AdaptiveModel:
         self.level = np.zeros(bundle.mesh.topology.index_map(bundle.mesh.topology.dim).size_local, np.int32)
         model = self.build(bundle)
         for _ in range(self.settings.levels):
-            cells = self._mark(model.indicator(), self.marks)(bundle)
+            cells = self._mark(model, self.marks)(bundle)
             if bundle.mesh.comm.allreduce(len(cells)) == 0:
                 break
             bundle, self.level = adapt.refine_bundle(bundle, cells, self.level)
@@ -118,9 +157,7 @@ class AdaptiveModel:
         with its inventories corrected."""
         old = self.inner
         marks: list[np.ndarray] = []  # the new mesh's, kept once the model is on it
-        bundle, self.level = adapt.adapted(
-            self.base, self._mark(old.indicator(), marks), self.settings.levels
-        )
+        bundle, self.level = adapt.adapted(self.base, self._mark(old, marks), self.settings.levels)
         new = self.build(bundle)
         targets = old.inventories()
         adapt.transfer(old.checkpoint_state(), new.checkpoint_state())
@@ -135,8 +172,8 @@ class AdaptiveModel:
     def _escaping(self) -> bool:
         """Whether the interface (the indicator above threshold) has reached cells below the
         finest level: the band is rebuilt at once, before the front leaves the refined zone."""
-        indicator = self.inner.indicator()
-        cells = adapt.band_cells(self.bundle, indicator, self.settings.threshold, 0)
+        model = self.inner
+        cells = adapt.band_cells(self.bundle, model.indicator(), self.settings.threshold, 0, model.phase())
         coarse = int((self.level[cells] < self.settings.levels).any())
         return bool(self.bundle.mesh.comm.allreduce(coarse, op=MPI.MAX))
 
@@ -180,12 +217,14 @@ class AdaptiveModel:
             "marks": [m.tolist() for m in self.marks],
             "history": self.history,
             "corrections": self.corrections,
+            "time_s": self.adaptation_time,
         }
         return self.inner.checkpoint_data() | {"adaptivity": own}
 
     def restore(self, data: dict[str, Any], stats: TimeStats) -> None:
         own = data["adaptivity"]
         self.history, self.corrections = own["history"], own["corrections"]
+        self.adaptation_time = own.get("time_s", 0.0)  # (checkpoints written before it was kept)
         self.inner.restore({k: v for k, v in data.items() if k != "adaptivity"}, stats)
 
     def step(self, t: float, dt: float) -> StepOutcome:
@@ -210,8 +249,10 @@ class AdaptiveModel:
         with interrupts.deferred():
             self.inner.observe(stats)
             if stats.steps % self.settings.every == 0 or self._escaping():
+                start = time.perf_counter()
                 with collective_gc():
                     self.inner = self._rebuilt(stats)
+                self.adaptation_time += time.perf_counter() - start
 
     def metrics(self, stats: TimeStats) -> Mapping[str, object]:
         return self.inner.metrics(stats)
@@ -234,10 +275,12 @@ class AdaptiveModel:
         return result
 
     def summary(self) -> dict[str, Any]:
-        """DOFs over time, the number of adaptations and the largest transfer corrections."""
+        """DOFs over time, the number of adaptations, the largest transfer corrections and the wall
+        time spent rebuilding (from the start on, across resumes)."""
         dofs = self.history["num_dofs"]
         return {
             "adaptations": len(dofs) - 1,
+            "adaptation_time_s": self.adaptation_time,
             "mean_num_dofs": float(np.mean(dofs)),
             "max_num_dofs": int(max(dofs)),
             "max_relative_corrections": dict(self.corrections),

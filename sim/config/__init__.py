@@ -41,7 +41,7 @@ PhysicsConfig = Annotated[
 
 MIN_CONDUCTIVITY = 1e-30
 """S/m: a card whose σ(T) falls below this at the run temperature is refused"""
-ADAPTIVE_FORMULATIONS = {"chen2015", "electroneutral"}
+ADAPTIVE_FORMULATIONS = {"chen2015", "electroneutral", "grand_potential"}
 """phase-field formulations whose model can move to an adapted mesh (sim.adaptive.Adaptable)"""
 
 __all__ = ["ConfigError", "LoadedConfig", "RunConfig", "load_config", "material_library", "schema"]
@@ -163,7 +163,7 @@ class RunConfig(Strict):
         default: the resolved config.yaml of a run lists every key.)"""
         phys, solver = self.physics, self.solver
         if phys.kind == "phasefield" and phys.formulation == "grand_potential":
-            return inapplicable(self)
+            return inapplicable(self) or self._adaptivity_check()
         if phys.kind == "conduction" and solver.newton != NewtonConfig():
             why = "conduction is linear (one linear solve, no Newton): remove solver.newton"
             return ("solver", "newton"), why
@@ -171,17 +171,9 @@ class RunConfig(Strict):
             problem = phys.electroneutral_problem() or phys.mechanics_problem() or phys.coating_problem()
             if problem:
                 return ("physics", *problem[0]), problem[1]
-        if isinstance(phys, PhaseFieldPhysics) and phys.adaptivity is not None:
-            if phys.formulation not in ADAPTIVE_FORMULATIONS:
-                supported = " and ".join(sorted(ADAPTIVE_FORMULATIONS))
-                why = f"adaptive meshes support formulations {supported} only (this is {phys.formulation})"
-                return ("physics", "adaptivity"), why
-            if phys.adaptivity.front_fraction is not None and phys.time.max_change is None:
-                why = "front_fraction limits the step through time.max_change: give max_change"
-                return ("physics", "adaptivity", "front_fraction"), why
-            if "vtx" in self.output.formats:
-                why = "a VTX (.bp) file holds one mesh: an adaptive run's fields are a VTK series (vtk)"
-                return ("output", "formats"), why
+            adaptivity = self._adaptivity_check()
+            if adaptivity:
+                return adaptivity
         impedance = self.experiment is not None and self.experiment.kind == "impedance"
         if isinstance(phys, CathodePhysics) and (phys.time is None) != impedance:
             if impedance:
@@ -198,6 +190,26 @@ class RunConfig(Strict):
         if time is not None and time.checkpoint_every and getattr(phys, "element_degree", 1) != 1:
             why = "checkpoints hold P1 fields only (element_degree is 2)"
             return ("physics", "time", "checkpoint_every"), why
+        return None
+
+    def _adaptivity_check(self) -> tuple[tuple, str] | None:
+        """What adaptive meshes (physics.adaptivity of a phase-field run) cannot do here, or None."""
+        phys = self.physics
+        if not isinstance(phys, PhaseFieldPhysics) or phys.adaptivity is None:
+            return None
+        if phys.formulation not in ADAPTIVE_FORMULATIONS:
+            supported = " and ".join(sorted(ADAPTIVE_FORMULATIONS))
+            why = f"adaptive meshes support formulations {supported} only (this is {phys.formulation})"
+            return ("physics", "adaptivity"), why
+        if phys.adaptivity.front_fraction is not None and phys.time.max_change is None:
+            why = "front_fraction limits the step through time.max_change: give max_change"
+            return ("physics", "adaptivity", "front_fraction"), why
+        if "vtx" in self.output.formats:
+            why = "a VTX (.bp) file holds one mesh: an adaptive run's fields are a VTK series (vtk)"
+            return ("output", "formats"), why
+        if phys.formulation == "grand_potential" and phys.noise_lattice is None:
+            why = "an adaptive mesh changes its cells: draw the noise on a lattice (e.g. 0.5e-6 m)"
+            return ("physics", "noise_lattice"), why
         return None
 
     def _check_experiment(self) -> tuple[tuple, str] | None:

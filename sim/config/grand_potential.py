@@ -92,7 +92,6 @@ CHEN_ONLY = (
     "cathode_mechanics",
     "filament",
     "coatings",
-    "adaptivity",
 )
 """keys of the phasefield section the grand-potential model has no use for (its boundary values
 are the card's pot_left, pot_right, eta_*, w_right; it has no mechanics)"""

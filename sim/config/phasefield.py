@@ -202,6 +202,10 @@ class PhaseFieldPhysics(Strict):
     """refine around the interface and follow it (null: the geometry's mesh throughout)"""
     noise_seed: int = Field(default=0, ge=0)
     """grand_potential: seed of the Langevin noise on η (amplitude: the card's noise_amplitude)"""
+    noise_lattice: Positive | None = None
+    """grand_potential: draw the noise on a square lattice of this spacing, m, averaged onto the
+    cells (sim.physics.grand_potential.noise: the same field on any mesh; needed by adaptivity);
+    null: one value per mesh cell"""
     snapshots: int = Field(default=4, ge=1, le=1000)
     """PNG snapshots of ξ over the run"""
     time: TimeConfig
@@ -239,10 +243,11 @@ class PhaseFieldPhysics(Strict):
     def _check(self) -> PhaseFieldPhysics:
         if self.formulation == "grand_potential":
             return self
-        if self.noise_seed != 0:
-            raise ValueError(
-                f"noise_seed applies to formulation grand_potential only ({self.formulation} has no noise)"
-            )
+        for key in ("noise_seed", "noise_lattice"):
+            if getattr(self, key) not in (0, None):
+                raise ValueError(
+                    f"{key} applies to formulation grand_potential only ({self.formulation} has no noise)"
+                )
         values = self.values()
         if values["omega"] != round(values["omega"]) or values["omega"] < 0:
             raise ValueError("omega must be a non-negative integer")

@@ -172,6 +172,13 @@ def xi_indicator(model) -> fem.Function:
     return out
 
 
+def xi_phase(model) -> fem.Function:
+    """ξ of the accepted state `model.U_n` on `model.V0` (sim.adaptive's order parameter)."""
+    out = fem.Function(model.V0)
+    out.x.array[:] = model.U_n.x.array[model.xi_dofs]
+    return out
+
+
 def dof_marker(bundle, W, cells: np.ndarray) -> np.ndarray:
     """Bool per local entry of W's arrays: the ξ (sub 0) dofs of the local `cells`. A dof on their
     edge may be owned by a rank that does not see the cells, so it is marked on every rank and

@@ -17,7 +17,7 @@ from sim.adaptive import Adaptable, AdaptiveModel
 from sim.checkpoint import CHECKPOINT
 from sim.mesh import assembled, boundary_facets
 from sim.physics import mechanics as mech
-from sim.physics.dendrite import DendriteModel, check_interface, xi_indicator
+from sim.physics.dendrite import DendriteModel, check_interface, xi_indicator, xi_phase
 from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, TransientModel
 from sim.physics.phasefield_front import (
     FrontMetrics,
@@ -251,15 +251,15 @@ class FieldOutput:
 def build(config: Any, bundle: Any, ctx: Any) -> TransientModel:
     """The phase-field model of `config` on `bundle` (logged and checked, ready to run), by
     `physics.formulation`."""
-    if config.physics.formulation == "grand_potential":
-        from sim.physics.grand_potential.model import GrandPotentialModel
-
-        return GrandPotentialModel(config, bundle, ctx)
     model: Callable[..., Adaptable] = PhaseFieldModel
     if config.physics.formulation == "electroneutral":
         from sim.physics.electroneutral.model import ElectroneutralModel
 
         model = ElectroneutralModel
+    elif config.physics.formulation == "grand_potential":
+        from sim.physics.grand_potential.model import GrandPotentialModel
+
+        model = GrandPotentialModel
     settings = config.physics.adaptivity
     if settings is None:
         return model(config, bundle, ctx)
@@ -354,6 +354,9 @@ class PhaseFieldModel(DendriteModel, TransientModel):
     # ---- sim.adaptive.Adaptable: moving the model to an adapted mesh ---------------------------
     def indicator(self) -> fem.Function:
         return xi_indicator(self)
+
+    def phase(self) -> fem.Function:
+        return xi_phase(self)
 
     def inventories(self) -> dict[str, float]:
         return {"li_area": assembled(self._forms["area"]), "content": self._content()}

@@ -3,7 +3,7 @@ accepted step (Li, anions, counter-electrode charge vs deposited Li), metrics, S
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Any, NotRequired
 
@@ -13,11 +13,12 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
+from sim.adaptive import assembled_at, scalar_root
 from sim.checkpoint import CHECKPOINT
 from sim.mesh import assembled, boundary_facets
 from sim.physics import mechanics as mech
 from sim.physics import phasefield as pf
-from sim.physics.dendrite import check_interface, xi_indicator
+from sim.physics.dendrite import check_interface, xi_indicator, xi_phase
 from sim.physics.electroneutral import forms
 from sim.physics.electroneutral.problem import ElectroneutralProblem
 from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, TransientModel
@@ -29,7 +30,6 @@ from sim.physics.phasefield_front import (
     growth_plot,
     late_slope,
 )
-from sim.solve import SolverFailed
 from sim.timestep import TimeStats
 from sim.units import F
 
@@ -342,6 +342,9 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
     def indicator(self) -> fem.Function:
         return xi_indicator(self)
 
+    def phase(self) -> fem.Function:
+        return xi_phase(self)
+
     def inventories(self) -> dict[str, float]:
         """Of the accepted state (scaled): the metal ∫h(ξ), the Li⁺ in the electrolyte ∫εĉ⁺ (= all
         anions, free and immobile: electroneutrality) and the free anions ∫εĉ⁻ = ∫εĉ⁺ − ĉ_f∫ε. The
@@ -387,8 +390,10 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
         f = self._adapt_forms
         constant = f["a"] if name == "metal" else f["b"]
         value, slope = f[name]
-        return _scalar_root(
-            lambda x: _at(constant, x, value) - target, lambda x: _at(constant, x, slope), target
+        return scalar_root(
+            lambda x: assembled_at(constant, x, value) - target,
+            lambda x: assembled_at(constant, x, slope),
+            target,
         )
 
     def correct(self, targets: Mapping[str, float]) -> dict[str, float]:
@@ -408,30 +413,3 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
         self.reject()
         self.balances.sync()
         return {name: abs(targets[name] - before[name]) / abs(targets[name]) for name in before}
-
-
-def _at(constant: fem.Constant, x: float, form: fem.Form) -> float:
-    """`form` assembled with `constant` = x (reset to 0 after)."""
-    constant.value = x  # type: ignore[assignment]  # dolfinx's setter takes any array-like
-    value = assembled(form)
-    constant.value = 0.0  # type: ignore[assignment]
-    return value
-
-
-def _scalar_root(g: Callable[[float], float], slope: Callable[[float], float], scale: float) -> float:
-    """x with g(x) = 0 by Newton from 0 (g monotone, the root small), to round-off: until |g|
-    stops decreasing (≤ 1e-13 × `scale` required; a few iterations)."""
-    x, best, best_x = 0.0, np.inf, 0.0
-    for _ in range(20):
-        value = g(x)
-        residual = abs(value)
-        if residual >= best:
-            break
-        best, best_x = residual, x
-        derivative = slope(x)
-        if residual == 0.0 or derivative == 0.0:  # exact, or no interface to shift
-            break
-        x -= value / derivative
-    if best > 1e-13 * abs(scale):
-        raise SolverFailed(f"the inventory correction did not converge (residual {best:.3g} of {scale:.3g})")
-    return best_x

@@ -19,6 +19,8 @@ through the diffuse interface into the Li: `ohmic_share`).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 from sim._dolfinx import dolfinx
@@ -28,11 +30,13 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
+from sim.adaptive import assembled_at, scalar_root
 from sim.checkpoint import CHECKPOINT
 from sim.mesh import LENGTH_SCALE, assembled, boundary_facets
 from sim.physics.dendrite import check_interface
 from sim.physics.grand_potential import forms
 from sim.physics.grand_potential.card import PARAMETERS, scaled
+from sim.physics.grand_potential.noise import LatticeNoise
 from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, StepOutcome, TimeStats, TransientModel
 from sim.physics.phasefield_front import (
     FrontMetrics,
@@ -102,12 +106,12 @@ class GrandPotentialModel(TransientModel):
     label = "grand potential"
     fields_on_failure = True
 
-    def __init__(self, config: Any, bundle: Any, ctx: Any) -> None:
+    def __init__(self, config: Any, bundle: Any, ctx: Any, checks: dict[str, float] | None = None) -> None:
         phys = self.phys = config.physics
         if bundle.length_scale != LENGTH_SCALE:
             raise SolverFailed("the grand-potential forms are in µm: the mesh must be in µm")
         self.bundle, self.width = bundle, config.geometry.width / UM
-        self.checks = check_interface(phys, config.geometry, bundle)
+        self.checks = checks or check_interface(phys, config.geometry, bundle)
         card = phys.card()
         self.v = {name: prop.si(PARAMETERS[name][0]) for name, prop in card.items()}
         p = self.p = scaled(card)
@@ -124,6 +128,10 @@ class GrandPotentialModel(TransientModel):
         cells = mesh.topology.index_map(mesh.topology.dim)
         self.cells_global = cells.size_global
         self.original = np.asarray(mesh.topology.original_cell_index, dtype=np.int64)
+        self.lattice = None
+        if phys.noise_lattice is not None:
+            extent = (self.width, config.geometry.height / UM)
+            self.lattice = LatticeNoise(self.noise.function_space, phys.noise_lattice / UM, extent)
         self.noise_step = 0
         """number of the step whose noise is drawn next (accepted steps + 1 − 1)"""
         self.dt = fem.Constant(mesh, 1.0)
@@ -262,7 +270,12 @@ class GrandPotentialModel(TransientModel):
 
     def step(self, t: float, dt: float) -> StepOutcome:
         rng = np.random.default_rng([self.phys.noise_seed, self.noise_step + 1])
-        forms.draw_noise(self.noise.x.array, self.original, self.p.noise_amplitude, rng, self.cells_global)
+        if self.lattice is None:
+            forms.draw_noise(
+                self.noise.x.array, self.original, self.p.noise_amplitude, rng, self.cells_global
+            )
+        else:
+            self.lattice.draw(self.noise.x.array, self.p.noise_amplitude, rng)
         self.dt.value = dt  # type: ignore[assignment]  # dolfinx's setter takes any array-like
         outcome = newton_solve(self.problem, [self.U])
         if not outcome.converged:
@@ -342,3 +355,82 @@ class GrandPotentialModel(TransientModel):
             },
             figures={"dendrite_growth.png": lambda path: growth_plot(history, path)},
         )
+
+    # ---- sim.adaptive.Adaptable: moving the model to an adapted mesh ---------------------------
+    def phase(self) -> fem.Function:
+        out = fem.Function(self.V0)
+        out.x.array[:] = self.U_n.x.array[self.dofs[1]]
+        return out
+
+    def indicator(self) -> fem.Function:
+        out = self.phase()
+        out.x.array[:] *= 1 - out.x.array
+        return out
+
+    def inventories(self) -> dict[str, float]:
+        """Of the accepted state (scaled): the metal ∫η and the Li ∫c(w, η) (`forms.li_content`)."""
+        return {name: assembled(form) for name, form in self._adapt_forms["inventories"].items()}
+
+    @cached_property
+    def _adapt_forms(self) -> dict[str, Any]:
+        """The inventories of U_n, and for the corrections η → η + a η(1 − η), w → w + b s: ∫η and
+        ∫c of the shifted state with their derivatives in a and b (a, b: constants, 0 unless
+        solving; η(1 − η) the nodal values in `band`, as the correction applies it; s = 1 but on the
+        cathode's w = w_right dofs)."""
+        mesh, p, dx = self.bundle.mesh, self.p, self.dx
+        w, eta, _ = ufl.split(self.U_n)
+        a, b, band, shape = (
+            fem.Constant(mesh, 0.0),
+            fem.Constant(mesh, 0.0),
+            fem.Function(self.V0),
+            fem.Function(self.V0),
+        )
+        shape.x.array[:] = 1.0
+        cathode = boundary_facets(self.bundle, "cathode")
+        shape.x.array[fem.locate_dofs_topological(self.V0, mesh.topology.dim - 1, cathode)] = 0.0
+        shifted = w + b * shape
+        return {
+            "a": a,
+            "b": b,
+            "band": band,
+            "shape": shape,
+            "inventories": {
+                "area": fem.form(eta * dx),
+                "content": fem.form(forms.li_content(w, eta, p) * dx),
+            },
+            "area": (fem.form((eta + a * band) * dx), fem.form(band * dx)),
+            "content": (
+                fem.form(forms.li_content(shifted, eta, p) * dx),
+                fem.form(forms.susceptibility(shifted, eta, p) * shape * dx),
+            ),
+        }
+
+    def _shift(self, name: str, target: float) -> float:
+        """The constant (a for "area", b for "content") at which the shifted inventory equals
+        `target` (scalar Newton: ∫c is monotone in b, χ > 0), to round-off."""
+        f = self._adapt_forms
+        constant = f["a"] if name == "area" else f["b"]
+        value, slope = f[name]
+        return scalar_root(
+            lambda x: assembled_at(constant, x, value) - target,
+            lambda x: assembled_at(constant, x, slope),
+            target,
+        )
+
+    def correct(self, targets: Mapping[str, float]) -> dict[str, float]:
+        """Restore ∫η by η += a η(1 − η) (a shift of the front within the interface, none in the
+        bulk phases or at η = 1 on the anode), then ∫c(w, η) by w += b, uniform but for the
+        cathode's w = w_right; both by scalar Newton (∫η is linear in a: one step). Returns the
+        relative change of each inventory."""
+        before = self.inventories()
+        f = self._adapt_forms
+        eta = self.U_n.x.array[self.dofs[1]]
+        f["band"].x.array[:] = eta * (1 - eta)
+        a = self._shift("area", targets["area"])
+        self.U_n.x.array[self.dofs[1]] = eta + a * f["band"].x.array
+        b = self._shift("content", targets["content"])
+        self.U_n.x.array[self.dofs[0]] += b * f["shape"].x.array
+        self.U_n.x.scatter_forward()
+        self.reject()
+        self.prev.x.array[:] = self.U_n.x.array
+        return {name: abs(targets[name] - before[name]) / abs(targets[name]) for name in before}
