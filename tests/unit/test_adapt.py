@@ -104,6 +104,25 @@ def test_finest_cells_cover_the_band_and_coarsening_rebuilds() -> None:
     assert low.any() and area[low].min() >= coarse * (1 - 1e-9)
 
 
+def test_a_band_narrower_than_a_cell_is_marked_by_the_phase_range() -> None:
+    """A straight front at y = 2.25, between the vertex rows 2.0 and 2.5 of the 0.5 µm base mesh,
+    with a band (ξ(1 − ξ) ≥ 1e-3: ±0.069 µm) far narrower than a cell: no vertex value reaches
+    the threshold, the phase spans it over the cells of that row only."""
+    bundle = base_bundle()
+    V = fem.functionspace(bundle.mesh, ("Lagrange", 1))
+    xi, indicator = fem.Function(V), fem.Function(V)
+    xi.interpolate(lambda x: 0.5 * (1 - np.tanh((x[1] - 2.25) / 0.01)))
+    indicator.x.array[:] = xi.x.array * (1 - xi.x.array)
+    assert len(adapt.band_cells(bundle, indicator, 1e-3, 0)) == 0
+    cells = adapt.band_cells(bundle, indicator, 1e-3, 0, phase=xi)
+    _, y = cell_areas(bundle)
+    row = np.flatnonzero(np.abs(y - 2.25) < 0.25)
+    assert MPI.COMM_WORLD.allreduce(len(cells)) == 2 * 40 and np.array_equal(np.sort(cells), row)
+    # the layers grow the phase-marked row as they grow a nodal band: one ring on each side
+    grown = adapt.band_cells(bundle, indicator, 1e-3, 1, phase=xi)
+    assert MPI.COMM_WORLD.allreduce(len(grown)) == 3 * 2 * 40
+
+
 def test_recorded_marks_rebuild_the_mesh_and_checkpoints_key_it_by_position(tmp_path: Path) -> None:
     """What sim.adaptive checkpoints: the cells split at each level (by position) rebuild the same
     mesh from the base mesh; a field saved keyed by vertex position fills it, and a mesh refined
