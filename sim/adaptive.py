@@ -112,7 +112,8 @@ class AdaptiveModel:
         the allowed distance, the stepper's max_change), or None."""
         self.build, self.base, self.settings, self.ctx = build, base, settings, ctx
         self.front_limit = front_limit
-        self.history: dict[str, list[float]] = {"t_s": [], "num_dofs": [], "num_cells": []}
+        self.history: dict[str, list[Any]] = {"t_s": [], "num_dofs": [], "num_cells": [], "corrections": []}
+        """per adaptation (the first entry: the start), with the relative corrections it applied"""
         self.corrections: dict[str, float] = {}
         self.adaptation_time = 0.0
         """wall time of the rebuilds after the start (mesh, model, transfer, corrections), s"""
@@ -163,9 +164,10 @@ class AdaptiveModel:
         adapt.transfer(old.checkpoint_state(), new.checkpoint_state())
         new.reject()  # the iterate = the transferred accepted state
         new.restore(old.checkpoint_data(), stats)
-        for name, value in new.correct(targets).items():
+        applied = new.correct(targets)
+        for name, value in applied.items():
             self.corrections[name] = max(self.corrections.get(name, 0.0), abs(value))
-        self._record(bundle, new, stats)
+        self._record(bundle, new, stats, applied)
         self.marks = marks
         return new
 
@@ -193,13 +195,20 @@ class AdaptiveModel:
         self.bundle = bundle
         self.ctx.fields.attach(bundle)
 
-    def _record(self, bundle: MeshBundle, model: Adaptable, stats: TimeStats) -> None:
+    def _record(
+        self,
+        bundle: MeshBundle,
+        model: Adaptable,
+        stats: TimeStats,
+        corrections: Mapping[str, float] | None = None,
+    ) -> None:
         self._attach(bundle)
         mesh = bundle.mesh
         cells = mesh.topology.index_map(mesh.topology.dim).size_local
         self.history["t_s"].append(stats.t)
         self.history["num_dofs"].append(num_dofs(model.state()))
         self.history["num_cells"].append(mesh.comm.allreduce(cells))
+        self.history.setdefault("corrections", []).append(dict(corrections or {}))  # (older checkpoints)
 
     # ---- the Model protocol: the inner model's, plus adaptation after accepted steps ----------
     @property
@@ -275,8 +284,9 @@ class AdaptiveModel:
         return result
 
     def summary(self) -> dict[str, Any]:
-        """DOFs over time, the number of adaptations, the largest transfer corrections and the wall
-        time spent rebuilding (from the start on, across resumes)."""
+        """DOFs over time, the number of adaptations, the transfer corrections (the largest, and each
+        adaptation's in the history) and the wall time spent rebuilding (from the start on, across
+        resumes)."""
         dofs = self.history["num_dofs"]
         return {
             "adaptations": len(dofs) - 1,
