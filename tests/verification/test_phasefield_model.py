@@ -14,7 +14,7 @@ from mpi4py import MPI
 
 from sim.config import load_config
 from sim.mesh import assembled, boundary_facets, build_mesh
-from sim.physics.dendrite import DendriteModel, check_interface
+from sim.physics.dendrite import DendriteModel, check_interface, uniform
 from sim.physics.dendrite_run import Observer
 from sim.solve import SolverFailed
 from sim.timestep import TimeStats
@@ -98,3 +98,14 @@ def test_boundary_fluxes_on_the_electrode_cells_equal_the_whole_mesh_ones():
             print(f"{name} {key}: {part:.17g} (electrode cells) {full:.17g} (whole mesh)")
             assert part == pytest.approx(full, rel=1e-13, abs=0.0)  # measured: bit for bit
             assert part != 0.0
+
+
+def test_uniform_cell_fields_enter_the_forms_as_numbers():
+    """A region-wise DG0 field that is the same on every cell is a float in the forms (cheaper
+    kernels, the same numbers); one that varies stays a field."""
+    model, _ = _model(["physics.mechanics=none", "physics.stress_coupling=none"])
+    assert uniform(model.mask) == 1.0  # no filaments on this mesh
+    field = model.host["D"]
+    assert uniform(field) == field.x.array[0]
+    field.x.array[0] *= 0.5
+    assert uniform(field) is field
