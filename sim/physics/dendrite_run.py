@@ -15,7 +15,7 @@ from mpi4py import MPI
 
 from sim.adaptive import Adaptable, AdaptiveModel
 from sim.checkpoint import CHECKPOINT
-from sim.mesh import assembled, boundary_facets
+from sim.mesh import assembled, boundary_facets, near_boundary
 from sim.physics import mechanics as mech
 from sim.physics.dendrite import DendriteModel, check_interface, xi_indicator, xi_phase
 from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, TransientModel
@@ -82,7 +82,13 @@ class Observer:
                 dofs = fem.locate_dofs_topological(W.sub(sub), 1, boundary_facets(m.bundle, name))
                 w.x.array[dofs] = 1.0
             self.flux[name] = {
-                key: fem.form(ufl.replace(m.forms[key], {m.forms[key].arguments()[0]: w, m.U_n: self.prev}))
+                key: fem.form(
+                    near_boundary(
+                        ufl.replace(m.forms[key], {m.forms[key].arguments()[0]: w, m.U_n: self.prev}),
+                        m.bundle,
+                        name,
+                    )
+                )
                 for key in ("c", "psi")
             }
         self.history: dict[str, list[float]] = {

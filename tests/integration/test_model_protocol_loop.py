@@ -146,6 +146,7 @@ def test_the_loop_steps_checkpoints_and_reports_a_new_model(tmp_path):
     assert result.metrics["observed_steps"] == result.num_steps > 10  # the observer ran every step
     assert error < 0.1, error  # measured 2.6e-2 (implicit Euler, Δt up to 0.05, 16×16 P1)
     assert result.num_dofs == 17 * 17 and result.extra["fixture"] is True and "solve_time_s" in result.extra
+    assert result.extra["solve_cpu_s"] > 0  # the process CPU time of the loop, next to its wall time
     assert (tmp_path / CHECKPOINT).exists()
 
 

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sim._dolfinx import dolfinx
+
+import numpy as np
 import pytest
+import ufl
 from mpi4py import MPI
 
 from sim.config import load_config
-from sim.mesh import build_mesh
-from sim.physics.dendrite import DendriteModel, check_interface
+from sim.mesh import assembled, boundary_facets, build_mesh
+from sim.physics.dendrite import DendriteModel, check_interface, uniform
 from sim.physics.dendrite_run import Observer
 from sim.solve import SolverFailed
 from sim.timestep import TimeStats
 
+fem = dolfinx.fem
 CONFIG = Path(__file__).parents[2] / "configs" / "dendrite_peo.yaml"
 SMALL = ["geometry.width=8.0e-6", "geometry.nuclei=[{center_x: 4.0e-6, radius: 1.6e-6}]"]
 
@@ -73,3 +78,34 @@ def test_table_s1_interface_is_refused():
     coarse = load_config(CONFIG, [*SMALL, "geometry.mesh.min_size=0.3e-6"]).config
     with pytest.raises(SolverFailed, match="resolved by only"):
         check_interface(coarse.physics, coarse.geometry, build_mesh(coarse.geometry, MPI.COMM_WORLD))
+
+
+def test_boundary_fluxes_on_the_electrode_cells_equal_the_whole_mesh_ones():
+    """The observer's consistent boundary fluxes, integrated over the cells touching an electrode
+    only (sim.mesh.near_boundary), have the values of the same integrands over the whole mesh."""
+    model, observer = _model(["physics.mechanics=none", "physics.stress_coupling=none"])
+    _advance(model, observer, 2, 2e-3)
+    model.U.x.array[:] += 1e-3 * np.sin(np.arange(model.U.x.array.size))  # a state off the solution
+    for name, forms in observer.flux.items():
+        w = fem.Function(model.W)  # the observer's test function: 1 on the electrode's c̃, ψ dofs
+        facets = boundary_facets(model.bundle, name)
+        for sub in (1, 2):
+            w.x.array[fem.locate_dofs_topological(model.W.sub(sub), 1, facets)] = 1.0
+        for key, restricted in forms.items():
+            form = model.forms[key]
+            whole = fem.form(ufl.replace(form, {form.arguments()[0]: w, model.U_n: observer.prev}))
+            part, full = assembled(restricted), assembled(whole)
+            print(f"{name} {key}: {part:.17g} (electrode cells) {full:.17g} (whole mesh)")
+            assert part == pytest.approx(full, rel=1e-13, abs=0.0)  # measured: bit for bit
+            assert part != 0.0
+
+
+def test_uniform_cell_fields_enter_the_forms_as_numbers():
+    """A region-wise DG0 field that is the same on every cell is a float in the forms (cheaper
+    kernels, the same numbers); one that varies stays a field."""
+    model, _ = _model(["physics.mechanics=none", "physics.stress_coupling=none"])
+    assert uniform(model.mask) == 1.0  # no filaments on this mesh
+    field = model.host["D"]
+    assert uniform(field) == field.x.array[0]
+    field.x.array[0] *= 0.5
+    assert uniform(field) is field

@@ -15,7 +15,7 @@ from mpi4py import MPI
 
 from sim.adaptive import assembled_at, scalar_root
 from sim.checkpoint import CHECKPOINT
-from sim.mesh import assembled, boundary_facets
+from sim.mesh import assembled, boundary_facets, near_boundary
 from sim.physics import mechanics as mech
 from sim.physics import phasefield as pf
 from sim.physics.dendrite import check_interface, xi_indicator, xi_phase
@@ -84,7 +84,8 @@ class Balances:
         w = fem.Function(m.W)
         w.x.array[fem.locate_dofs_topological(m.W.sub(1), 1, boundary_facets(m.bundle, "cathode"))] = 1.0
         li = m.forms["li"]
-        self.inflow = fem.form(ufl.replace(li, {li.arguments()[0]: w, m.U_n: self.prev}))
+        inflow = ufl.replace(li, {li.arguments()[0]: w, m.U_n: self.prev})
+        self.inflow = fem.form(near_boundary(inflow, m.bundle, "cathode"))
         front = ["t_s", "height_m", "li_area_m2", "roughness_m", "mean_front_m", "charge_C_m"]
         keys = [*front, "li", "anion", "metal", "inflow"]  # inflow: scaled Li⁺ through the cathode
         self.history: dict[str, list[float]] = {k: [] for k in keys}

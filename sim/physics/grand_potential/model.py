@@ -32,7 +32,7 @@ from mpi4py import MPI
 
 from sim.adaptive import assembled_at, scalar_root
 from sim.checkpoint import CHECKPOINT
-from sim.mesh import LENGTH_SCALE, assembled, boundary_facets
+from sim.mesh import LENGTH_SCALE, assembled, boundary_facets, near_boundary
 from sim.physics.dendrite import check_interface
 from sim.physics.grand_potential import forms
 from sim.physics.grand_potential.card import PARAMETERS, scaled
@@ -206,8 +206,12 @@ class GrandPotentialModel(TransientModel):
                 indicator.x.array[fem.locate_dofs_topological(self.W.sub(sub), fdim, facets)] = 1.0
             self.flux[name] = {
                 key: fem.form(
-                    ufl.replace(
-                        self.forms[key], {self.forms[key].arguments()[0]: indicator, self.U_n: self.prev}
+                    near_boundary(
+                        ufl.replace(
+                            self.forms[key], {self.forms[key].arguments()[0]: indicator, self.U_n: self.prev}
+                        ),
+                        self.bundle,
+                        name,
                     )
                 )
                 for key in ("w", "phi")
