@@ -347,6 +347,23 @@ def assembled(form: dolfinx.fem.Form) -> float:
     return form.mesh.comm.allreduce(dolfinx.fem.assemble_scalar(form), op=MPI.SUM)
 
 
+def boundary_indicator(
+    V: dolfinx.fem.FunctionSpace, bundle: MeshBundle, name: str, subs: tuple[int, ...] = ()
+) -> dolfinx.fem.Function:
+    """1 on the dofs of V (of its subspaces `subs`, if given) on boundary `name`, 0 elsewhere, on
+    every rank that holds them: a rank that has such a dof but not the boundary facet (a cell
+    touching the boundary at a vertex only) gets it from the others (the test function of a
+    consistent boundary flux)."""
+    marker = dolfinx.fem.Function(V)
+    facets, fdim = boundary_facets(bundle, name), bundle.mesh.topology.dim - 1
+    for space in [V.sub(i) for i in subs] or [V]:
+        marker.x.array[dolfinx.fem.locate_dofs_topological(space, fdim, facets)] = 1.0
+    marker.x.scatter_reverse(dolfinx.la.InsertMode.add)
+    marker.x.array[:] = marker.x.array > 0
+    marker.x.scatter_forward()
+    return marker
+
+
 def near_boundary(form: Any, bundle: MeshBundle, name: str) -> Any:
     """`form` (cell integrals over the whole mesh) integrated over the local cells with a vertex on
     boundary `name` only: the same value where the integrand vanishes on every other cell, as a
@@ -354,12 +371,13 @@ def near_boundary(form: Any, bundle: MeshBundle, name: str) -> Any:
     boundary flux), for the cost of a band of cells instead of the mesh."""
     import ufl
 
-    mesh, topology = bundle.mesh, bundle.mesh.topology
-    tdim = topology.dim
-    topology.create_connectivity(tdim - 1, 0)
-    topology.create_connectivity(0, tdim)
-    vertices = dolfinx.mesh.compute_incident_entities(topology, boundary_facets(bundle, name), tdim - 1, 0)
-    cells = np.unique(dolfinx.mesh.compute_incident_entities(topology, vertices, 0, tdim))
+    mesh = bundle.mesh
+    tdim = mesh.topology.dim
+    V = dolfinx.fem.functionspace(mesh, ("Lagrange", 1))
+    marker = boundary_indicator(V, bundle, name)
+    imap = mesh.topology.index_map(tdim)
+    dofs = V.dofmap.list[: imap.size_local + imap.num_ghosts]
+    cells = np.flatnonzero(marker.x.array[dofs].max(axis=1) > 0)
     tags = dolfinx.mesh.meshtags(mesh, tdim, cells.astype(np.int32), np.ones(cells.size, dtype=np.int32))
     integrals = form.integrals()
     if any(i.integral_type() != "cell" or i.subdomain_id() != "everywhere" for i in integrals):

@@ -15,7 +15,7 @@ from mpi4py import MPI
 
 from sim.adaptive import Adaptable, AdaptiveModel
 from sim.checkpoint import CHECKPOINT
-from sim.mesh import assembled, boundary_facets, near_boundary
+from sim.mesh import assembled, boundary_indicator, near_boundary
 from sim.physics import mechanics as mech
 from sim.physics.dendrite import DendriteModel, check_interface, xi_indicator, xi_phase
 from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, TransientModel
@@ -77,10 +77,7 @@ class Observer:
         self.sync()
         self.flux = {}
         for name in ("cathode", "anode"):
-            w = fem.Function(W)
-            for sub in (1, 2):
-                dofs = fem.locate_dofs_topological(W.sub(sub), 1, boundary_facets(m.bundle, name))
-                w.x.array[dofs] = 1.0
+            w = boundary_indicator(W, m.bundle, name, (1, 2))
             self.flux[name] = {
                 key: fem.form(
                     near_boundary(

@@ -15,7 +15,7 @@ from mpi4py import MPI
 
 from sim.adaptive import assembled_at, scalar_root
 from sim.checkpoint import CHECKPOINT
-from sim.mesh import assembled, boundary_facets, near_boundary
+from sim.mesh import assembled, boundary_indicator, near_boundary
 from sim.physics import mechanics as mech
 from sim.physics import phasefield as pf
 from sim.physics.dendrite import check_interface, xi_indicator, xi_phase
@@ -81,8 +81,7 @@ class Balances:
         amounts = forms.inventories(xi, m.c_p, m.c_ratio, m.dx, m.transport["host"], m.transport["mask"])
         self.inventory = {k: fem.form(f) for k, f in amounts.items()}
         self.prev = fem.Function(m.W)  # the state of the previous record (U_n is overwritten on accept)
-        w = fem.Function(m.W)
-        w.x.array[fem.locate_dofs_topological(m.W.sub(1), 1, boundary_facets(m.bundle, "cathode"))] = 1.0
+        w = boundary_indicator(m.W, m.bundle, "cathode", (1,))
         li = m.forms["li"]
         inflow = ufl.replace(li, {li.arguments()[0]: w, m.U_n: self.prev})
         self.inflow = fem.form(near_boundary(inflow, m.bundle, "cathode"))

@@ -32,7 +32,7 @@ from mpi4py import MPI
 
 from sim.adaptive import assembled_at, scalar_root
 from sim.checkpoint import CHECKPOINT
-from sim.mesh import LENGTH_SCALE, assembled, boundary_facets, near_boundary
+from sim.mesh import LENGTH_SCALE, assembled, boundary_facets, boundary_indicator, near_boundary
 from sim.physics.dendrite import check_interface
 from sim.physics.grand_potential import forms
 from sim.physics.grand_potential.card import PARAMETERS, scaled
@@ -198,12 +198,8 @@ class GrandPotentialModel(TransientModel):
         self.area = fem.form(eta * self.dx)
         self.content = fem.form(forms.li_content(w, eta, self.p) * self.dx)
         self.flux: dict[str, dict[str, Any]] = {}
-        fdim = self.bundle.mesh.topology.dim - 1
         for name in ("cathode", "anode"):
-            indicator = fem.Function(self.W)
-            facets = boundary_facets(self.bundle, name)
-            for sub in (0, 2):
-                indicator.x.array[fem.locate_dofs_topological(self.W.sub(sub), fdim, facets)] = 1.0
+            indicator = boundary_indicator(self.W, self.bundle, name, (0, 2))
             self.flux[name] = {
                 key: fem.form(
                     near_boundary(
