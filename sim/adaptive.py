@@ -205,13 +205,16 @@ class AdaptiveModel:
     def reject(self) -> None:
         self.inner.reject()
 
-    def observe(self, stats: TimeStats) -> None:
-        """The inner model's observer, then the adaptation that is due (a signal waits for both)."""
+    def observe(self, stats: TimeStats) -> bool | None:
+        """The inner model's observer, then the adaptation that is due (a signal waits for both);
+        the observer's stop ends the run without adapting."""
         with interrupts.deferred():
-            self.inner.observe(stats)
+            if self.inner.observe(stats):
+                return True
             if stats.steps % self.settings.every == 0 or self._escaping():
                 with collective_gc():
                     self.inner = self._rebuilt(stats)
+        return None
 
     def metrics(self, stats: TimeStats) -> Mapping[str, object]:
         return self.inner.metrics(stats)

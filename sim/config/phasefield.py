@@ -204,6 +204,10 @@ class PhaseFieldPhysics(Strict):
     """grand_potential: seed of the Langevin noise on η (amplitude: the card's noise_amplitude)"""
     snapshots: int = Field(default=4, ge=1, le=1000)
     """PNG snapshots of ξ over the run"""
+    stop_at_charge: Positive | None = None
+    """formulation electroneutral: end the run at the first accepted step whose charge through the
+    counter electrode (`passed_charge_C_m`) reaches this, C per m of depth (compare cases at equal
+    passed charge; it overshoots by at most one step's charge); null: run to time.t_end"""
     time: TimeConfig
     """time window and adaptive stepping, s; `max_change` bounds the change of ξ per step"""
 
@@ -239,6 +243,10 @@ class PhaseFieldPhysics(Strict):
     def _check(self) -> PhaseFieldPhysics:
         if self.formulation == "grand_potential":
             return self
+        if self.stop_at_charge is not None and self.formulation != "electroneutral":
+            raise ValueError(
+                f"stop_at_charge applies to formulation electroneutral only (not {self.formulation})"
+            )
         if self.noise_seed != 0:
             raise ValueError(
                 f"noise_seed applies to formulation grand_potential only ({self.formulation} has no noise)"
