@@ -78,7 +78,9 @@ def table_row(label: str, summary: dict, wall: float) -> dict[str, str]:
         "max |σ_h| MPa": f"{m.get('max_hydrostatic_stress_Pa', np.nan) / 1e6:.1f}",
         "max von Mises MPa": f"{m.get('max_von_mises_stress_Pa', np.nan) / 1e6:.1f}",
         "min c⁺ mol/m³": f"{m.get('min_electrolyte_concentration_mol_m3', np.nan):.0f}",
-        "steps": str(summary.get("num_steps", "")),
+        "steps": str(m.get("num_steps", "")),
+        "rejected": str(m.get("rejected_steps", "")),
+        "newton/step": f"{m.get('newton_per_step', np.nan):.1f}",
         "wall s": f"{wall:.0f}",
     }
 
