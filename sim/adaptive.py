@@ -253,15 +253,18 @@ class AdaptiveModel:
     def reject(self) -> None:
         self.inner.reject()
 
-    def observe(self, stats: TimeStats) -> None:
-        """The inner model's observer, then the adaptation that is due (a signal waits for both)."""
+    def observe(self, stats: TimeStats) -> bool | None:
+        """The inner model's observer, then the adaptation that is due (a signal waits for both);
+        the observer's stop ends the run without adapting."""
         with interrupts.deferred():
-            self.inner.observe(stats)
+            if self.inner.observe(stats):
+                return True
             if stats.steps % self.settings.every == 0 or self._escaping():
                 start = time.perf_counter()
                 with collective_gc():
                     self.inner = self._rebuilt(stats)
                 self.adaptation_time += time.perf_counter() - start
+        return None
 
     def metrics(self, stats: TimeStats) -> Mapping[str, object]:
         return self.inner.metrics(stats)

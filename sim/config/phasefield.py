@@ -208,6 +208,10 @@ class PhaseFieldPhysics(Strict):
     null: one value per mesh cell"""
     snapshots: int = Field(default=4, ge=1, le=1000)
     """PNG snapshots of ξ over the run"""
+    stop_at_charge: Positive | None = None
+    """formulation electroneutral: end the run at the first accepted step whose charge through the
+    counter electrode (`passed_charge_C_m`) reaches this, C per m of depth (compare cases at equal
+    passed charge; it overshoots by at most one step's charge); null: run to time.t_end"""
     time: TimeConfig
     """time window and adaptive stepping, s; `max_change` bounds the change of ξ per step"""
 
@@ -241,6 +245,10 @@ class PhaseFieldPhysics(Strict):
 
     @model_validator(mode="after")
     def _check(self) -> PhaseFieldPhysics:
+        if self.stop_at_charge is not None and self.formulation != "electroneutral":
+            raise ValueError(
+                f"stop_at_charge applies to formulation electroneutral only (not {self.formulation})"
+            )
         if self.formulation == "grand_potential":
             return self
         for key in ("noise_seed", "noise_lattice"):

@@ -270,8 +270,9 @@ class TransientModel(Model, Stepper, Protocol):
         `stats.t`) and the iterate has been reset to it."""
         ...
 
-    def observe(self, stats: TimeStats) -> None:
-        """After every accepted step: running totals, checks (may raise SolverFailed)."""
+    def observe(self, stats: TimeStats) -> bool | None:
+        """After every accepted step: running totals, checks (may raise SolverFailed); True ends
+        the run there (e.g. a stop criterion is met)."""
         ...
 
 

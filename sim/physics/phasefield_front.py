@@ -92,6 +92,11 @@ class Snapshots:
         """Drop the times already past at a resume from time `t`."""
         self.times = [s for s in self.times if s > t * (1 + 1e-9)]
 
+    def end_early(self, t: float) -> None:
+        """The run ends at `t`, before t_end: the snapshot of that last state is due instead of the
+        later ones."""
+        self.times = [t]
+
     def due(self, t: float, field: Any, symbol: str, stem: str) -> dict[str, tuple[Any, str, dict[str, Any]]]:
         """The snapshot of `field` (its ½ contour drawn) if one is due at `t`: {stem_t…s: (field,
         title, plot options)} for Model.snapshots, else {}."""

@@ -284,8 +284,14 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
         self.balances.history, self.balances.worst = data["history"], data["worst"]
         self.snaps.resume(stats.t)
 
-    def observe(self, stats: TimeStats) -> None:
+    def observe(self, stats: TimeStats) -> bool:
+        """Record the step; True (end the run) once the passed charge reaches `stop_at_charge`."""
         self.balances.record(stats.t, stats.dt)
+        limit = self.phys.stop_at_charge
+        stop = limit is not None and self.balances.history["charge_C_m"][-1] >= limit
+        if stop:
+            self.snaps.end_early(stats.t)
+        return stop
 
     def metrics(self, stats: TimeStats) -> ElectroneutralMetrics:
         values = self.balances.metrics(stats) | {

@@ -1,0 +1,41 @@
+"""`physics.stop_at_charge` (electroneutral phase field): the run ends at the first accepted step
+whose passed charge reaches the limit (the ablation's equal-charge comparison, benchmarks/ablation.py),
+with the snapshot of that last state; other formulations refuse the key."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import one_line_error
+
+CONFIG = "configs/dendrite_peo_electroneutral.yaml"
+STRIP = [
+    "geometry.width=0.6e-6",
+    "geometry.height=8.0e-6",
+    "geometry.nuclei=[]",
+    "materials={electrolyte: peo_litfsi_vs_t}",
+    "geometry.refine_height=5.0e-6",
+    "physics.li_film_thickness=3.0e-6",
+    "geometry.mesh={size: 0.3e-6, min_size: 0.12e-6, refine_distance: 0.3e-6}",
+    "physics.max_width_fraction=2.0",  # a strip narrower than the interface: a 1D front
+    "output.fields=false",
+]
+LIMIT = 2.0e-5
+"""C/m: reached at step 15 (t = 0.56 s) of the strip at −20 mV (measured: 19.3 then 21.7 µC/m)"""
+
+
+def test_run_ends_at_the_charge(sim_run, tmp_path):
+    sets = [*STRIP, "physics.time.t_end=5.0", f"physics.stop_at_charge={LIMIT}"]
+    summary = sim_run(CONFIG, tmp_path, sets)
+    charge = summary["history"]["charge_C_m"]
+    print(f"stopped at t = {summary['metrics']['time_s']:.4g} s, step {summary['num_steps']}: {charge[-2:]}")
+    assert summary["status"] == "ok"
+    assert summary["metrics"]["time_s"] < 5.0
+    assert charge[-2] < LIMIT <= charge[-1] == pytest.approx(summary["metrics"]["passed_charge_C_m"])
+    shots = sorted(p.name for p in (tmp_path / "figures").glob("xi_t*s.png"))
+    assert shots and shots[-1] == f"xi_t{summary['metrics']['time_s']:.4g}s.png", shots
+
+
+@pytest.mark.parametrize("config", ["dendrite_peo.yaml", "dendrite_hong2018.yaml"])
+def test_refused_by_the_other_formulations(sim, config):
+    result = sim("validate", f"configs/{config}", "--set", "physics.stop_at_charge=1.0", check=False)
+    one_line_error(result, 2, "stop_at_charge applies to formulation electroneutral only")
