@@ -18,16 +18,10 @@ sys.path.insert(0, str(ROOT))
 from sim._dolfinx import dolfinx  # noqa: F401  (loads the wheel's MPI before petsc4py)
 
 from petsc4py import PETSc
+from phasefield_bare import CONFIG, OVERRIDES  # the same case as the bare-script comparison
 
 import sim
 
-CONFIG = ROOT / "configs/dendrite_peo.yaml"
-OVERRIDES = {
-    "physics__mechanics": "none",
-    "physics__stress_coupling": "none",
-    "output__figures": False,
-    "output__fields": False,
-}
 PYTHON = {  # part: (file ending, function) whose cumulative time it is
     "run loop": ("sim/loop.py", "run_model"),
     "Newton solves": ("sim/timestep.py", "newton_solve"),

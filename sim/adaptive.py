@@ -83,6 +83,17 @@ def scalar_root(g: Callable[[float], float], slope: Callable[[float], float], sc
     return best_x
 
 
+def shift_root(constant: fem.Constant, forms: tuple[fem.Form, fem.Form], target: float) -> float:
+    """The value of `constant` at which the first of `forms` (value, its derivative in the
+    constant) assembles to `target`, by `scalar_root` (the shift an `Adaptable.correct` applies)."""
+    value, slope = forms
+    return scalar_root(
+        lambda x: assembled_at(constant, x, value) - target,
+        lambda x: assembled_at(constant, x, slope),
+        target,
+    )
+
+
 @contextmanager
 def collective_gc() -> Iterator[None]:
     """No garbage collection inside, one on every rank at the end: a dropped model's PETSc objects

@@ -13,7 +13,7 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
-from sim.adaptive import assembled_at, scalar_root
+from sim.adaptive import shift_root
 from sim.checkpoint import CHECKPOINT
 from sim.mesh import assembled, boundary_indicator, near_boundary
 from sim.physics import mechanics as mech
@@ -394,13 +394,7 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
         """The constant (a for "metal", b for "li_ion") at which the shifted inventory equals
         `target`: Newton on the scalar (∫h and ∫εĉ⁺ are monotone in it), to round-off."""
         f = self._adapt_forms
-        constant = f["a"] if name == "metal" else f["b"]
-        value, slope = f[name]
-        return scalar_root(
-            lambda x: assembled_at(constant, x, value) - target,
-            lambda x: assembled_at(constant, x, slope),
-            target,
-        )
+        return shift_root(f["a"] if name == "metal" else f["b"], f[name], target)
 
     def correct(self, targets: Mapping[str, float]) -> dict[str, float]:
         """Restore ∫h(ξ) by ξ += a ξ(1 − ξ) (a shift of the front within the interface, none in

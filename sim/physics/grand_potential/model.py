@@ -30,7 +30,7 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
-from sim.adaptive import assembled_at, scalar_root
+from sim.adaptive import shift_root
 from sim.checkpoint import CHECKPOINT
 from sim.mesh import LENGTH_SCALE, assembled, boundary_facets, boundary_indicator, near_boundary
 from sim.physics.dendrite import check_interface
@@ -409,13 +409,7 @@ class GrandPotentialModel(TransientModel):
         """The constant (a for "area", b for "content") at which the shifted inventory equals
         `target` (scalar Newton: ∫c is monotone in b, χ > 0), to round-off."""
         f = self._adapt_forms
-        constant = f["a"] if name == "area" else f["b"]
-        value, slope = f[name]
-        return scalar_root(
-            lambda x: assembled_at(constant, x, value) - target,
-            lambda x: assembled_at(constant, x, slope),
-            target,
-        )
+        return shift_root(f["a"] if name == "area" else f["b"], f[name], target)
 
     def correct(self, targets: Mapping[str, float]) -> dict[str, float]:
         """Restore ∫η by η += a η(1 − η) (a shift of the front within the interface, none in the
