@@ -347,15 +347,15 @@ def assembled(form: dolfinx.fem.Form) -> float:
     return form.mesh.comm.allreduce(dolfinx.fem.assemble_scalar(form), op=MPI.SUM)
 
 
-def boundary_indicator(
-    V: dolfinx.fem.FunctionSpace, bundle: MeshBundle, name: str, subs: tuple[int, ...] = ()
+def facet_indicator(
+    V: dolfinx.fem.FunctionSpace, facets: np.ndarray, subs: tuple[int, ...] = ()
 ) -> dolfinx.fem.Function:
-    """1 on the dofs of V (of its subspaces `subs`, if given) on boundary `name`, 0 elsewhere, on
-    every rank that holds them: a rank that has such a dof but not the boundary facet (a cell
-    touching the boundary at a vertex only) gets it from the others (the test function of a
-    consistent boundary flux)."""
+    """1 on the dofs of V (of its subspaces `subs`, if given) on the local `facets`, 0 elsewhere, on
+    every rank that holds them: a rank that has such a dof but not its facet (a cell touching the
+    boundary at a vertex only) gets it from the others (the test function of a consistent boundary
+    flux)."""
     marker = dolfinx.fem.Function(V)
-    facets, fdim = boundary_facets(bundle, name), bundle.mesh.topology.dim - 1
+    fdim = V.mesh.topology.dim - 1
     for space in [V.sub(i) for i in subs] or [V]:
         marker.x.array[dolfinx.fem.locate_dofs_topological(space, fdim, facets)] = 1.0
     marker.x.scatter_reverse(dolfinx.la.InsertMode.add)
@@ -364,25 +364,37 @@ def boundary_indicator(
     return marker
 
 
-def near_boundary(form: Any, bundle: MeshBundle, name: str) -> Any:
-    """`form` (cell integrals over the whole mesh) integrated over the local cells with a vertex on
-    boundary `name` only: the same value where the integrand vanishes on every other cell, as a
-    residual tested with a P1 function that is zero off that boundary's vertices (a consistent
-    boundary flux), for the cost of a band of cells instead of the mesh."""
-    import ufl
+def boundary_indicator(
+    V: dolfinx.fem.FunctionSpace, bundle: MeshBundle, name: str, subs: tuple[int, ...] = ()
+) -> dolfinx.fem.Function:
+    """`facet_indicator` of boundary `name`."""
+    return facet_indicator(V, boundary_facets(bundle, name), subs)
 
+
+def boundary_cells(bundle: MeshBundle, name: str) -> dolfinx.mesh.MeshTags:
+    """The local cells (owned and ghost) with a vertex on boundary `name`, tagged 1: the band a
+    consistent boundary flux is integrated over (`near_boundary`)."""
     mesh = bundle.mesh
     tdim = mesh.topology.dim
     V = dolfinx.fem.functionspace(mesh, ("Lagrange", 1))
     marker = boundary_indicator(V, bundle, name)
     imap = mesh.topology.index_map(tdim)
     dofs = V.dofmap.list[: imap.size_local + imap.num_ghosts]
-    cells = np.flatnonzero(marker.x.array[dofs].max(axis=1) > 0)
-    tags = dolfinx.mesh.meshtags(mesh, tdim, cells.astype(np.int32), np.ones(cells.size, dtype=np.int32))
+    cells = np.flatnonzero(marker.x.array[dofs].max(axis=1) > 0).astype(np.int32)
+    return dolfinx.mesh.meshtags(mesh, tdim, cells, np.ones(cells.size, dtype=np.int32))
+
+
+def near_boundary(form: Any, cells: dolfinx.mesh.MeshTags) -> Any:
+    """`form` (cell integrals over the whole mesh) integrated over the `boundary_cells` band only:
+    the same value where the integrand vanishes on every other cell, as a residual tested with a
+    P1 function that is zero off that boundary's vertices (a consistent boundary flux), for the
+    cost of a band of cells instead of the mesh."""
+    import ufl
+
     integrals = form.integrals()
     if any(i.integral_type() != "cell" or i.subdomain_id() != "everywhere" for i in integrals):
         raise ValueError("near_boundary takes cell integrals over the whole mesh (dx) only")
-    return ufl.Form([i.reconstruct(subdomain_id=1, subdomain_data=tags) for i in integrals])
+    return ufl.Form([i.reconstruct(subdomain_id=1, subdomain_data=cells) for i in integrals])
 
 
 def num_dofs(functions: list[dolfinx.fem.Function]) -> int:

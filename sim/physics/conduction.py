@@ -17,7 +17,7 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
-from sim.mesh import boundary_length, region_area
+from sim.mesh import boundary_length, facet_indicator, region_area
 from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, SteadyModel, TimeStats
 from sim.solve import SolverFailed, petsc_options
 
@@ -43,19 +43,10 @@ def conduction_forms(V: fem.FunctionSpace, sigma, source=None) -> tuple[ufl.Form
     return a, f * v * ufl.dx
 
 
-def boundary_indicator(V: fem.FunctionSpace, facets: np.ndarray) -> fem.Function:
-    """A Lagrange function equal to 1 on the dofs of `facets` and 0 elsewhere."""
-    w = fem.Function(V)
-    dofs = fem.locate_dofs_topological(V, V.mesh.topology.dim - 1, facets)
-    w.x.array[dofs] = 1.0
-    w.x.scatter_forward()
-    return w
-
-
 def electrode_current(phi: fem.Function, sigma, facets: np.ndarray) -> float:
     """∫ σ∇φ·∇w dx with w the indicator of `facets`: the current leaving through them by the consistent
     flux, in A/m of depth in 2D and in A per mesh unit in 3D (× length_scale for A)."""
-    w = boundary_indicator(phi.function_space, facets)
+    w = facet_indicator(phi.function_space, facets)
     form = fem.form(ufl.inner(sigma * ufl.grad(phi), ufl.grad(w)) * ufl.dx)
     return phi.function_space.mesh.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
 

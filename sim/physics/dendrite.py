@@ -173,19 +173,18 @@ def phase_field_step(model, dt: float) -> StepOutcome:
     return StepOutcome(True, its, kits, change)
 
 
-def xi_indicator(model) -> fem.Function:
-    """ξ(1 − ξ) of the accepted state `model.U_n` on the P1 space `model.V0` (sim.adaptive's
-    refinement indicator of the Chen-type and electroneutral models)."""
-    xi = model.U_n.x.array[model.xi_dofs]
-    out = fem.Function(model.V0)
-    out.x.array[:] = xi * (1 - xi)
+def phase_on(V: fem.FunctionSpace, state: fem.Function, dofs: np.ndarray) -> fem.Function:
+    """The order parameter (ξ or η) at the entries `dofs` of `state`, on the P1 space `V`
+    (sim.adaptive's phase of every phase-field model)."""
+    out = fem.Function(V)
+    out.x.array[:] = state.x.array[dofs]
     return out
 
 
-def xi_phase(model) -> fem.Function:
-    """ξ of the accepted state `model.U_n` on `model.V0` (sim.adaptive's order parameter)."""
-    out = fem.Function(model.V0)
-    out.x.array[:] = model.U_n.x.array[model.xi_dofs]
+def band_indicator(V: fem.FunctionSpace, state: fem.Function, dofs: np.ndarray) -> fem.Function:
+    """ξ(1 − ξ) of `phase_on` (sim.adaptive's refinement indicator of every phase-field model)."""
+    out = phase_on(V, state, dofs)
+    out.x.array[:] *= 1 - out.x.array
     return out
 
 

@@ -15,9 +15,9 @@ from mpi4py import MPI
 
 from sim.adaptive import Adaptable, AdaptiveModel
 from sim.checkpoint import CHECKPOINT
-from sim.mesh import assembled, boundary_indicator, near_boundary
+from sim.mesh import assembled, boundary_cells, boundary_indicator, near_boundary
 from sim.physics import mechanics as mech
-from sim.physics.dendrite import DendriteModel, check_interface, xi_indicator, xi_phase
+from sim.physics.dendrite import DendriteModel, band_indicator, check_interface, phase_on
 from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, TransientModel
 from sim.physics.phasefield_front import (
     FrontMetrics,
@@ -77,13 +77,12 @@ class Observer:
         self.sync()
         self.flux = {}
         for name in ("cathode", "anode"):
-            w = boundary_indicator(W, m.bundle, name, (1, 2))
+            w, band = boundary_indicator(W, m.bundle, name, (1, 2)), boundary_cells(m.bundle, name)
             self.flux[name] = {
                 key: fem.form(
                     near_boundary(
                         ufl.replace(m.forms[key], {m.forms[key].arguments()[0]: w, m.U_n: self.prev}),
-                        m.bundle,
-                        name,
+                        band,
                     )
                 )
                 for key in ("c", "psi")
@@ -356,10 +355,10 @@ class PhaseFieldModel(DendriteModel, TransientModel):
 
     # ---- sim.adaptive.Adaptable: moving the model to an adapted mesh ---------------------------
     def indicator(self) -> fem.Function:
-        return xi_indicator(self)
+        return band_indicator(self.V0, self.U_n, self.xi_dofs)
 
     def phase(self) -> fem.Function:
-        return xi_phase(self)
+        return phase_on(self.V0, self.U_n, self.xi_dofs)
 
     def inventories(self) -> dict[str, float]:
         return {"li_area": assembled(self._forms["area"]), "content": self._content()}

@@ -15,10 +15,10 @@ from mpi4py import MPI
 
 from sim.adaptive import shift_root
 from sim.checkpoint import CHECKPOINT
-from sim.mesh import assembled, boundary_indicator, near_boundary
+from sim.mesh import assembled, boundary_cells, boundary_indicator, near_boundary
 from sim.physics import mechanics as mech
 from sim.physics import phasefield as pf
-from sim.physics.dendrite import check_interface, xi_indicator, xi_phase
+from sim.physics.dendrite import band_indicator, check_interface, phase_on
 from sim.physics.electroneutral import forms
 from sim.physics.electroneutral.problem import ElectroneutralProblem
 from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, TransientModel
@@ -84,7 +84,7 @@ class Balances:
         w = boundary_indicator(m.W, m.bundle, "cathode", (1,))
         li = m.forms["li"]
         inflow = ufl.replace(li, {li.arguments()[0]: w, m.U_n: self.prev})
-        self.inflow = fem.form(near_boundary(inflow, m.bundle, "cathode"))
+        self.inflow = fem.form(near_boundary(inflow, boundary_cells(m.bundle, "cathode")))
         front = ["t_s", "height_m", "li_area_m2", "roughness_m", "mean_front_m", "charge_C_m"]
         keys = [*front, "li", "anion", "metal", "inflow"]  # inflow: scaled Li⁺ through the cathode
         self.history: dict[str, list[float]] = {k: [] for k in keys}
@@ -346,10 +346,10 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
 
     # ---- sim.adaptive.Adaptable: moving the model to an adapted mesh ---------------------------
     def indicator(self) -> fem.Function:
-        return xi_indicator(self)
+        return band_indicator(self.V0, self.U_n, self.xi_dofs)
 
     def phase(self) -> fem.Function:
-        return xi_phase(self)
+        return phase_on(self.V0, self.U_n, self.xi_dofs)
 
     def inventories(self) -> dict[str, float]:
         """Of the accepted state (scaled): the metal ∫h(ξ), the Li⁺ in the electrolyte ∫εĉ⁺ (= all

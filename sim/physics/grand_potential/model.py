@@ -32,8 +32,15 @@ from mpi4py import MPI
 
 from sim.adaptive import shift_root
 from sim.checkpoint import CHECKPOINT
-from sim.mesh import LENGTH_SCALE, assembled, boundary_facets, boundary_indicator, near_boundary
-from sim.physics.dendrite import check_interface
+from sim.mesh import (
+    LENGTH_SCALE,
+    assembled,
+    boundary_cells,
+    boundary_facets,
+    boundary_indicator,
+    near_boundary,
+)
+from sim.physics.dendrite import band_indicator, check_interface, phase_on
 from sim.physics.grand_potential import forms
 from sim.physics.grand_potential.card import PARAMETERS, scaled
 from sim.physics.grand_potential.noise import LatticeNoise
@@ -200,14 +207,14 @@ class GrandPotentialModel(TransientModel):
         self.flux: dict[str, dict[str, Any]] = {}
         for name in ("cathode", "anode"):
             indicator = boundary_indicator(self.W, self.bundle, name, (0, 2))
+            band = boundary_cells(self.bundle, name)
             self.flux[name] = {
                 key: fem.form(
                     near_boundary(
                         ufl.replace(
                             self.forms[key], {self.forms[key].arguments()[0]: indicator, self.U_n: self.prev}
                         ),
-                        self.bundle,
-                        name,
+                        band,
                     )
                 )
                 for key in ("w", "phi")
@@ -358,14 +365,10 @@ class GrandPotentialModel(TransientModel):
 
     # ---- sim.adaptive.Adaptable: moving the model to an adapted mesh ---------------------------
     def phase(self) -> fem.Function:
-        out = fem.Function(self.V0)
-        out.x.array[:] = self.U_n.x.array[self.dofs[1]]
-        return out
+        return phase_on(self.V0, self.U_n, self.dofs[1])
 
     def indicator(self) -> fem.Function:
-        out = self.phase()
-        out.x.array[:] *= 1 - out.x.array
-        return out
+        return band_indicator(self.V0, self.U_n, self.dofs[1])
 
     def inventories(self) -> dict[str, float]:
         """Of the accepted state (scaled): the metal ∫η and the Li ∫c(w, η) (`forms.li_content`)."""
