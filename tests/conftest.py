@@ -73,6 +73,16 @@ def run_config(config: str | Path, out: Path, sets: Sequence[str] = (), ranks: i
     return read_summary(out)
 
 
+def assert_metrics_close(
+    reference: dict[str, float], other: dict[str, float], bounds: dict[str, float], names: tuple[str, str]
+) -> None:
+    """Each metric of `other` within its relative bound of `reference`, printed side by side."""
+    for key, bound in bounds.items():
+        ref, value = reference[key], other[key]
+        print(f"{key}: {names[0]} {ref:.7g}, {names[1]} {value:.7g}, relative {abs(value / ref - 1):.1e}")
+        assert value == pytest.approx(ref, rel=bound), key
+
+
 def reduced(config: Path, npp_t_end: float | None = None) -> list[str]:
     """--set overrides that run a shipped config in seconds, by physics kind: NPP and cathode meshes
     twice as coarse (and at most npp_t_end simulated, if given); the phase field on an 8 µm wide film
