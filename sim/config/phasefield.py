@@ -206,6 +206,11 @@ class PhaseFieldPhysics(Strict):
     """grand_potential: draw the noise on a square lattice of this spacing, m, averaged onto the
     cells (sim.physics.grand_potential.noise: the same field on any mesh; needed by adaptivity);
     null: one value per mesh cell"""
+    noise_reference_dt: Positive | None = None
+    """grand_potential: scale each step's noise by √(noise_reference_dt/Δt), s (a Wiener increment:
+    the time-integrated noise has a variance per unit time independent of Δt, so Δt may grow; at
+    Δt = noise_reference_dt the draw is input.i's; a departure from input.i for any other Δt);
+    null: amplitude × U(−1, 1) whatever Δt, as MOOSE's LangevinNoise (its effect depends on Δt)"""
     snapshots: int = Field(default=4, ge=1, le=1000)
     """PNG snapshots of ξ over the run"""
     stop_at_charge: Positive | None = None
@@ -251,7 +256,7 @@ class PhaseFieldPhysics(Strict):
             )
         if self.formulation == "grand_potential":
             return self
-        for key in ("noise_seed", "noise_lattice"):
+        for key in ("noise_seed", "noise_lattice", "noise_reference_dt"):
             if getattr(self, key) not in (0, None):
                 raise ValueError(
                     f"{key} applies to formulation grand_potential only ({self.formulation} has no noise)"

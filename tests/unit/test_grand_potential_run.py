@@ -148,3 +148,26 @@ def test_keys_that_do_not_apply_are_refused(sim, sets, key, fragment) -> None:
 def test_noise_seed_is_refused_by_chen2015(sim) -> None:
     result = sim("validate", "configs/dendrite_peo.yaml", "--set", "physics.noise_seed=3", check=False)
     one_line_error(result, 2, "noise_seed applies to formulation grand_potential only")
+
+
+@pytest.mark.parametrize("config", ["dendrite_peo.yaml", "dendrite_peo_electroneutral.yaml"])
+def test_noise_reference_dt_is_refused_by_the_other_formulations(sim, config) -> None:
+    result = sim("validate", f"configs/{config}", "--set", "physics.noise_reference_dt=0.02", check=False)
+    line = one_line_error(result, 2, "noise_reference_dt applies to formulation grand_potential only")
+    assert f"{config}:" in line and "physics" in line, line
+
+
+def test_noise_reference_dt_scales_the_model_s_draw(tmp_path, sim_run) -> None:
+    """At Δt = 0.01 s = 4 × noise_reference_dt each draw is half the card's: the run is exactly the
+    one with the amplitude halved (0.02/s) and no reference Δt; the full amplitude would differ."""
+    sets = [*_driven(), "physics.time={t_end: 0.03, dt_initial: 0.01, dt_max: 0.01}"]
+    half = "{noise_amplitude: {value: 0.02, unit: 1/s, source: test}}"
+    runs = {
+        "scaled": sim_run(CONFIG, tmp_path / "scaled", [*sets, "physics.noise_reference_dt=0.0025"]),
+        "halved": sim_run(CONFIG, tmp_path / "halved", [*sets, f"physics.deviations={half}"]),
+        "card": sim_run(CONFIG, tmp_path / "card", sets),
+    }
+    m = {name: run["metrics"] for name, run in runs.items()}
+    assert m["scaled"]["num_steps"] == 3
+    assert m["scaled"] == m["halved"]
+    assert m["card"]["dendrite_excess_height_m"] != m["scaled"]["dendrite_excess_height_m"]

@@ -14,6 +14,7 @@ is a site fraction in (0, 1), so concentrations stay bounded for any w.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -155,6 +156,15 @@ def potential_residual(phi: Expr, eta: Expr, eta_n: Expr, r: Expr, dt: Expr, p: 
         conductivity(eta, p) * ufl.inner(ufl.grad(phi), ufl.grad(r))
         + p.charge_density * (eta - eta_n) / dt * r
     ) * ufl.dx
+
+
+def noise_amplitude(amplitude: float, dt: float, reference_dt: float | None) -> float:
+    """The amplitude of a step's draw: `amplitude` as input.i (a rate redrawn per step, whose effect
+    depends on Δt) when `reference_dt` is None; else amplitude·√(dt_ref/Δt), a Wiener increment:
+    ∫ζ dt then has a variance per unit time independent of Δt, and at Δt = dt_ref it is input.i's."""
+    if reference_dt is None:
+        return amplitude
+    return amplitude * math.sqrt(reference_dt / dt)
 
 
 def draw_noise(

@@ -8,7 +8,10 @@ zero flux of w; cathode (top, `right`) η = eta_right, φ = pot_right, w = w_rig
 Initial state: the input's planar tanh front at ic_front_x. Time: backward Euler (the input: BDF2),
 w with the conservative time derivative (Li conserved per step). Noise: the input's LangevinNoise,
 amplitude × U(−1, 1) per cell and step, drawn from (noise_seed, step number) by original cell
-index (`forms.draw_noise`): the same on any number of ranks and after a resume.
+index (`forms.draw_noise`): the same on any number of ranks and after a resume. With
+`physics.noise_reference_dt` the amplitude is scaled by √(dt_ref/Δt) of the step
+(`forms.noise_amplitude`: a Wiener increment, so the noise's integrated effect does not depend on
+Δt): a departure from input.i for Δt ≠ dt_ref, which lets Δt grow past the input's 0.02 s.
 
 Charge: the consistent boundary currents (residual rows of φ on the electrodes) give the current
 into the cell at the cathode and out of it through the Li electrode; their difference is the charge
@@ -181,6 +184,7 @@ class GrandPotentialModel(TransientModel):
             f"grand potential: {self.W.dofmap.index_map.size_global} dofs, interface width "
             f"{self.checks['interface_width_m'] * 1e6:.3g} µm ({self.checks['interface_elements']:.3g} "
             f"elements), noise amplitude {p.noise_amplitude:g}/s, seed {phys.noise_seed}"
+            + ("" if phys.noise_reference_dt is None else f" × √({phys.noise_reference_dt:g} s/Δt)")
         )
 
     # ---- set-up ---------------------------------------------------------------------------
@@ -277,12 +281,11 @@ class GrandPotentialModel(TransientModel):
 
     def step(self, t: float, dt: float) -> StepOutcome:
         rng = np.random.default_rng([self.phys.noise_seed, self.noise_step + 1])
+        amplitude = forms.noise_amplitude(self.p.noise_amplitude, dt, self.phys.noise_reference_dt)
         if self.lattice is None:
-            forms.draw_noise(
-                self.noise.x.array, self.original, self.p.noise_amplitude, rng, self.cells_global
-            )
+            forms.draw_noise(self.noise.x.array, self.original, amplitude, rng, self.cells_global)
         else:
-            self.lattice.draw(self.noise.x.array, self.p.noise_amplitude, rng)
+            self.lattice.draw(self.noise.x.array, amplitude, rng)
         self.dt.value = dt  # type: ignore[assignment]  # dolfinx's setter takes any array-like
         outcome = newton_solve(self.problem, [self.U])
         if not outcome.converged:
