@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 import numpy as np
 from mpi4py import MPI
-from petsc4py import PETSc
 
 from sim.config.time import TimeConfig
 from sim.physics.model import StepOutcome, Stepper, TimeStats
@@ -20,15 +19,9 @@ from sim.solve import SolverFailed, solve_interruptible
 
 def newton_solve(problem, functions: list) -> StepOutcome:
     """One interruptible SNES solve; converged only if PETSc says so and `functions` are finite
-    on every rank (so all ranks take the same accept/reject decision). A PETSc error inside the
-    solve (a failed LU: MUMPS reports INFOG(1) < 0 on every rank alike, e.g. after a non-finite
-    Jacobian) is a failed step too, so Δt shrinks instead of the run ending."""
+    on every rank (so all ranks take the same accept/reject decision)."""
+    solve_interruptible(problem)
     snes = problem.solver
-    try:
-        solve_interruptible(problem)
-    except PETSc.Error as error:
-        its, kits = snes.getIterationNumber(), snes.getLinearSolveIterations()
-        return StepOutcome(False, its, kits, reason=f"linear solve failed (PETSc {error})")
     reason, its, kits = snes.getConvergedReason(), snes.getIterationNumber(), snes.getLinearSolveIterations()
     comm = functions[0].function_space.mesh.comm
     finite = comm.allreduce(all(bool(np.isfinite(f.x.array).all()) for f in functions), op=MPI.LAND)
