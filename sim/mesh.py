@@ -397,6 +397,19 @@ def near_boundary(form: Any, cells: dolfinx.mesh.MeshTags) -> Any:
     return ufl.Form([i.reconstruct(subdomain_id=1, subdomain_data=cells) for i in integrals])
 
 
+def boundary_flux(
+    residual: Any, indicator: Any, band: dolfinx.mesh.MeshTags, substitutions: Any = None
+) -> Any:
+    """The consistent boundary flux of `residual` (a form with one argument): its test function
+    replaced by `indicator` (a `boundary_indicator`), any coefficient by `substitutions`
+    ({coefficient: replacement}), integrated over the `boundary_cells` band (`near_boundary`)."""
+    import ufl
+
+    return near_boundary(
+        ufl.replace(residual, {residual.arguments()[0]: indicator, **(substitutions or {})}), band
+    )
+
+
 def num_dofs(functions: list[dolfinx.fem.Function]) -> int:
     """Global number of unknowns of `functions` (blocked spaces counted per component)."""
     return sum(

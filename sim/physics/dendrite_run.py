@@ -15,7 +15,7 @@ from mpi4py import MPI
 
 from sim.adaptive import Adaptable, AdaptiveModel
 from sim.checkpoint import CHECKPOINT
-from sim.mesh import assembled, boundary_cells, boundary_indicator, near_boundary
+from sim.mesh import assembled, boundary_cells, boundary_flux, boundary_indicator
 from sim.physics import mechanics as mech
 from sim.physics.dendrite import DendriteModel, band_indicator, check_interface, phase_on
 from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, TransientModel
@@ -79,12 +79,7 @@ class Observer:
         for name in ("cathode", "anode"):
             w, band = boundary_indicator(W, m.bundle, name, (1, 2)), boundary_cells(m.bundle, name)
             self.flux[name] = {
-                key: fem.form(
-                    near_boundary(
-                        ufl.replace(m.forms[key], {m.forms[key].arguments()[0]: w, m.U_n: self.prev}),
-                        band,
-                    )
-                )
+                key: fem.form(boundary_flux(m.forms[key], w, band, {m.U_n: self.prev}))
                 for key in ("c", "psi")
             }
         self.history: dict[str, list[float]] = {

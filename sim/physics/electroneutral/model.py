@@ -15,7 +15,7 @@ from mpi4py import MPI
 
 from sim.adaptive import shift_root
 from sim.checkpoint import CHECKPOINT
-from sim.mesh import assembled, boundary_cells, boundary_indicator, near_boundary
+from sim.mesh import assembled, boundary_cells, boundary_flux, boundary_indicator
 from sim.physics import mechanics as mech
 from sim.physics import phasefield as pf
 from sim.physics.dendrite import band_indicator, check_interface, phase_on
@@ -82,9 +82,8 @@ class Balances:
         self.inventory = {k: fem.form(f) for k, f in amounts.items()}
         self.prev = fem.Function(m.W)  # the state of the previous record (U_n is overwritten on accept)
         w = boundary_indicator(m.W, m.bundle, "cathode", (1,))
-        li = m.forms["li"]
-        inflow = ufl.replace(li, {li.arguments()[0]: w, m.U_n: self.prev})
-        self.inflow = fem.form(near_boundary(inflow, boundary_cells(m.bundle, "cathode")))
+        band = boundary_cells(m.bundle, "cathode")
+        self.inflow = fem.form(boundary_flux(m.forms["li"], w, band, {m.U_n: self.prev}))
         front = ["t_s", "height_m", "li_area_m2", "roughness_m", "mean_front_m", "charge_C_m"]
         keys = [*front, "li", "anion", "metal", "inflow"]  # inflow: scaled Li⁺ through the cathode
         self.history: dict[str, list[float]] = {k: [] for k in keys}

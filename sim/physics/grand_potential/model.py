@@ -40,8 +40,8 @@ from sim.mesh import (
     assembled,
     boundary_cells,
     boundary_facets,
+    boundary_flux,
     boundary_indicator,
-    near_boundary,
 )
 from sim.physics.dendrite import band_indicator, check_interface, phase_on
 from sim.physics.grand_potential import forms
@@ -213,14 +213,7 @@ class GrandPotentialModel(TransientModel):
             indicator = boundary_indicator(self.W, self.bundle, name, (0, 2))
             band = boundary_cells(self.bundle, name)
             self.flux[name] = {
-                key: fem.form(
-                    near_boundary(
-                        ufl.replace(
-                            self.forms[key], {self.forms[key].arguments()[0]: indicator, self.U_n: self.prev}
-                        ),
-                        band,
-                    )
-                )
+                key: fem.form(boundary_flux(self.forms[key], indicator, band, {self.U_n: self.prev}))
                 for key in ("w", "phi")
             }
 
