@@ -26,8 +26,28 @@ def newton_solve(problem, functions: list) -> StepOutcome:
     comm = functions[0].function_space.mesh.comm
     finite = comm.allreduce(all(bool(np.isfinite(f.x.array).all()) for f in functions), op=MPI.LAND)
     if reason <= 0 or not finite:
-        return StepOutcome(False, its, kits, reason=f"Newton diverged (PETSc reason {reason})")
+        failed = discard_failed_factorisation(snes)
+        why = f"Newton diverged (PETSc reason {reason}{'; ' + failed if failed else ''})"
+        return StepOutcome(False, its, kits, reason=why)
     return StepOutcome(True, its, kits)
+
+
+def discard_failed_factorisation(snes) -> str:
+    """Reset the preconditioner after a failed factorisation; returns what failed ('' if none).
+
+    MUMPS keeps a failed numerical factorisation's INFOG(1) < 0, and PETSc's MUMPS interface
+    (3.25, MatFactorNumeric_MUMPS) then skips the retry's numerical factorisation as if the analysis
+    had failed, so the retry solves without factors: INFOG(1) = −3, an error instead of a rejected
+    step. A reset makes the retry factorise afresh (one more symbolic factorisation)."""
+    pc = snes.getKSP().getPC()
+    failed = int(pc.getFailedReason())
+    if not snes.comm.tompi4py().allreduce(failed != 0, op=MPI.LOR):
+        return ""
+    why = f"PC failed reason {failed}"
+    if pc.getType() == "lu" and pc.getFactorSolverType() == "mumps":
+        why += f", MUMPS INFOG(1) = {pc.getFactorMatrix().getMumpsInfog(1)}"
+    pc.reset()
+    return why
 
 
 def integrate(
@@ -39,12 +59,14 @@ def integrate(
     on_output: Callable[[float], None] | None = None,
     on_checkpoint: Callable[[TimeStats], None] | None = None,
     progress: Callable[[float], None] | None = None,
+    on_reject: Callable[[str], None] | None = None,
 ) -> TimeStats:
     """Advance from stats.t (0 by default) to cfg.t_end; raises SolverFailed when Δt < dt_min.
 
     `stats` lets a resumed run continue with its step count and Δt. `on_step` runs after every
     accepted step (metrics, depletion checks); it may raise SolverFailed to stop the run, or return
     True to end the integration early (e.g. a steady state is reached; the output callback still runs).
+    `on_reject` gets a line saying why each rejected step was rejected.
     """
     stats = stats or TimeStats(dt=cfg.dt_initial)
     dt = stats.next_dt or stats.dt or cfg.dt_initial
@@ -60,14 +82,17 @@ def integrate(
         if not outcome.converged or too_big:
             stepper.reject()
             stats.rejected_steps += 1
+            if outcome.reason:
+                why = outcome.reason
+            elif not outcome.converged:
+                why = "Newton did not converge"
+            else:
+                why = f"change {outcome.change:.3g} > max_change"
+            if on_reject is not None:
+                on_reject(f"step rejected at t = {stats.t:.6g} s, dt = {dt:.3g} s: {why}")
             dt *= cfg.shrink
             stats.next_dt = dt
             if dt < cfg.dt_min:
-                why = outcome.reason or (
-                    "Newton did not converge"
-                    if not outcome.converged
-                    else f"change {outcome.change:.3g} > max_change"
-                )
                 raise SolverFailed(
                     f"time step fell below dt_min = {cfg.dt_min:g} s at t = {stats.t:.6g} s ({why})"
                 )
