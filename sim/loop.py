@@ -86,6 +86,7 @@ def _transient(model: TransientModel, time_cfg: TimeConfig, config: Any, ctx: An
                 on_output=lambda t: _write(model, config, ctx, t),
                 on_checkpoint=save if store is not None else None,
                 progress=update,
+                on_reject=ctx.debug,
             )
     except BaseException as exc:  # SolverFailed, KeyboardInterrupt: keep the last good state
         replaced = _failed(model, stats, exc, ctx)

@@ -70,6 +70,10 @@ class RunContext:
     def log(self, message: str) -> None:
         self.logger.info(message)
 
+    def debug(self, message: str) -> None:
+        """A line for log.txt only (e.g. each rejected time step), not the console."""
+        self.logger.debug(message)
+
     def write_fields(self, functions: list, t: float) -> None:
         self.functions |= {f.name: f for f in functions}
         self.fields.write(functions, t)
@@ -136,7 +140,7 @@ def make_logger(out: Path, comm: MPI.Comm, quiet: bool) -> logging.Logger:
     logger = logging.getLogger(f"sim.run.{out}")
     logger.handlers.clear()
     logger.propagate = False
-    logger.setLevel(logging.INFO)
+    logger.setLevel(logging.DEBUG)
     if comm.rank != 0:
         logger.addHandler(logging.NullHandler())
         return logger
@@ -146,7 +150,9 @@ def make_logger(out: Path, comm: MPI.Comm, quiet: bool) -> logging.Logger:
     if not quiet:
         from rich.logging import RichHandler
 
-        logger.addHandler(RichHandler(show_path=False, markup=False))
+        console = RichHandler(show_path=False, markup=False)
+        console.setLevel(logging.INFO)
+        logger.addHandler(console)
     return logger
 
 

@@ -24,7 +24,7 @@ from sim.config.time import TimeConfig
 from sim.loop import run_model
 from sim.output import FieldWriter
 from sim.physics.model import Capabilities, ModelResult, SteadyModel, TimeStats, TransientModel
-from sim.runner import RunContext
+from sim.runner import RunContext, make_logger
 from sim.solve import SolverFailed
 from sim.timestep import StepOutcome, newton_solve
 
@@ -164,13 +164,35 @@ def test_an_interrupted_run_resumes_to_the_same_metrics(tmp_path):
         assert resumed.metrics[key] == pytest.approx(value, rel=1e-10), key
 
 
-def test_a_failed_step_reports_the_last_accepted_state(tmp_path):
+def test_a_failed_step_reports_the_last_accepted_state(tmp_path, caplog):
     ctx = _ctx(tmp_path)
-    with pytest.raises(SolverFailed, match=r"dt_min.*the fixture's note"):
+    ctx.logger.propagate = True  # to caplog
+    with (
+        caplog.at_level(logging.DEBUG, logger=ctx.logger.name),
+        pytest.raises(SolverFailed, match=r"dt_min.*the fixture's note"),
+    ):
         run_model(Heat(fail_after=0.1), CONFIG, ctx)
     summary = ctx.state["summary"]
     assert 0.1 <= summary["metrics"]["time_s"] < 0.1 + TIME.dt_max
     assert summary["metrics"]["observed_steps"] == summary["fixture_steps"]
+    # every rejected step is logged (at debug level: log.txt, not the console) with its reason
+    rejected = [r for r in caplog.records if r.message.startswith("step rejected")]
+    assert len(rejected) >= 3  # Δt halved until below dt_min
+    assert all(r.levelno == logging.DEBUG and "the fixture refuses to step" in r.message for r in rejected)
+
+
+def test_debug_lines_go_to_log_txt_only(tmp_path, capsys):
+    logger = make_logger(tmp_path, MPI.COMM_WORLD, quiet=False)
+    fields = FieldWriter(tmp_path / "fields", MPI.COMM_WORLD, enabled=False)
+    ctx = RunContext(tmp_path, MPI.COMM_WORLD, logger, fields)
+    ctx.log("an info line")
+    ctx.debug("step rejected at t = 1 s")
+    for handler in logger.handlers:
+        handler.flush()
+    text = (tmp_path / "log.txt").read_text()
+    assert "an info line" in text and "DEBUG step rejected at t = 1 s" in text
+    console = "".join(capsys.readouterr())  # rich writes to the captured stdout
+    assert "an info line" in console and "step rejected" not in console
 
 
 def test_a_transient_only_model_needs_no_steady_solve(tmp_path):
