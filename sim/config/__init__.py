@@ -118,6 +118,10 @@ class RunConfig(Strict):
                 return ("physics", "coatings", i, "material"), (
                     f"unknown material card '{coat.material}'; known: {', '.join(sorted(library))}"
                 )
+        if isinstance(self.physics, PhaseFieldPhysics) and self.physics.formulation != "grand_potential":
+            filament = self.physics.filament.problem()
+            if filament is not None:
+                return ("physics", "filament", *filament[0]), filament[1]
         cells = self.geometry.cell_problem()
         if cells is not None:
             return ("geometry", "mesh"), cells

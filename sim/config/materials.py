@@ -113,6 +113,21 @@ _BOUNDS: dict[str, tuple[str, float, bool, float, bool]] = {
 }
 
 
+def check_bounds(name: str, prop: Property) -> Property:
+    """`prop` if it converts to the SI unit of card property `name` and lies in its physical range
+    (_BOUNDS), else ValueError."""
+    si_unit, lo, lo_in, hi, hi_in = _BOUNDS[name]
+    value = prop.si(si_unit)  # ValueError: unknown unit or wrong dimension
+    ok_lo = value >= lo if lo_in else value > lo
+    ok_hi = value <= hi if hi_in else value < hi
+    if not (ok_lo and ok_hi):
+        lo_b, hi_b = ("[" if lo_in else "("), ("]" if hi_in else ")")
+        raise ValueError(
+            f"{name} = {prop.value} {prop.unit} is non-physical: must be in {lo_b}{lo}, {hi}{hi_b} (SI)"
+        )
+    return prop
+
+
 class MaterialCard(Strict):
     """A named material: what was measured, in which unit, and where it comes from."""
 
@@ -140,20 +155,8 @@ class MaterialCard(Strict):
     @field_validator(*_BOUNDS, mode="after")
     @classmethod
     def _check_value(cls, prop: Property | None, info: ValidationInfo) -> Property | None:
-        if prop is None:
-            return prop
         assert info.field_name is not None  # a field validator always knows its field
-        si_unit, lo, lo_in, hi, hi_in = _BOUNDS[info.field_name]
-        value = prop.si(si_unit)  # ValueError: unknown unit or wrong dimension
-        ok_lo = value >= lo if lo_in else value > lo
-        ok_hi = value <= hi if hi_in else value < hi
-        if not (ok_lo and ok_hi):
-            lo_b, hi_b = ("[" if lo_in else "("), ("]" if hi_in else ")")
-            raise ValueError(
-                f"{info.field_name} = {prop.value} {prop.unit} is non-physical: must be in "
-                f"{lo_b}{lo}, {hi}{hi_b} (SI)"
-            )
-        return prop
+        return None if prop is None else check_bounds(info.field_name, prop)
 
     @model_validator(mode="after")
     def _check_model(self) -> MaterialCard:

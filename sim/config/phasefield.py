@@ -17,7 +17,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from sim.config import grand_potential as gp
 from sim.config.base import MAX_TEMPERATURE, MIN_TEMPERATURE, NonNegative, Positive, Potential, Strict
 from sim.config.loader import load_yaml
-from sim.config.materials import Dimensionless, MaterialCard, Pressure, Property
+from sim.config.materials import Dimensionless, MaterialCard, Pressure, Property, check_bounds
 from sim.config.time import TimeConfig
 
 # parameter → (SI unit, description); values in any unit of the same dimension are converted
@@ -104,10 +104,61 @@ class FilamentProperties(Strict):
     transport_factor: Positive = 1e-6
     """D and σ inside, relative to the electrolyte's (≈ 0 but keeps the system regular);
     electroneutral: the filaments' salt fraction (salt capacity and transport both × this)"""
-    young_modulus: Pressure = Property(value=1.0, unit="GPa", source="assumed: polyethylene, 0.5-1.5 GPa")
-    """Young's modulus of the filaments"""
-    poisson_ratio: Dimensionless = Property(value=0.4, unit="1", source="assumed: polyethylene")
-    """Poisson's ratio of the filaments"""
+    material: str | MaterialCard = "polyethylene"
+    """the filaments' material card: a name from sim/data/materials.yaml (`sim info --materials`;
+    polyethylene: dense HDPE, E = 1.08 GPa, ν = 0.46, Callister & Rethwisch) or an inline card; its
+    young_modulus and poisson_ratio hold in the filaments unless given below"""
+    young_modulus: Pressure | None = None
+    """Young's modulus of the filaments (null: the material card's)"""
+    poisson_ratio: Dimensionless | None = None
+    """Poisson's ratio of the filaments (null: the material card's)"""
+
+    @field_validator("young_modulus", "poisson_ratio")
+    @classmethod
+    def _check_range(cls, prop: Property | None, info: ValidationInfo) -> Property | None:
+        assert info.field_name is not None  # a field validator always knows its field
+        return None if prop is None else check_bounds(info.field_name, prop)
+
+    def card(self) -> MaterialCard:
+        """The material card (KeyError for an unknown name: RunConfig.cross_check refuses it)."""
+        if isinstance(self.material, MaterialCard):
+            return self.material
+        from sim.config import material_library  # sim.config imports this module
+
+        return material_library()[self.material]
+
+    def elastic(self) -> dict[str, Property]:
+        """{young_modulus, poisson_ratio} of the filaments: the explicit values, else the card's
+        (ValueError naming the missing property if neither gives one)."""
+        card = self.card()
+        resolved = {}
+        for name in ("young_modulus", "poisson_ratio"):
+            prop = getattr(self, name)
+            if prop is None:
+                prop = getattr(card, name)
+            if prop is None:
+                label = f"'{self.material}'" if isinstance(self.material, str) else "(inline)"
+                raise ValueError(
+                    f"the filaments' material card {label} has no {name}: give physics.filament.{name} "
+                    f"or a card that has it"
+                )
+            resolved[name] = prop
+        return resolved
+
+    def problem(self) -> tuple[tuple[str, ...], str] | None:
+        """An unknown card or one without the filaments' stiffness: (key path below
+        `physics.filament`, message), or None."""
+        from sim.config import material_library  # sim.config imports this module
+
+        library = material_library()
+        if isinstance(self.material, str) and self.material not in library:
+            known = ", ".join(sorted(library))
+            return ("material",), f"unknown material card '{self.material}'; known: {known}"
+        try:
+            self.elastic()
+        except ValueError as exc:
+            return ("material",), str(exc)
+        return None
 
 
 class Coating(Strict):

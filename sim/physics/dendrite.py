@@ -10,6 +10,7 @@ cathode (top) φ = 0, c̃ = cathode_concentration (or zero flux), u_y = 0; walls
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from sim._dolfinx import dolfinx
 
@@ -96,16 +97,27 @@ def coating_cells(bundle, coat, host: np.ndarray) -> np.ndarray:
 
 
 def host_stiffness(phys, bundle, Q, v: dict[str, float]) -> tuple[fem.Function, fem.Function]:
-    """(E, ν) of the host (DG0, E scaled by W): the card's E_e, ν_e; the filaments' and each
-    coating's young_modulus where given."""
-    E_f = phys.filament.young_modulus
-    E_host = _cell_field(bundle, Q, {"filament": E_f.si("Pa") / v["W"]}, v["E_e"] / v["W"])
-    nu_host = _cell_field(bundle, Q, {"filament": phys.filament.poisson_ratio.si("1")}, v["nu_e"])
+    """(E, ν) of the host (DG0, E scaled by W): the card's E_e, ν_e; in the filaments their
+    material card's E, ν (physics.filament, explicit values first); each coating's young_modulus
+    where given."""
+    fil = phys.filament.elastic()
+    E_host = _cell_field(bundle, Q, {"filament": fil["young_modulus"].si("Pa") / v["W"]}, v["E_e"] / v["W"])
+    nu_host = _cell_field(bundle, Q, {"filament": fil["poisson_ratio"].si("1")}, v["nu_e"])
     host = _cell_field(bundle, Q, {"filament": 0.0}, 1.0).x.array > 0
     for coat in phys.coatings:
         if coat.young_modulus is not None:
             E_host.x.array[coating_cells(bundle, coat, host)] = coat.young_modulus.si("Pa") / v["W"]
     return E_host, nu_host
+
+
+def filament_summary(phys, bundle) -> dict[str, Any]:
+    """{"filament": the card name, E and ν with their sources} for a run's summary (empty without
+    filaments)."""
+    if "filament" not in bundle.regions:
+        return {}
+    fil = phys.filament
+    card = fil.material if isinstance(fil.material, str) else "inline"
+    return {"filament": {"material": card} | {k: p.model_dump() for k, p in fil.elastic().items()}}
 
 
 def eigenstrain(phys, v: dict[str, float], xi0):

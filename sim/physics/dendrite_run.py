@@ -17,7 +17,7 @@ from sim.adaptive import Adaptable, AdaptiveModel
 from sim.checkpoint import CHECKPOINT
 from sim.mesh import assembled, boundary_cells, boundary_flux, boundary_indicator
 from sim.physics import mechanics as mech
-from sim.physics.dendrite import DendriteModel, band_indicator, check_interface, phase_on
+from sim.physics.dendrite import DendriteModel, band_indicator, check_interface, filament_summary, phase_on
 from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, TransientModel
 from sim.physics.phasefield_front import (
     FrontMetrics,
@@ -344,6 +344,7 @@ class PhaseFieldModel(DendriteModel, TransientModel):
                 "history": history,
                 "time_stepping": stats.as_dict(),
                 "parameters": {k: p.model_dump() for k, p in self.phys.card().items()},
+                **filament_summary(self.phys, self.bundle),
             },
             figures={"dendrite_growth.png": lambda path: growth_plot(history, path)},
         )

@@ -50,6 +50,18 @@ CASES = [
         "not that of '1'",
     ),
     (
+        "filament material card unknown",
+        in_physics(DENDRITE, "  filament: {material: unobtainium}\n"),
+        "physics.filament.material",
+        "unknown material card 'unobtainium'",
+    ),
+    (
+        "filament material card without a Young's modulus",
+        in_physics(DENDRITE, "  filament: {material: insulator}\n"),
+        "physics.filament.material",
+        "'insulator' has no young_modulus",
+    ),
+    (
         "phase-field parameter in a unit of another dimension",
         DENDRITE.replace("{value: 1.5625e-6, unit: J/m,", "{value: 1.5625e-6, unit: J/m3,"),
         "physics.deviations",
@@ -119,6 +131,11 @@ def test_a_physics_kind_runs_on_its_geometries_only(tmp_path, name, bad, kind, m
 def test_lines_point_at_the_key(tmp_path):
     bad = in_physics(DENDRITE, "  filament: {young_modulus: {value: 1.0, unit: GPA, source: test}}\n")
     assert_exit_2(tmp_path, bad, "physics.filament.young_modulus", line_of(bad, "  filament:"))
+
+
+def test_unknown_filament_card_names_its_line(tmp_path):
+    bad = in_physics(DENDRITE, "  filament:\n    material: unobtainium\n")
+    assert_exit_2(tmp_path, bad, "physics.filament.material", line_of(bad, "    material: unobtainium"))
 
 
 def test_impossible_geometry_exit_2_before_the_run_directory(tmp_path):

@@ -17,9 +17,11 @@ from mpi4py import MPI
 from test_electroneutral_phasefield import CONDUCTIVE, CONFIG, STRIP, _run
 
 from sim.config import ConfigError, load_config
+from sim.config.materials import Property
 from sim.materials import Transport
 from sim.mesh import assembled, build_mesh, region_cells
 from sim.physics import mechanics as mech
+from sim.physics.dendrite import filament_summary, host_stiffness
 from sim.physics.electroneutral.model import Balances
 from sim.physics.electroneutral.problem import ElectroneutralProblem, band_transport
 from sim.physics.phasefield import interpolation
@@ -282,3 +284,33 @@ def test_steady_bilayer_drop_vs_layered_npp():
     assert at[ya] == pytest.approx(expected, rel=3e-3)  # measured 4.8e-4
     assert band_drop == pytest.approx(band_expected, rel=1e-2)  # measured 1.6e-3
     assert abs((peo - edge) / band_expected - 1) > 0.05  # measured 0.086: PEO there would be resolved
+
+
+@pytest.mark.parametrize(
+    "override,E,nu",
+    [
+        (None, 1.08e9, 0.46),  # the polyethylene card (Callister & Rethwisch HDPE)
+        ("physics.filament.young_modulus={value: 2.5, unit: GPa, source: test}", 2.5e9, 0.46),
+    ],
+    ids=["card", "explicit"],
+)
+def test_filament_stiffness_is_the_card_s(override, E, nu):
+    """The host's E and ν (sim.physics.dendrite.host_stiffness, shared by chen2015 and
+    electroneutral) hold the filament card's values in the filament cells, the electrolyte's
+    elsewhere; the summary entry records them with their source."""
+    cfg = load_config(CONFIG, [*STRIP, *FILAMENT, *([override] if override else [])]).config
+    bundle = build_mesh(cfg.geometry, MPI.COMM_WORLD)
+    v = cfg.physics.values()
+    E_host, nu_host = host_stiffness(cfg.physics, bundle, fem.functionspace(bundle.mesh, ("DG", 0)), v)
+    fil = region_cells(bundle, "filament")
+    rest = np.setdiff1d(np.arange(E_host.x.array.size), fil)
+    assert fil.size > 0
+    assert np.allclose(E_host.x.array[fil] * v["W"], E, rtol=1e-12)
+    assert np.allclose(nu_host.x.array[fil], nu, rtol=1e-12)
+    assert np.allclose(E_host.x.array[rest] * v["W"], v["E_e"], rtol=1e-12)
+    assert np.allclose(nu_host.x.array[rest], v["nu_e"], rtol=1e-12)
+    entry = filament_summary(cfg.physics, bundle)["filament"]
+    assert entry["material"] == "polyethylene"
+    assert Property.model_validate(entry["young_modulus"]).si("Pa") == pytest.approx(E, rel=1e-12)
+    assert entry["poisson_ratio"]["value"] == pytest.approx(nu, rel=1e-12)
+    assert ("test" if override else "Callister") in entry["young_modulus"]["source"]

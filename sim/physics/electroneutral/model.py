@@ -18,7 +18,7 @@ from sim.checkpoint import CHECKPOINT
 from sim.mesh import assembled, boundary_cells, boundary_flux, boundary_indicator
 from sim.physics import mechanics as mech
 from sim.physics import phasefield as pf
-from sim.physics.dendrite import band_indicator, check_interface, phase_on
+from sim.physics.dendrite import band_indicator, check_interface, filament_summary, phase_on
 from sim.physics.electroneutral import forms
 from sim.physics.electroneutral.problem import ElectroneutralProblem
 from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, TransientModel
@@ -331,6 +331,7 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
                 "history": history,
                 "time_stepping": stats.as_dict(),
                 "parameters": {k: p.model_dump() for k, p in self.phys.card().items()},
+                **filament_summary(self.phys, self.bundle),
                 "electrolyte_transport": {
                     "conductivity_S_m": tp.conductivity,
                     "transference_number": tp.transference_number,
