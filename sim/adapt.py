@@ -79,12 +79,14 @@ def band_cells(
     threshold: float,
     layers: int,
     phase: fem.Function | None = None,
+    detail: tuple[fem.Function, float] | None = None,
 ) -> np.ndarray:
     """Local cells with a vertex where the P1 `indicator` ≥ `threshold` (e.g. ξ(1 − ξ) ≥ 1e-3, about
     ±3.5 interface widths of a tanh profile) or, given the P1 order parameter `phase` (ξ, on the
     indicator's space), whose vertex values of it span the band (min < 1 − δ and max > δ, δ(1 − δ) =
     `threshold`): a band narrower than a cell, between its vertices, marks it too. Grown by `layers`
-    rings of neighbouring cells."""
+    rings of neighbouring cells. Given `detail` = (a P1 field on the indicator's space, tolerance),
+    cells over whose vertices that field varies by more than the tolerance are marked too."""
     V = indicator.function_space
     mesh = bundle.mesh
     tdim = mesh.topology.dim
@@ -95,6 +97,9 @@ def band_cells(
         delta = 0.5 * (1 - np.sqrt(1 - 4 * threshold))
         values = phase.x.array[dofs]
         cells |= (values.min(axis=1) < 1 - delta) & (values.max(axis=1) > delta)
+    if detail is not None:
+        values = detail[0].x.array[dofs]
+        cells |= values.max(axis=1) - values.min(axis=1) > detail[1]
     marker = fem.Function(V)
     for _ in range(layers):
         marker.x.array[np.unique(dofs[cells])] = 1.0

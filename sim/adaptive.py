@@ -18,7 +18,7 @@ import gc
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sim._dolfinx import dolfinx
 
@@ -52,6 +52,16 @@ class Adaptable(TransientModel, Protocol):
     def correct(self, targets: Mapping[str, float]) -> dict[str, float]:
         """Adjust the accepted state (and iterate) so `inventories()` equals `targets`; returns
         the relative corrections applied."""
+        ...
+
+
+@runtime_checkable
+class Detailed(Protocol):
+    """An `Adaptable` with a second refinement criterion (`adaptivity.detail_tolerance`)."""
+
+    def detail(self) -> fem.Function:
+        """A P1 field of the accepted state on the indicator's space whose variation over a cell
+        must stay below the tolerance (cells where it does not are refined)."""
         ...
 
 
@@ -137,13 +147,17 @@ class AdaptiveModel:
     def _mark(self, model: Adaptable, marks: list[np.ndarray]) -> Callable[[MeshBundle], np.ndarray]:
         """The cells of a level where the model's indicator and phase (interpolated onto it) mark
         the band, recorded in `marks`."""
-        s, indicator, phase = self.settings, model.indicator(), model.phase()
+        s, fields = self.settings, {"i": model.indicator(), "p": model.phase()}
+        tolerance = s.detail_tolerance
+        if tolerance is not None and isinstance(model, Detailed):
+            fields["d"] = model.detail()
 
         def mark(bundle: MeshBundle) -> np.ndarray:
             V = fem.functionspace(bundle.mesh, ("Lagrange", 1))
-            local = {"i": fem.Function(V), "p": fem.Function(V)}
-            adapt.transfer({"i": indicator, "p": phase}, local)
-            cells = adapt.band_cells(bundle, local["i"], s.threshold, s.buffer_layers, local["p"])
+            local = {name: fem.Function(V) for name in fields}
+            adapt.transfer(fields, local)
+            detail = (local["d"], tolerance) if "d" in local else None
+            cells = adapt.band_cells(bundle, local["i"], s.threshold, s.buffer_layers, local["p"], detail)
             marks.append(adapt.cell_keys(bundle, cells))
             return cells
 

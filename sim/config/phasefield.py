@@ -199,6 +199,10 @@ class Adaptivity(Strict):
     """ξ(1 − ξ) above which a cell is refined (1e-3: about ±3.5 interface widths of a tanh profile)"""
     buffer_layers: int = Field(default=2, ge=0, le=20)
     """rings of neighbouring cells added to the marked band at each level"""
+    detail_tolerance: float | None = Field(default=None, gt=0.0, lt=1.0)
+    """grand_potential: refine also the cells over which the Li content c(w, η)/d_v (1 in
+    saturated metal) varies by more than this between vertices: where w varies behind the front,
+    which the band around η alone would coarsen; null: the band only"""
     front_fraction: float | None = Field(default=None, gt=0.0, le=10.0)
     """the front moves at most this fraction of the finest element per step (needs time.max_change;
     the front's displacement is 2δ max|Δξ| for the tanh profile of width δ); null: max_change only"""
@@ -307,6 +311,11 @@ class PhaseFieldPhysics(Strict):
             )
         if self.formulation == "grand_potential":
             return self
+        if self.adaptivity is not None and self.adaptivity.detail_tolerance is not None:
+            raise ValueError(
+                "adaptivity.detail_tolerance applies to formulation grand_potential only "
+                f"(not {self.formulation})"
+            )
         for key in ("noise_seed", "noise_lattice", "noise_reference_dt"):
             if getattr(self, key) not in (0, None):
                 raise ValueError(

@@ -123,6 +123,24 @@ def test_a_band_narrower_than_a_cell_is_marked_by_the_phase_range() -> None:
     assert MPI.COMM_WORLD.allreduce(len(grown)) == 3 * 2 * 40
 
 
+def test_detail_marks_the_cells_where_a_field_varies_more_than_the_tolerance() -> None:
+    """No band (ξ = 0 everywhere); a detail field 0 for y ≤ 3 and rising with slope 0.1 per unit
+    above: over the 0.5-high base cells above y = 3 it varies by 0.05, so a tolerance of 0.04
+    marks exactly those cells (2 × 40 per row, 4 rows) and 0.06 none."""
+    bundle = base_bundle()
+    V = fem.functionspace(bundle.mesh, ("Lagrange", 1))
+    xi, indicator, detail = fem.Function(V), fem.Function(V), fem.Function(V)
+    detail.interpolate(lambda x: 0.1 * np.maximum(x[1] - 3.0, 0.0))
+    assert len(adapt.band_cells(bundle, indicator, 1e-3, 0, xi)) == 0
+    cells = adapt.band_cells(bundle, indicator, 1e-3, 0, xi, (detail, 0.04))
+    _, y = cell_areas(bundle)
+    assert np.array_equal(np.sort(cells), np.flatnonzero(y > 3.0))
+    assert MPI.COMM_WORLD.allreduce(len(cells)) == 4 * 2 * 40
+    assert (
+        MPI.COMM_WORLD.allreduce(len(adapt.band_cells(bundle, indicator, 1e-3, 0, xi, (detail, 0.06)))) == 0
+    )
+
+
 def test_recorded_marks_rebuild_the_mesh_and_checkpoints_key_it_by_position(tmp_path: Path) -> None:
     """What sim.adaptive checkpoints: the cells split at each level (by position) rebuild the same
     mesh from the base mesh; a field saved keyed by vertex position fills it, and a mesh refined

@@ -157,6 +157,17 @@ def test_noise_reference_dt_is_refused_by_the_other_formulations(sim, config) ->
     assert f"{config}:" in line and "physics" in line, line
 
 
+def test_detail_tolerance_is_refused_by_the_other_formulations(sim) -> None:
+    sets = ["physics.adaptivity={levels: 1, detail_tolerance: 0.05}"]
+    result = sim(
+        "validate", "configs/dendrite_peo.yaml", *(a for s in sets for a in ("--set", s)), check=False
+    )
+    line = one_line_error(
+        result, 2, "adaptivity.detail_tolerance applies to formulation grand_potential only"
+    )
+    assert "dendrite_peo.yaml:" in line, line
+
+
 def test_noise_reference_dt_scales_the_model_s_draw(tmp_path, sim_run) -> None:
     """At Δt = 0.01 s = 4 × noise_reference_dt each draw is half the card's: the run is exactly the
     one with the amplitude halved (0.02/s) and no reference Δt; the full amplitude would differ."""

@@ -366,6 +366,19 @@ class GrandPotentialModel(TransientModel):
     def indicator(self) -> fem.Function:
         return band_indicator(self.V0, self.U_n, self.dofs[1])
 
+    def detail(self) -> fem.Function:
+        """sim.adaptive.Detailed: the Li content c(w, η)/d_v of the accepted state (1 in saturated
+        metal), whose variation over a cell `adaptivity.detail_tolerance` bounds."""
+        out = fem.Function(self.V0)
+        out.interpolate(self._content_expr)
+        return out
+
+    @cached_property
+    def _content_expr(self) -> fem.Expression:
+        w, eta, _ = ufl.split(self.U_n)
+        content = forms.li_content(w, eta, self.p) / self.p.site_ratio
+        return fem.Expression(content, self.V0.element.interpolation_points)
+
     def inventories(self) -> dict[str, float]:
         """Of the accepted state (scaled): the metal ∫η and the Li ∫c(w, η) (`forms.li_content`)."""
         return {name: assembled(form) for name, form in self._adapt_forms["inventories"].items()}
