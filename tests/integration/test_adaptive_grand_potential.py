@@ -5,11 +5,13 @@ noise. Measured values are in the comments and in README ("Adaptive meshes")."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from types import SimpleNamespace
 
 from sim._dolfinx import dolfinx  # noqa: F401  (loads the wheel's MPI before dolfinx)
 
+import numpy as np
 import pytest
 from conftest import ROOT, assert_metrics_close, one_line_error, reduced, run_config, run_sim
 from mpi4py import MPI
@@ -78,6 +80,30 @@ def test_closed_cell_keeps_its_li_through_every_transfer() -> None:
     # the corrections were needed: interpolation onto the rebuilt cells changes ∫η by up to 4.2e-7
     # (∫c by 3.4e-9)
     assert 4e-8 < corrections["area"] < 4e-6 and corrections["content"] > 3e-10
+
+
+def test_detail_tolerance_marks_where_the_li_content_varies() -> None:
+    """`detail()` is c(w, η)/d_v of the accepted state; with w given a ramp in the electrolyte
+    (c_l then varies across every base cell), adaptivity.detail_tolerance marks cells outside the
+    band that the band alone leaves coarse, and none are lost."""
+    cfg = load_config(CONFIG, [*CELL, *ADAPTIVE, "physics.adaptivity.detail_tolerance=1e-4"]).config
+    base = build_mesh(cfg.geometry, MPI.COMM_WORLD)
+    quiet = SimpleNamespace(out=Path("."), log=lambda message: None)
+    model = GrandPotentialModel(cfg, base, quiet, check_interface(cfg.physics, cfg.geometry, base, 2))
+    w, eta = (np.ravel(d) for d in model.dofs[:2])
+    metal = model.U_n.x.array[eta] > 1 - 1e-9
+    detail = model.detail().x.array
+    c_s = 1 / (1 + math.exp(-(model.v["ic_w"] - model.p.eps_electrode) / model.p.thermal))
+    assert metal.any() and np.abs(detail[metal] - c_s).max() < 1e-9  # c_s(w) in the metal: 1 − 1.8e-6
+    y = model.V0.tabulate_dof_coordinates()[:, 1]
+    model.U_n.x.array[w] += 0.02 * y  # a ramp of w (µm): Li+ content varies everywhere
+    adaptive = SimpleNamespace(settings=cfg.physics.adaptivity)
+    with_detail = AdaptiveModel._mark(adaptive, model, [])(base)
+    adaptive.settings = cfg.physics.adaptivity.model_copy(update={"detail_tolerance": None})
+    band = AdaptiveModel._mark(adaptive, model, [])(base)
+    n_detail, n_band = (MPI.COMM_WORLD.allreduce(len(c)) for c in (with_detail, band))
+    print(f"marked cells: band {n_band}, with detail {n_detail}")
+    assert set(band) <= set(with_detail) and n_detail > 2 * n_band  # measured 44 and 183 cells
 
 
 def test_same_answer_as_a_uniform_fine_mesh(tmp_path: Path) -> None:
