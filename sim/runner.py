@@ -242,7 +242,7 @@ def execute(
     """
     ident = identity(loaded)
     with ExitStack() as stack:
-        claimed = False
+        claimed, created = False, False
         try:
             created = not comm.bcast(out.exists() if comm.rank == 0 else None, root=0)
             _claim(out, comm, stack)
@@ -261,6 +261,8 @@ def execute(
         except KeyboardInterrupt:  # before _run's own handling (while claiming or meshing)
             if not claimed:  # nothing written
                 if comm.rank == 0:
+                    if created:  # a signal between the lock's mkdir and its file
+                        shutil.rmtree(out, ignore_errors=True)
                     print(INTERRUPTED_BEFORE, file=sys.stderr)
                 return RunOutcome(EXIT_INTERRUPTED, "interrupted", out, {"status": "interrupted"})
             # the directory is this run's: say so in it (a sweep reruns the point, --resume starts at t = 0)

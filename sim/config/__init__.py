@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,7 +27,7 @@ from sim.config.loader import (
     read_text,
     short_repr,
 )
-from sim.config.materials import MaterialCard
+from sim.config.materials import MaterialCard, material_library
 from sim.config.npp import FixedFlux, NppPhysics
 from sim.config.phasefield import PhaseFieldPhysics
 from sim.config.physics import ConductionPhysics, NewtonConfig, OutputConfig, SolverConfig
@@ -45,14 +43,6 @@ ADAPTIVE_FORMULATIONS = {"chen2015", "electroneutral", "grand_potential"}
 """phase-field formulations whose model can move to an adapted mesh (sim.adaptive.Adaptable)"""
 
 __all__ = ["ConfigError", "LoadedConfig", "RunConfig", "load_config", "material_library", "schema"]
-
-
-@cache
-def material_library() -> dict[str, MaterialCard]:
-    """The named material cards shipped in sim/data/materials.yaml."""
-    text = resources.files("sim").joinpath("data/materials.yaml").read_text()
-    data, _ = load_yaml(text, "sim/data/materials.yaml")
-    return {name: MaterialCard.model_validate(card) for name, card in data.items()}
 
 
 def region_names(geometry: Any) -> list[str]:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import cache
+from importlib import resources
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from sim.config.base import MAX_TEMPERATURE, Strict, Temperature
+from sim.config.loader import load_yaml
 from sim.units import activation_energy_ev, arrhenius, to_si, vft
 
 
@@ -182,3 +185,11 @@ class MaterialCard(Strict):
         if prop is None:
             raise ValueError(f"material card has no '{name}'")
         return prop.si(_BOUNDS[name][0])
+
+
+@cache
+def material_library() -> dict[str, MaterialCard]:
+    """The named material cards shipped in sim/data/materials.yaml."""
+    text = resources.files("sim").joinpath("data/materials.yaml").read_text()
+    data, _ = load_yaml(text, "sim/data/materials.yaml")
+    return {name: MaterialCard.model_validate(card) for name, card in data.items()}

@@ -17,7 +17,14 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from sim.config import grand_potential as gp
 from sim.config.base import MAX_TEMPERATURE, MIN_TEMPERATURE, NonNegative, Positive, Potential, Strict
 from sim.config.loader import load_yaml
-from sim.config.materials import Dimensionless, MaterialCard, Pressure, Property, check_bounds
+from sim.config.materials import (
+    Dimensionless,
+    MaterialCard,
+    Pressure,
+    Property,
+    check_bounds,
+    material_library,
+)
 from sim.config.time import TimeConfig
 
 # parameter → (SI unit, description); values in any unit of the same dimension are converted
@@ -123,8 +130,6 @@ class FilamentProperties(Strict):
         """The material card (KeyError for an unknown name: RunConfig.cross_check refuses it)."""
         if isinstance(self.material, MaterialCard):
             return self.material
-        from sim.config import material_library  # sim.config imports this module
-
         return material_library()[self.material]
 
     def elastic(self) -> dict[str, Property]:
@@ -148,8 +153,6 @@ class FilamentProperties(Strict):
     def problem(self) -> tuple[tuple[str, ...], str] | None:
         """An unknown card or one without the filaments' stiffness: (key path below
         `physics.filament`, message), or None."""
-        from sim.config import material_library  # sim.config imports this module
-
         library = material_library()
         if isinstance(self.material, str) and self.material not in library:
             known = ", ".join(sorted(library))

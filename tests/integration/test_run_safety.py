@@ -109,6 +109,23 @@ def test_internal_error_writes_a_failed_summary(tmp_path):
     assert "Traceback" in (out / "log.txt").read_text()
 
 
+def test_a_signal_between_the_lock_s_mkdir_and_its_file_leaves_nothing(tmp_path, monkeypatch, capsys):
+    """The window a loaded CI hit once: the run directory created by the lock, the signal before
+    the lock file exists (so the run has not claimed it): the directory goes again."""
+    from sim import runner
+    from sim.config import load_config
+
+    def mkdir_then_signal(out, comm, stack):
+        out.mkdir(parents=True)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "_claim", mkdir_then_signal)
+    out = tmp_path / "run"
+    outcome = runner.execute(load_config(TINY), out, quiet=True)
+    assert outcome.exit_code == 130 and not out.exists()
+    assert capsys.readouterr().err.strip() == runner.INTERRUPTED_BEFORE
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_every_signal_from_start_is_exit_130(tmp_path, sig):
     """A signal at any moment after start (while Python imports DOLFINx, loads the config, builds
