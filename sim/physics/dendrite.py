@@ -22,7 +22,7 @@ from sim.mesh import boundary_facets, region_cells
 from sim.physics import mechanics as mech
 from sim.physics import phasefield as pf
 from sim.solve import SolverFailed, petsc_options, solve_interruptible
-from sim.timestep import StepOutcome, newton_solve
+from sim.timestep import StepOutcome, discard_failed_factorisation, newton_solve
 from sim.units import F, R
 
 fem, la = dolfinx.fem, dolfinx.la
@@ -160,10 +160,15 @@ def staggered_problem(config, residual: ufl.Form, u: fem.Function, bcs: list, pr
 
 
 def solve_staggered(problem) -> tuple[bool, int]:
-    """(converged, Krylov iterations) of one staggered elasticity solve."""
+    """(converged, Krylov iterations) of one staggered elasticity solve; a failed factorisation is
+    discarded as after a failed Newton solve (sim.timestep.discard_failed_factorisation), so the
+    retried step factorises afresh."""
     solve_interruptible(problem)
     its = problem.solver.getLinearSolveIterations()
-    return problem.solver.getConvergedReason() > 0, its
+    converged = problem.solver.getConvergedReason() > 0
+    if not converged:
+        discard_failed_factorisation(problem.solver)
+    return converged, its
 
 
 def phase_field_step(model, dt: float) -> StepOutcome:
