@@ -27,7 +27,7 @@ from sim.config.loader import (
     read_text,
     short_repr,
 )
-from sim.config.materials import MaterialCard, material_library
+from sim.config.materials import MaterialCard, material_library, unknown_card
 from sim.config.npp import FixedFlux, NppPhysics
 from sim.config.phasefield import PhaseFieldPhysics
 from sim.config.physics import ConductionPhysics, NewtonConfig, OutputConfig, SolverConfig
@@ -97,17 +97,12 @@ class RunConfig(Strict):
         """Checks across sections (regions ↔ materials); returns (key path, message) or None."""
         if (why := unsupported(self)) is not None:  # the model's declared capabilities
             return why
-        library = material_library()
         for region, card in self.materials.items():
-            if isinstance(card, str) and card not in library:
-                return ("materials", region), (
-                    f"unknown material card '{card}'; known: {', '.join(sorted(library))}"
-                )
+            if (unknown := unknown_card(card)) is not None:
+                return ("materials", region), unknown
         for i, coat in enumerate(getattr(self.physics, "coatings", [])):
-            if isinstance(coat.material, str) and coat.material not in library:
-                return ("physics", "coatings", i, "material"), (
-                    f"unknown material card '{coat.material}'; known: {', '.join(sorted(library))}"
-                )
+            if (unknown := unknown_card(coat.material)) is not None:
+                return ("physics", "coatings", i, "material"), unknown
         if isinstance(self.physics, PhaseFieldPhysics) and self.physics.formulation != "grand_potential":
             filament = self.physics.filament.problem()
             if filament is not None:

@@ -187,6 +187,14 @@ class MaterialCard(Strict):
         return prop.si(_BOUNDS[name][0])
 
 
+def unknown_card(card: str | MaterialCard) -> str | None:
+    """Why `card` (a card name or an inline card) is not a card of the library, or None."""
+    library = material_library()
+    if isinstance(card, str) and card not in library:
+        return f"unknown material card '{card}'; known: {', '.join(sorted(library))}"
+    return None
+
+
 @cache
 def material_library() -> dict[str, MaterialCard]:
     """The named material cards shipped in sim/data/materials.yaml."""

@@ -24,6 +24,7 @@ from sim.config.materials import (
     Property,
     check_bounds,
     material_library,
+    unknown_card,
 )
 from sim.config.time import TimeConfig
 
@@ -153,10 +154,8 @@ class FilamentProperties(Strict):
     def problem(self) -> tuple[tuple[str, ...], str] | None:
         """An unknown card or one without the filaments' stiffness: (key path below
         `physics.filament`, message), or None."""
-        library = material_library()
-        if isinstance(self.material, str) and self.material not in library:
-            known = ", ".join(sorted(library))
-            return ("material",), f"unknown material card '{self.material}'; known: {known}"
+        if (why := unknown_card(self.material)) is not None:
+            return ("material",), why
         try:
             self.elastic()
         except ValueError as exc:
