@@ -65,6 +65,22 @@ def arm() -> None:
 
 
 @contextmanager
+def armed() -> Iterator[None]:
+    """SIGINT and SIGTERM routed to `handler` and armed for the duration (a run, a sweep; also
+    when called from Python, where `install` never ran), so `deferred()` holds them back there as
+    everywhere; the previous handlers and state come back after."""
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    before = _state["deferring"]
+    try:
+        arm()
+        yield
+    finally:
+        _state["deferring"] = before
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@contextmanager
 def deferred() -> Iterator[None]:
     """Hold signals back (e.g. around heavy imports); a signal that came meanwhile is raised on exit."""
     before = _state["deferring"]

@@ -15,7 +15,6 @@ import logging
 import math
 import resource
 import shutil
-import signal
 import sys
 import time
 import traceback
@@ -154,10 +153,6 @@ def make_logger(out: Path, comm: MPI.Comm, quiet: bool) -> logging.Logger:
         console.setLevel(logging.INFO)
         logger.addHandler(console)
     return logger
-
-
-def _raise_interrupt(signum, frame):  # SIGTERM (e.g. scancel) ends the run like Ctrl-C
-    raise KeyboardInterrupt
 
 
 class Refused(Exception):
@@ -323,8 +318,11 @@ def _run(
     )
     code, status, message = EXIT_OK, "ok", ""
     timings: dict[str, float] = {}
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    # SIGTERM (e.g. scancel) ends the run like Ctrl-C, but not inside a deferred() block (a mesh
+    # rebuild, a collective conversion): it waits for its end
+    stack = ExitStack()
     try:
+        stack.enter_context(interrupts.armed())
         summary["versions"] = versions()
         prepare_run_dir(out, comm, resume=from_checkpoint)
         ctx.logger = logger = make_logger(out, comm, quiet)
@@ -403,7 +401,7 @@ def _run(
         code, status, message = EXIT_INTERNAL, "failed", f"internal error: {exc!r}"
         logger.error(traceback.format_exc())
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        stack.close()
     with interrupts.ignored():  # the outcome is decided; a late signal must not lose the summary
         try:
             ctx.fields.close()

@@ -22,6 +22,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from sim import interrupts
 from sim.files import PARENT_ENV, lock_holder
 from sim.sweep.store import DONE, SweepDir
 
@@ -129,32 +130,24 @@ def run_local(
             executor.submit(pool.run, store, p["id"], ranks): p for p in points
         }
         pending = set(futures)
-        previous = signal.signal(signal.SIGTERM, _raise_interrupt)  # `kill` stops the points too
         try:
-            while pending:
-                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                for future in done:
-                    point = futures[future]
-                    state = store.state(point)
-                    ok = state.status == DONE
-                    failed += not ok
-                    wall = (state.summary or {}).get("wall_time_s")
-                    detail = f" ({wall:.1f} s)" if wall is not None else ""
-                    reason = "" if ok else f": {state.reason}"
-                    progress.console.print(
-                        f"{'[green]ok' if ok else '[red]' + state.status}[/] {point['id']}{detail}{reason}",
-                        highlight=False,
-                    )
-                    progress.update(task, advance=1, info=f"{failed} failed" if failed else "")
+            with interrupts.armed():  # `kill` stops the points too
+                while pending:
+                    done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        point = futures[future]
+                        state = store.state(point)
+                        ok = state.status == DONE
+                        failed += not ok
+                        wall = (state.summary or {}).get("wall_time_s")
+                        detail = f" ({wall:.1f} s)" if wall is not None else ""
+                        reason = "" if ok else f": {state.reason}"
+                        mark = "[green]ok" if ok else f"[red]{state.status}"
+                        progress.console.print(f"{mark}[/] {point['id']}{detail}{reason}", highlight=False)
+                        progress.update(task, advance=1, info=f"{failed} failed" if failed else "")
         except KeyboardInterrupt:
             progress.console.print("[yellow]interrupted: stopping running points…")
             pool.stop()
             executor.shutdown(wait=True, cancel_futures=True)
             return EXIT_INTERRUPTED
-        finally:
-            signal.signal(signal.SIGTERM, previous)
     return EXIT_FAILED if failed else EXIT_OK
-
-
-def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt
