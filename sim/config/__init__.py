@@ -104,7 +104,9 @@ class RunConfig(Strict):
             if (unknown := unknown_card(coat.material)) is not None:
                 return ("physics", "coatings", i, "material"), unknown
         if isinstance(self.physics, PhaseFieldPhysics) and self.physics.formulation != "grand_potential":
-            filament = self.physics.filament.problem()
+            filaments = getattr(self.geometry, "filaments", None) is not None
+            mechanics = self.physics.mechanics != "none"
+            filament = self.physics.filament.problem() or self.physics.filament.unused(filaments, mechanics)
             if filament is not None:
                 return ("physics", "filament", *filament[0]), filament[1]
         cells = self.geometry.cell_problem()

@@ -162,6 +162,22 @@ class FilamentProperties(Strict):
             return ("material",), str(exc)
         return None
 
+    def unused(self, filaments: bool, mechanics: bool) -> tuple[tuple[str, ...], str] | None:
+        """A key given that cannot take effect: any of them without filaments in the geometry, the
+        stiffness (material, young_modulus, poisson_ratio) without mechanics; (key path below
+        `physics.filament`, message), or None."""
+        given = sorted(self.model_fields_set)
+        if given and not filaments:
+            return (
+                given[0],
+            ), f"{given[0]} has no effect: the geometry has no filaments (geometry.filaments)"
+        stiffness = [key for key in given if key != "transport_factor"]
+        if stiffness and not mechanics:
+            return (
+                stiffness[0],
+            ), f"{stiffness[0]} has no effect without mechanics (monolithic or staggered)"
+        return None
+
 
 class Coating(Strict):
     """A band y0 ≤ y ≤ y1 of the electrolyte with its own transport and stiffness (PLM coatings).

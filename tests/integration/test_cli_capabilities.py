@@ -14,6 +14,7 @@ from test_cli_errors import assert_exit_2
 
 ROOT = Path(__file__).resolve().parents[2]
 DENDRITE = (ROOT / "configs" / "dendrite_peo.yaml").read_text()
+PLM = (ROOT / "configs" / "dendrite_plm.yaml").read_text()
 CATHODE = (ROOT / "configs" / "pl_lfp_cathode.yaml").read_text()
 FILM = (ROOT / "configs" / "peo_20x5p6.yaml").read_text()
 
@@ -60,6 +61,23 @@ CASES = [
         in_physics(DENDRITE, "  filament: {material: insulator}\n"),
         "physics.filament.material",
         "'insulator' has no young_modulus",
+    ),
+    (
+        "filament keys without filaments in the geometry",
+        in_physics(DENDRITE, "  filament: {transport_factor: 1.0e-3}\n"),
+        "physics.filament.transport_factor",
+        "has no effect: the geometry has no filaments",
+    ),
+    (
+        "the filaments' stiffness without mechanics",
+        in_physics(
+            PLM.replace("mechanics: staggered", "mechanics: none").replace(
+                "coupling: reaction", "coupling: none"
+            ),
+            "  filament: {poisson_ratio: {value: 0.4, unit: '1', source: test}}\n",
+        ),
+        "physics.filament.poisson_ratio",
+        "has no effect without mechanics",
     ),
     (
         "phase-field parameter in a unit of another dimension",
