@@ -227,6 +227,13 @@ def plot_function(
     save(fig, path)
 
 
+def plot_fields(plots: dict, options: dict, directory: Path, width_px: int) -> None:
+    """`plot_function` of each of a run's final fields (name → Function) to directory/name.png,
+    with its options (name → keyword arguments); collective."""
+    for name, function in plots.items():
+        plot_function(function, directory / f"{name}.png", name, width_px, **options.get(name, {}))
+
+
 def plot_regions(bundle, path: Path, width_px: int) -> None:
     """PNG of the mesh with each region coloured and named; collective, rank 0 writes. Cell edges
     only for coarse meshes (≤ 2000 cells; at finer meshes they merge into moiré)."""

@@ -6,7 +6,8 @@ failure summary and the model's RunResult.
 
 A failure (SolverFailed, a signal) rolls a stepping model back to its last accepted state,
 checkpoints it (resumable runs) and leaves that state's metrics in `ctx.state["summary"]` (with the
-model's failure_summary) before it propagates to sim.runner, which writes the summary and the exit
+model's failure_summary; a model with fields_on_failure also writes that state's fields, figures
+and result data) before it propagates to sim.runner, which writes the summary and the exit
 status.
 """
 
@@ -17,9 +18,17 @@ from typing import Any
 
 from sim.checkpoint import RunCheckpoint
 from sim.config.time import TimeConfig
-from sim.figures import plot_function
+from sim.figures import plot_fields, plot_function
 from sim.mesh import num_dofs
-from sim.physics.model import Model, Remeshing, SteadyModel, TimeStats, TransientModel, not_resumable
+from sim.physics.model import (
+    Model,
+    ModelResult,
+    Remeshing,
+    SteadyModel,
+    TimeStats,
+    TransientModel,
+    not_resumable,
+)
 from sim.solve import RunResult, SolverFailed
 from sim.timestep import integrate
 
@@ -32,6 +41,31 @@ def _write(model: Model, config: Any, ctx: Any, t: float) -> None:
         for stem, (function, title, options) in model.snapshots(t).items():
             path = ctx.out / "figures" / f"{stem}.png"
             plot_function(function, path, title, config.output.figure_width_px, **options)
+
+
+def _figures(result: ModelResult, ctx: Any) -> None:
+    """The model's whole-run figures (e.g. a growth curve); rank 0 draws them."""
+    if ctx.comm.rank == 0:
+        for name, draw in result.figures.items():
+            draw(ctx.out / "figures" / name)
+
+
+def _keep_output(model: TransientModel, stats: TimeStats, config: Any, ctx: Any) -> None:
+    """What a finished run writes, of the last accepted state of a failed or interrupted one (a
+    model with fields_on_failure): fields and snapshots, the whole-run figures, the final field
+    maps (2D) and the model's result data (e.g. its front history) in the summary. Failing to
+    write them is logged; it does not replace the failure's own message."""
+    try:
+        _write(model, config, ctx, stats.t)
+        result = model.result(stats)
+        ctx.state["summary"] = result.extra | ctx.state["summary"]
+        if config.output.figures:
+            _figures(result, ctx)
+            if model.state()[0].function_space.mesh.geometry.dim == 2:
+                width = config.output.figure_width_px
+                plot_fields(result.plots, result.plot_options, ctx.out / "figures", width)
+    except Exception as exc:
+        ctx.log(f"the output of the last accepted state failed: {exc!r}")
 
 
 def _failed(model: Model, stats: TimeStats, exc: BaseException, ctx: Any) -> SolverFailed | None:
@@ -50,8 +84,8 @@ def _failed(model: Model, stats: TimeStats, exc: BaseException, ctx: Any) -> Sol
 
 def _transient(model: TransientModel, time_cfg: TimeConfig, config: Any, ctx: Any) -> TimeStats:
     """Step `model` over `time_cfg` (from its checkpoint with ctx.resume), with output and
-    checkpoints; a failure leaves the last accepted state checkpointed (and written, with
-    fields_on_failure)."""
+    checkpoints; a failure leaves the last accepted state checkpointed (and its output written,
+    with fields_on_failure)."""
     store = None
     # a model whose mesh changes: its new vertices have no original numbers, so dofs are keyed by
     # position, and its mesh is rebuilt from the checkpoint before the state is refilled
@@ -92,7 +126,7 @@ def _transient(model: TransientModel, time_cfg: TimeConfig, config: Any, ctx: An
         replaced = _failed(model, stats, exc, ctx)
         save(stats)
         if model.fields_on_failure:
-            _write(model, config, ctx, stats.t)
+            _keep_output(model, stats, config, ctx)
         if replaced is not None:
             raise replaced from None
         raise
@@ -130,9 +164,8 @@ def run_model(model: Model, config: Any, ctx: Any) -> RunResult:
     solve_time, solve_cpu = time.perf_counter() - start, time.process_time() - cpu
     metrics = dict(model.metrics(stats))
     result = model.result(stats)
-    if config.output.figures and ctx.comm.rank == 0:
-        for name, draw in result.figures.items():
-            draw(ctx.out / "figures" / name)
+    if config.output.figures:
+        _figures(result, ctx)
     return RunResult(
         metrics=metrics,  # type: ignore[arg-type]  # a model's TypedDict of floats
         num_dofs=num_dofs(model.state()),

@@ -32,7 +32,7 @@ from mpi4py import MPI
 from sim import checkpoint, interrupts
 from sim.checkpoint import CHECKPOINT
 from sim.config import LoadedConfig
-from sim.figures import plot_function, plot_regions
+from sim.figures import plot_fields, plot_regions
 from sim.files import LockHeld, atomic_write, locked, watch_parent
 from sim.geometry import GeometryError
 from sim.loop import run_model
@@ -377,11 +377,7 @@ def _run(
                 "non-finite metric(s): " + ", ".join(f"{k} = {result.metrics[k]}" for k in bad)
             )
         if figures:
-            for name, function in result.plots.items():
-                options = result.plot_options.get(name, {})
-                plot_function(
-                    function, out / "figures" / f"{name}.png", name, config.output.figure_width_px, **options
-                )
+            plot_fields(result.plots, result.plot_options, out / "figures", config.output.figure_width_px)
         for key, value in result.metrics.items():
             logger.info(f"  {key} = {value:.6g}")
     except (SolverFailed, checkpoint.CheckpointError, checkpoint.CheckpointMismatch) as exc:

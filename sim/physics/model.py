@@ -255,7 +255,8 @@ class TransientModel(Model, Stepper, Protocol):
     `--resume`; a failure rolls it back to its last accepted state, whose metrics are reported."""
 
     fields_on_failure: bool
-    """a failed transient run also writes the fields (and snapshots) of its last accepted state"""
+    """a failed or interrupted run also writes the output of its last accepted state: fields,
+    snapshots, figures and the result's data (sim.loop)"""
 
     def checkpoint_state(self) -> dict[str, fem.Function]:
         """name → Function of the accepted state, as a checkpoint stores it (P1)."""
