@@ -31,6 +31,7 @@ from sim.config.materials import MaterialCard, material_library, unknown_card
 from sim.config.npp import FixedFlux, NppPhysics
 from sim.config.phasefield import PhaseFieldPhysics
 from sim.config.physics import ConductionPhysics, NewtonConfig, OutputConfig, SolverConfig
+from sim.config.shapes import fmt_length
 from sim.physics.model import unsupported
 
 PhysicsConfig = Annotated[
@@ -103,6 +104,12 @@ class RunConfig(Strict):
         for i, coat in enumerate(getattr(self.physics, "coatings", [])):
             if (unknown := unknown_card(coat.material)) is not None:
                 return ("physics", "coatings", i, "material"), unknown
+        tip, height = getattr(self.physics, "stop_at_tip", None), getattr(self.geometry, "height", None)
+        if tip is not None and height is not None and tip >= height:
+            return ("physics", "stop_at_tip"), (
+                f"{fmt_length(tip)} is not below the counter electrode "
+                f"(geometry.height = {fmt_length(height)})"
+            )
         if isinstance(self.physics, PhaseFieldPhysics) and self.physics.formulation != "grand_potential":
             filaments = getattr(self.geometry, "filaments", None) is not None
             mechanics = self.physics.mechanics != "none"

@@ -22,6 +22,7 @@ from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, Transient
 from sim.physics.phasefield_front import (
     FrontMetrics,
     Snapshots,
+    early_stop,
     front_metrics,
     front_shape,
     growth_plot,
@@ -294,6 +295,9 @@ class PhaseFieldModel(DendriteModel, TransientModel):
             f"stress coupling {phys.stress_coupling}"
         )
         self.snaps = Snapshots(phys.time.t_end, phys.snapshots)
+        self.stopped: str | None = (
+            None  # why the run ended before t_end (sim.physics.phasefield_front.early_stop)
+        )
         self.checkpoint_path = str(ctx.out / CHECKPOINT)
 
     @property
@@ -316,8 +320,11 @@ class PhaseFieldModel(DendriteModel, TransientModel):
         self.observer.history = data["history"]
         self.snaps.resume(stats.t)
 
-    def observe(self, stats: TimeStats) -> None:
+    def observe(self, stats: TimeStats) -> bool:
+        """Record the step; True (end the run) once `stop_at_tip` is reached."""
         self.observer.record(stats.t, stats.dt)
+        self.stopped = early_stop(self.phys, self.observer.history)
+        return self.snaps.end_early(stats.t, self.stopped)
 
     def metrics(self, stats: TimeStats) -> PhaseFieldMetrics:
         m = self.observer.metrics(stats)
@@ -342,6 +349,7 @@ class PhaseFieldModel(DendriteModel, TransientModel):
             plot_options=self.fields.plot_options(),
             extra={
                 "history": history,
+                "stopped_early": self.stopped,
                 "time_stepping": stats.as_dict(),
                 "parameters": {k: p.model_dump() for k, p in self.phys.card().items()},
                 **filament_summary(self.phys, self.bundle),

@@ -81,6 +81,17 @@ def front_metrics(history: dict[str, list[float]]) -> FrontMetrics:
     )
 
 
+def early_stop(phys: Any, history: dict[str, list[float]]) -> str | None:
+    """Why a phase-field run ends at its latest accepted step before time.t_end, or None: its tip
+    reached physics.stop_at_tip, or (electroneutral) its passed charge physics.stop_at_charge."""
+    tip, charge = phys.stop_at_tip, phys.stop_at_charge
+    if tip is not None and history["height_m"][-1] >= tip:
+        return f"stop_at_tip: the tip reached {history['height_m'][-1]:.6g} m (limit {tip:g} m)"
+    if charge is not None and history["charge_C_m"][-1] >= charge:
+        return f"stop_at_charge: {history['charge_C_m'][-1]:.6g} C/m passed (limit {charge:g} C/m)"
+    return None
+
+
 class Snapshots:
     """The times of a phase-field run's PNG snapshots of its order parameter: `count` evenly
     spaced over (0, t_end]."""
@@ -92,10 +103,13 @@ class Snapshots:
         """Drop the times already past at a resume from time `t`."""
         self.times = [s for s in self.times if s > t * (1 + 1e-9)]
 
-    def end_early(self, t: float) -> None:
-        """The run ends at `t`, before t_end: the snapshot of that last state is due instead of the
-        later ones."""
-        self.times = [t]
+    def end_early(self, t: float, why: str | None) -> bool:
+        """With a reason `why` (`early_stop`) the run ends at `t`, before t_end: the snapshot of
+        that last state is due instead of the later ones; returns whether it ends (for
+        Model.observe)."""
+        if why is not None:
+            self.times = [t]
+        return why is not None
 
     def due(self, t: float, field: Any, symbol: str, stem: str) -> dict[str, tuple[Any, str, dict[str, Any]]]:
         """The snapshot of `field` (its ½ contour drawn) if one is due at `t`: {stem_t…s: (field,

@@ -80,6 +80,12 @@ CASES = [
         "has no effect without mechanics",
     ),
     (
+        "stop_at_tip at or above the counter electrode",
+        in_physics(DENDRITE, "  stop_at_tip: 5.6e-6\n"),
+        "physics.stop_at_tip",
+        "is not below the counter electrode",
+    ),
+    (
         "phase-field parameter in a unit of another dimension",
         DENDRITE.replace("{value: 1.5625e-6, unit: J/m,", "{value: 1.5625e-6, unit: J/m3,"),
         "physics.deviations",

@@ -8,7 +8,6 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from conftest import read_summary
-
 from test_stop_at_charge import CONFIG, STRIP
 
 STEPS = 4

@@ -25,6 +25,7 @@ from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, Transient
 from sim.physics.phasefield_front import (
     FrontMetrics,
     Snapshots,
+    early_stop,
     front_metrics,
     front_shape,
     growth_plot,
@@ -263,6 +264,9 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
         self.initial_state()
         self.balances, self.fields = Balances(self), FieldOutput(self)
         self.snaps = Snapshots(phys.time.t_end, phys.snapshots)
+        self.stopped: str | None = (
+            None  # why the run ended before t_end (sim.physics.phasefield_front.early_stop)
+        )
         self.checkpoint_path = str(ctx.out / CHECKPOINT)
 
     @property
@@ -284,13 +288,10 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
         self.snaps.resume(stats.t)
 
     def observe(self, stats: TimeStats) -> bool:
-        """Record the step; True (end the run) once the passed charge reaches `stop_at_charge`."""
+        """Record the step; True (end the run) once `stop_at_tip` or `stop_at_charge` is reached."""
         self.balances.record(stats.t, stats.dt)
-        limit = self.phys.stop_at_charge
-        stop = limit is not None and self.balances.history["charge_C_m"][-1] >= limit
-        if stop:
-            self.snaps.end_early(stats.t)
-        return stop
+        self.stopped = early_stop(self.phys, self.balances.history)
+        return self.snaps.end_early(stats.t, self.stopped)
 
     def metrics(self, stats: TimeStats) -> ElectroneutralMetrics:
         values = self.balances.metrics(stats) | {
@@ -329,6 +330,7 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
             plot_options=self.fields.plot_options(),
             extra={
                 "history": history,
+                "stopped_early": self.stopped,
                 "time_stepping": stats.as_dict(),
                 "parameters": {k: p.model_dump() for k, p in self.phys.card().items()},
                 **filament_summary(self.phys, self.bundle),

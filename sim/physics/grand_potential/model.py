@@ -51,6 +51,7 @@ from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, StepOutco
 from sim.physics.phasefield_front import (
     FrontMetrics,
     Snapshots,
+    early_stop,
     front_metrics,
     front_shape,
     growth_plot,
@@ -179,6 +180,9 @@ class GrandPotentialModel(TransientModel):
         ion = p.inverse_c0 * forms.ion_concentration(w, eta, p)
         self.ion_expr = fem.Expression(ion, self.V0.element.interpolation_points)
         self.snaps = Snapshots(phys.time.t_end, phys.snapshots)
+        self.stopped: str | None = (
+            None  # why the run ended before t_end (sim.physics.phasefield_front.early_stop)
+        )
         self.checkpoint_path = str(ctx.out / CHECKPOINT)
         ctx.log(
             f"grand potential: {self.W.dofmap.index_map.size_global} dofs, interface width "
@@ -295,8 +299,11 @@ class GrandPotentialModel(TransientModel):
     def reject(self) -> None:
         self.U.x.array[:] = self.U_n.x.array
 
-    def observe(self, stats: TimeStats) -> None:
+    def observe(self, stats: TimeStats) -> bool:
+        """Record the step; True (end the run) once `stop_at_tip` is reached."""
         self._record(stats.t, stats.dt)
+        self.stopped = early_stop(self.phys, self.history)
+        return self.snaps.end_early(stats.t, self.stopped)
 
     def metrics(self, stats: TimeStats) -> GrandPotentialMetrics:
         h = self.history
@@ -353,6 +360,7 @@ class GrandPotentialModel(TransientModel):
             plot_options=options,
             extra={
                 "history": history,
+                "stopped_early": self.stopped,
                 "time_stepping": stats.as_dict(),
                 "parameters": {k: p.model_dump() for k, p in self.phys.card().items()},
             },
