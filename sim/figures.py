@@ -27,6 +27,8 @@ UNIT_SUFFIXES = {
     "Pa": "Pa",
     "m": "m",
     "1": "1",
+    "RT": "RT",
+    "c_c0": "c₀",
 }
 QUANTITIES = {  # field name without its unit suffix → what the figure calls it
     "concentration_Li": "Li⁺ concentration",
@@ -36,6 +38,8 @@ QUANTITIES = {  # field name without its unit suffix → what the figure calls i
     "potential": "potential φ",
     "phase_field_xi": "phase field ξ",
     "phase_field_eta": "phase field η",
+    "chemical_potential": "chemical potential w",
+    "li_ion_fraction": "Li⁺ concentration",
     "hydrostatic_stress": r"hydrostatic stress $\sigma_\mathrm{h}$",
     "von_mises_stress": r"von Mises stress $\sigma_\mathrm{vM}$",
     "current_density": "current density |i|",

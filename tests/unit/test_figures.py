@@ -15,6 +15,8 @@ from sim.figures import Tri, label, norm_for
         ("concentration_Li_mol_m3", "Li⁺ concentration (mol/m³)"),
         ("phase_field_xi", "phase field ξ (1)"),
         ("phase_field_eta", "phase field η (1)"),
+        ("li_ion_fraction_c_c0", "Li⁺ concentration (c₀)"),  # the grand-potential fields
+        ("chemical_potential_RT", "chemical potential w (RT)"),
         ("hydrostatic_stress_Pa", r"hydrostatic stress $\sigma_\mathrm{h}$ (Pa)"),
         ("current_density_A_m2", "current density |i| (A/m²)"),
         ("li_flux_into_electrolyte_mol_m2_s", "li flux into electrolyte (mol/(m² s))"),
