@@ -163,10 +163,12 @@ class FilamentProperties(Strict):
         return None
 
     def unused(self, filaments: bool, mechanics: bool) -> tuple[tuple[str, ...], str] | None:
-        """A key given that cannot take effect: any of them without filaments in the geometry, the
-        stiffness (material, young_modulus, poisson_ratio) without mechanics; (key path below
-        `physics.filament`, message), or None."""
-        given = sorted(self.model_fields_set)
+        """A key set to other than its default that cannot take effect: any of them without
+        filaments in the geometry, the stiffness (material, young_modulus, poisson_ratio) without
+        mechanics; (key path below `physics.filament`, message), or None. (At its default a key is
+        accepted: a run's resolved config.yaml, which `--resume` reads, lists every key.)"""
+        fields = type(self).model_fields
+        given = sorted(k for k in self.model_fields_set if getattr(self, k) != fields[k].get_default())
         if given and not filaments:
             return (
                 given[0],
