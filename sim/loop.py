@@ -102,6 +102,7 @@ def _transient(model: TransientModel, time_cfg: TimeConfig, config: Any, ctx: An
         model.reject()  # the iterate = the accepted state
         stats = TimeStats(**saved)
         model.restore(data, stats)
+        ctx.fields.resume(stats.t)
         ctx.log(f"resumed from {store.path} at t = {stats.t:.6g} s (step {stats.steps})")
     else:
         _write(model, config, ctx, 0.0)

@@ -27,7 +27,9 @@ from sim.files import SUMMARY, atomic_write
 
 def prepare_run_dir(path: Path, comm: MPI.Comm, resume: bool = False) -> None:
     """Clear the run directory for a new run: the stale summary, fields, figures and temporary files
-    of an earlier run go, and so does its checkpoint unless this run resumes from it (collective)."""
+    of an earlier run go, and so does its checkpoint. A run that resumes from the checkpoint keeps
+    it and the fields and figures written before it (FieldWriter.resume continues the series)
+    (collective)."""
     error = None
     if comm.rank == 0:
         try:
@@ -37,9 +39,9 @@ def prepare_run_dir(path: Path, comm: MPI.Comm, resume: bool = False) -> None:
             for tmp in path.glob(".*.tmp*"):
                 tmp.unlink(missing_ok=True)
             for stale in ("fields", "figures"):
-                shutil.rmtree(path / stale, ignore_errors=True)
-            (path / "figures").mkdir()
-            (path / "fields").mkdir()
+                if not resume:
+                    shutil.rmtree(path / stale, ignore_errors=True)
+                (path / stale).mkdir(exist_ok=True)
         except OSError as exc:
             error = f"cannot prepare the run directory {path}: {exc}"
     error = comm.bcast(error, root=0)  # agreed, so no rank waits for another that failed
@@ -140,6 +142,41 @@ class FieldWriter:
             }
             atomic_write(self.directory / REGIONS_FILE, json.dumps(sidecar, indent=2) + "\n")
 
+    def resume(self, t: float) -> None:
+        """Continue the field files of the run resumed at time `t` (s): each vtk series keeps its
+        steps up to `t` (later ones, written after the checkpoint, go with their pieces; an
+        unreadable .pvd starts anew) and goes on numbering after them; a vtx file (which cannot be
+        appended to) is kept as `<name>_to_<t>s.bp` and a new one starts (collective)."""
+        error = None
+        if self.enabled and self.comm.rank == 0:
+            try:
+                self._resume_files(t)
+            except OSError as exc:
+                error = f"cannot continue the field files in {self.directory}: {exc}"
+        error = self.comm.bcast(error, root=0)
+        if error is not None:
+            raise OSError(error)
+
+    def _resume_files(self, t: float) -> None:
+        import xml.etree.ElementTree as ET
+
+        from sim.vtu import pvd_text
+
+        for pvd in sorted(self.directory.glob("*.pvd")):
+            try:
+                sets = ET.parse(pvd).iter("DataSet")
+                steps = [(float(d.get("timestep", "nan")), d.get("file", "")) for d in sets]
+            except (ET.ParseError, ValueError):
+                steps = []
+            kept = [(time, piece) for time, piece in steps if time <= t * (1 + 1e-12)]
+            for _, piece in steps[len(kept) :]:
+                (self.directory / piece).unlink(missing_ok=True)
+            self._steps[pvd.stem] = kept
+            atomic_write(pvd, pvd_text(kept))
+        for bp in sorted(self.directory.glob("*.bp")):
+            if not re.search(r"_to_[-+.0-9e]+s$", bp.stem):
+                bp.rename(bp.with_name(f"{bp.stem}_to_{t:.6g}s.bp"))
+
     def add_submesh(self, submesh, entity_map) -> None:
         """Fields on `submesh` (from dolfinx.mesh.create_submesh of the attached mesh) get the region
         ids of their parent cells."""
@@ -168,6 +205,8 @@ class FieldWriter:
             raise ValueError(f"field {name}: its mesh is neither the run's mesh nor an added submesh")
         grid = function_grid(function, self.length_scale, {"region_id": self._region_ids[id(mesh)][1]})
         steps = self._steps.setdefault(name, [])
+        if steps and steps[-1][0] == t:  # written again at the same time (a failure right after an
+            steps.pop()  # output step writes its last state): the new piece replaces the old one
         if grid is None:  # not rank 0
             steps.append((t, ""))
             return

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -136,6 +137,39 @@ def test_interrupt_and_resume_reproduce_the_run(tmp_path, model):
     if "adaptivity" in full:
         assert resumed["adaptivity"]["history"]["num_dofs"] == full["adaptivity"]["history"]["num_dofs"]
     _assert_same_metrics(full, resumed)
+
+
+def _field_times(out: Path, name: str) -> list[float]:
+    """The times of fields/NAME.pvd, each of its pieces asserted to exist."""
+    sets = list(ET.parse(out / "fields" / f"{name}.pvd").iter("DataSet"))
+    assert all((out / "fields" / d.get("file")).is_file() for d in sets)
+    return [float(d.get("timestep")) for d in sets]
+
+
+def test_a_resumed_run_continues_its_field_files_and_figures(tmp_path):
+    """The fields and snapshots written before the interruption stay (a resume used to delete
+    fields/ and figures/ and start the series at the resume time): the resumed series is the
+    uninterrupted one plus the interrupted state's step, and the snapshots are the same."""
+    config, sets = TRANSIENT["grand_potential"]
+    sets = [s for s in sets if s not in QUIET] + ["physics.time.output_every=2"]
+    full = _run(config, tmp_path / "full", sets)
+    out = tmp_path / "cut"
+    proc = subprocess.Popen(
+        _cmd(config, out, sets), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    while not (out / "checkpoint.h5").exists() and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=120) == 130
+    cut = json.loads((out / "summary.json").read_text())["metrics"]["time_s"]
+    assert resume(out).returncode == 0
+    expected = sorted(set(_field_times(tmp_path / "full", "phase_field_eta")) | {cut})
+    print(f"interrupted at t = {cut:.4g} s; field times {expected}")
+    assert 0.0 < cut < full["metrics"]["time_s"]
+    for name in ("phase_field_eta", "chemical_potential_RT"):
+        assert _field_times(out, name) == expected, name
+    shots = {p.name for p in (tmp_path / "full" / "figures").glob("eta_t*.png")}
+    assert len(shots) >= 2 and {p.name for p in (out / "figures").glob("eta_t*.png")} == shots
 
 
 def _assert_same_metrics(full: dict, resumed: dict) -> None:
