@@ -128,6 +128,7 @@ def _transient(model: TransientModel, time_cfg: TimeConfig, config: Any, ctx: An
         save(stats)
         if model.fields_on_failure:
             _keep_output(model, stats, config, ctx)
+            save(stats)  # again: the snapshots just written are no longer due at a resume
         if replaced is not None:
             raise replaced from None
         raise

@@ -313,12 +313,12 @@ class PhaseFieldModel(DendriteModel, TransientModel):
         )
 
     def checkpoint_data(self) -> dict[str, Any]:
-        return {"history": self.observer.history}
+        return {"history": self.observer.history, "snapshots": self.snaps.times}
 
     def restore(self, data: dict[str, Any], stats: TimeStats) -> None:
         self.observer.sync()
         self.observer.history = data["history"]
-        self.snaps.resume(stats.t)
+        self.snaps.restore(data.get("snapshots"), stats.t)
 
     def observe(self, stats: TimeStats) -> bool:
         """Record the step; True (end the run) once `stop_at_tip` is reached."""

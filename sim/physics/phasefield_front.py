@@ -99,9 +99,11 @@ class Snapshots:
     def __init__(self, t_end: float, count: int) -> None:
         self.times = list(np.linspace(0, t_end, count + 1)[1:])
 
-    def resume(self, t: float) -> None:
-        """Drop the times already past at a resume from time `t`."""
-        self.times = [s for s in self.times if s > t * (1 + 1e-9)]
+    def restore(self, times: list[float] | None, t: float) -> None:
+        """The times still due at a resume or a mesh rebuild at time `t`: `times` as saved by
+        the model's checkpoint_data (a time past but not yet written stays due: the next
+        output writes it); a checkpoint without them: the times after `t`."""
+        self.times = list(times) if times is not None else [s for s in self.times if s > t * (1 + 1e-9)]
 
     def end_early(self, t: float, why: str | None) -> bool:
         """With a reason `why` (`early_stop`) the run ends at `t`, before t_end: the snapshot of

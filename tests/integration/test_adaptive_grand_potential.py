@@ -107,9 +107,17 @@ def test_detail_tolerance_marks_where_the_li_content_varies() -> None:
 
 
 def test_same_answer_as_a_uniform_fine_mesh(tmp_path: Path) -> None:
-    """The same lattice noise on both: the adaptive run's front and charge are the uniform one's."""
-    uniform = run_config(CONFIG, tmp_path / "uniform", CELL)
-    adaptive = run_config(CONFIG, tmp_path / "adaptive", [*CELL, *ADAPTIVE])
+    """The same lattice noise on both: the adaptive run's front and charge are the uniform one's;
+    and the same η snapshots (a mesh rebuild between a snapshot's time and the next output step
+    dropped it: the adaptive runs wrote none)."""
+    shots = ["physics.snapshots=4", "physics.time.output_every=3"]
+    uniform = run_config(CONFIG, tmp_path / "uniform", [*CELL, *shots])
+    adaptive = run_config(CONFIG, tmp_path / "adaptive", [*CELL, *ADAPTIVE, *shots])
+    names = [
+        sorted(p.name for p in (tmp_path / run / "figures").glob("eta_t*.png"))
+        for run in ("uniform", "adaptive")
+    ]
+    assert len(names[0]) == 4 and names[1] == names[0], names
     u, a = uniform["metrics"], adaptive["metrics"]
     bounds = {
         "tip_position_m": 6e-3,

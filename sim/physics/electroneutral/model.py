@@ -280,12 +280,16 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
         return {"U": self.U_n, "xi0": self.xi0} | ({"u": self.u_n} if self.mechanics == "staggered" else {})
 
     def checkpoint_data(self) -> dict[str, Any]:
-        return {"history": self.balances.history, "worst": self.balances.worst}
+        return {
+            "history": self.balances.history,
+            "worst": self.balances.worst,
+            "snapshots": self.snaps.times,
+        }
 
     def restore(self, data: dict[str, Any], stats: TimeStats) -> None:
         self.balances.sync()
         self.balances.history, self.balances.worst = data["history"], data["worst"]
-        self.snaps.resume(stats.t)
+        self.snaps.restore(data.get("snapshots"), stats.t)
 
     def observe(self, stats: TimeStats) -> bool:
         """Record the step; True (end the run) once `stop_at_tip` or `stop_at_charge` is reached."""

@@ -268,13 +268,13 @@ class GrandPotentialModel(TransientModel):
         return {"U": self.U_n}
 
     def checkpoint_data(self) -> dict[str, Any]:
-        return {"history": self.history}
+        return {"history": self.history, "snapshots": self.snaps.times}
 
     def restore(self, data: dict[str, Any], stats: TimeStats) -> None:
         self.prev.x.array[:] = self.U_n.x.array
         self.history = data["history"]
         self.noise_step = stats.steps
-        self.snaps.resume(stats.t)
+        self.snaps.restore(data.get("snapshots"), stats.t)
 
     def step(self, t: float, dt: float) -> StepOutcome:
         rng = np.random.default_rng([self.phys.noise_seed, self.noise_step + 1])
