@@ -86,7 +86,7 @@ def assert_metrics_close(
 def reduced(config: Path, npp_t_end: float | None = None) -> list[str]:
     """--set overrides that run a shipped config in seconds, by physics kind: NPP and cathode meshes
     twice as coarse (and at most npp_t_end simulated, if given); the phase field on an 8 µm wide film
-    with one nucleus for 0.03 s (grand potential: a 6 × 30 µm strip for 0.1 s); conduction as
+    with one nucleus for 0.03 s (grand potential: a 6 × 30 µm strip for 0.1 s, no stop_at_tip); conduction as
     shipped (it is fast). Fields off, figures as configured."""
     from sim.config import load_config
 
@@ -99,6 +99,8 @@ def reduced(config: Path, npp_t_end: float | None = None) -> list[str]:
             sets.append(f"physics.time.t_end={npp_t_end!r}")
     elif cfg.physics.kind == "phasefield" and cfg.physics.formulation == "grand_potential":
         sets += ["geometry.width=6.0e-6", "geometry.height=30.0e-6", "physics.time.t_end=0.1"]
+        if cfg.physics.stop_at_tip is not None:  # a height on the full domain, above the strip's top
+            sets.append("physics.stop_at_tip=null")
     elif (
         cfg.physics.kind == "phasefield"
         and cfg.physics.parameters == "table_s1"
