@@ -114,11 +114,8 @@ def resume(out: Path) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("model", list(TRANSIENT))
-def test_interrupt_and_resume_reproduce_the_run(tmp_path, model):
-    config, sets = TRANSIENT[model]
-    full = _run(config, tmp_path / "full", sets)
-    out = tmp_path / "cut"
+def _interrupt_after_first_checkpoint(config: str, out: Path, sets: list[str]) -> None:
+    """Start the run into `out` and SIGTERM it as soon as its first checkpoint exists (exit 130)."""
     proc = subprocess.Popen(
         _cmd(config, out, sets), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -126,6 +123,14 @@ def test_interrupt_and_resume_reproduce_the_run(tmp_path, model):
         time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=120) == 130
+
+
+@pytest.mark.parametrize("model", list(TRANSIENT))
+def test_interrupt_and_resume_reproduce_the_run(tmp_path, model):
+    config, sets = TRANSIENT[model]
+    full = _run(config, tmp_path / "full", sets)
+    out = tmp_path / "cut"
+    _interrupt_after_first_checkpoint(config, out, sets)
     cut = json.loads((out / "summary.json").read_text())
     assert cut["status"] == "interrupted" and cut["metrics"]["time_s"] < full["metrics"]["time_s"]
     if "adaptivity" in full:  # interrupted after a mesh change, resumed through the same meshes
@@ -154,13 +159,7 @@ def test_a_resumed_run_continues_its_field_files_and_figures(tmp_path):
     sets = [s for s in sets if s not in QUIET] + ["physics.time.output_every=2"]
     full = _run(config, tmp_path / "full", sets)
     out = tmp_path / "cut"
-    proc = subprocess.Popen(
-        _cmd(config, out, sets), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    while not (out / "checkpoint.h5").exists() and proc.poll() is None:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=120) == 130
+    _interrupt_after_first_checkpoint(config, out, sets)
     cut = json.loads((out / "summary.json").read_text())["metrics"]["time_s"]
     assert resume(out).returncode == 0
     expected = sorted(set(_field_times(tmp_path / "full", "phase_field_eta")) | {cut})
