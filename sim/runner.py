@@ -65,6 +65,9 @@ class RunContext:
     """the run's identity (`identity`), stored in every checkpoint"""
     functions: dict[str, Any] = field(default_factory=dict)
     """name → the DOLFINx Function last passed to write_fields (after the run: the final state)"""
+    heartbeat_s: float = 600.0
+    """wall seconds between progress log lines when the next 10 % is further away (a long run
+    whose steps shrink still says how far it is)"""
 
     def log(self, message: str) -> None:
         self.logger.info(message)
@@ -80,7 +83,8 @@ class RunContext:
     @contextmanager
     def progress(self, description: str, total: float) -> Iterator[Callable[[float], None]]:
         """Progress of a long loop: yields `update(done)`; a rich bar on rank 0's terminal,
-        plus a log line at every 10 % (so log.txt shows progress too)."""
+        plus a log line at every 10 % and at least every `heartbeat_s` of wall time (so log.txt
+        shows progress too)."""
         bar = None
         if self.comm.rank == 0 and not self.quiet:
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -94,14 +98,20 @@ class RunContext:
             )
             bar.start()
             task = bar.add_task(description, total=total)
-        next_log = [0.1]
+        next_log, last = [0.1], [time.monotonic()]
 
         def update(done: float) -> None:
             if bar is not None:
                 bar.update(task, completed=done)
+            now = time.monotonic()
             if done >= next_log[0] * total:
                 self.logger.info(f"{description}: {100 * done / total:.0f}%")
                 next_log[0] = (int(10 * done / total) + 1) / 10
+            elif now - last[0] >= self.heartbeat_s:
+                self.logger.info(f"{description}: {100 * done / total:.1f}% ({done:.6g} of {total:.6g})")
+            else:
+                return
+            last[0] = now
 
         try:
             yield update

@@ -181,6 +181,24 @@ def test_a_failed_step_reports_the_last_accepted_state(tmp_path, caplog):
     assert all(r.levelno == logging.DEBUG and "the fixture refuses to step" in r.message for r in rejected)
 
 
+def test_progress_is_logged_at_least_every_heartbeat(tmp_path, caplog):
+    """Besides every 10 % of the window, a progress line after each `heartbeat_s` of wall time
+    (the 200 µm dendrite run's steps shrank and its log said nothing for 2.5 h)."""
+    for heartbeat, every_step in ((600.0, False), (0.0, True)):
+        (tmp_path / str(heartbeat)).mkdir()
+        ctx = _ctx(tmp_path / str(heartbeat))
+        ctx.heartbeat_s, ctx.logger.propagate = heartbeat, True
+        with caplog.at_level(logging.INFO, logger=ctx.logger.name):
+            caplog.clear()
+            result = run_model(Heat(), CONFIG, ctx)
+        lines = [r.message for r in caplog.records if r.message.startswith("heat: ")]
+        print(heartbeat, result.num_steps, lines)
+        assert (len(lines) == result.num_steps) is every_step
+        assert (
+            len(lines) >= 9 and any(line.endswith(f" of {TIME.t_end:.6g})") for line in lines) is every_step
+        )
+
+
 def test_debug_lines_go_to_log_txt_only(tmp_path, capsys):
     logger = make_logger(tmp_path, MPI.COMM_WORLD, quiet=False)
     fields = FieldWriter(tmp_path / "fields", MPI.COMM_WORLD, enabled=False)
