@@ -295,9 +295,8 @@ class PhaseFieldModel(DendriteModel, TransientModel):
             f"stress coupling {phys.stress_coupling}"
         )
         self.snaps = Snapshots(phys.time.t_end, phys.snapshots)
-        self.stopped: str | None = (
-            None  # why the run ended before t_end (sim.physics.phasefield_front.early_stop)
-        )
+        # why the run ended before t_end (sim.physics.phasefield_front.early_stop)
+        self.stopped: str | None = None
         self.checkpoint_path = str(ctx.out / CHECKPOINT)
 
     @property

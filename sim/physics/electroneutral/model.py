@@ -264,9 +264,8 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
         self.initial_state()
         self.balances, self.fields = Balances(self), FieldOutput(self)
         self.snaps = Snapshots(phys.time.t_end, phys.snapshots)
-        self.stopped: str | None = (
-            None  # why the run ended before t_end (sim.physics.phasefield_front.early_stop)
-        )
+        # why the run ended before t_end (sim.physics.phasefield_front.early_stop)
+        self.stopped: str | None = None
         self.checkpoint_path = str(ctx.out / CHECKPOINT)
 
     @property

@@ -180,9 +180,8 @@ class GrandPotentialModel(TransientModel):
         ion = p.inverse_c0 * forms.ion_concentration(w, eta, p)
         self.ion_expr = fem.Expression(ion, self.V0.element.interpolation_points)
         self.snaps = Snapshots(phys.time.t_end, phys.snapshots)
-        self.stopped: str | None = (
-            None  # why the run ended before t_end (sim.physics.phasefield_front.early_stop)
-        )
+        # why the run ended before t_end (sim.physics.phasefield_front.early_stop)
+        self.stopped: str | None = None
         self.checkpoint_path = str(ctx.out / CHECKPOINT)
         ctx.log(
             f"grand potential: {self.W.dofmap.index_map.size_global} dofs, interface width "
