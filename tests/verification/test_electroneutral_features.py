@@ -298,7 +298,8 @@ def test_filament_stiffness_is_the_card_s(override, E, nu):
     """The host's E and ν (sim.physics.dendrite.host_stiffness, shared by chen2015 and
     electroneutral) hold the filament card's values in the filament cells, the electrolyte's
     elsewhere; the summary entry records them with their source."""
-    cfg = load_config(CONFIG, [*STRIP, *FILAMENT, *([override] if override else [])]).config
+    stiff = [*STRIP, *FILAMENT, "physics.mechanics=staggered"]  # without it a stiffness key is refused
+    cfg = load_config(CONFIG, [*stiff, *([override] if override else [])]).config
     bundle = build_mesh(cfg.geometry, MPI.COMM_WORLD)
     v = cfg.physics.values()
     E_host, nu_host = host_stiffness(cfg.physics, bundle, fem.functionspace(bundle.mesh, ("DG", 0)), v)
