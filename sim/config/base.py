@@ -8,6 +8,7 @@ would only fail inside gmsh, the JIT or the solver is refused at validation.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -63,3 +64,9 @@ class Strict(BaseModel):
     model_config = ConfigDict(
         extra="forbid", validate_assignment=True, use_attribute_docstrings=True, allow_inf_nan=False
     )
+
+    def changed(self, keys: Iterable[str]) -> list[str]:
+        """Those of `keys` (in their order) whose value is not the field's default: "given" for a
+        key that must not be (a run's resolved config.yaml lists every key at its default)."""
+        fields = type(self).model_fields
+        return [k for k in keys if getattr(self, k) != fields[k].get_default(call_default_factory=True)]

@@ -136,14 +136,12 @@ def inapplicable(config: Any) -> tuple[tuple, str] | None:
     """(key path, message) of the first key of `config` (a RunConfig with a grand-potential
     phasefield section) that does not apply to the formulation, or None."""
     phys, geometry = config.physics, config.geometry
-    defaults = type(phys).model_fields
-    for key in CHEN_ONLY:
-        if getattr(phys, key) != defaults[key].get_default(call_default_factory=True):
-            return ("physics", key), (
-                f"{key} does not apply to formulation grand_potential (boundary values come from the "
-                f"card: pot_left, pot_right, eta_left, eta_right, w_right; change them in "
-                f"physics.deviations): remove the key"
-            )
+    if chen := phys.changed(CHEN_ONLY):
+        return ("physics", chen[0]), (
+            f"{chen[0]} does not apply to formulation grand_potential (boundary values come from the "
+            f"card: pot_left, pot_right, eta_left, eta_right, w_right; change them in "
+            f"physics.deviations): remove the key"
+        )
     if geometry.nuclei:
         return ("geometry", "nuclei"), (
             "formulation grand_potential grows from the card's planar front (ic_front_x): remove the nuclei"

@@ -167,8 +167,7 @@ class FilamentProperties(Strict):
         filaments in the geometry, the stiffness (material, young_modulus, poisson_ratio) without
         mechanics; (key path below `physics.filament`, message), or None. (At its default a key is
         accepted: a run's resolved config.yaml, which `--resume` reads, lists every key.)"""
-        fields = type(self).model_fields
-        given = sorted(k for k in self.model_fields_set if getattr(self, k) != fields[k].get_default())
+        given = self.changed(sorted(type(self).model_fields))
         if given and not filaments:
             return (
                 given[0],

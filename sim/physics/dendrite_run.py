@@ -295,8 +295,6 @@ class PhaseFieldModel(DendriteModel, TransientModel):
             f"stress coupling {phys.stress_coupling}"
         )
         self.snaps = Snapshots(phys.time.t_end, phys.snapshots)
-        # why the run ended before t_end (sim.physics.phasefield_front.early_stop)
-        self.stopped: str | None = None
         self.checkpoint_path = str(ctx.out / CHECKPOINT)
 
     @property
@@ -322,8 +320,7 @@ class PhaseFieldModel(DendriteModel, TransientModel):
     def observe(self, stats: TimeStats) -> bool:
         """Record the step; True (end the run) once `stop_at_tip` is reached."""
         self.observer.record(stats.t, stats.dt)
-        self.stopped = early_stop(self.phys, self.observer.history)
-        return self.snaps.end_early(stats.t, self.stopped)
+        return self.snaps.end_early(stats.t, early_stop(self.phys, self.observer.history))
 
     def metrics(self, stats: TimeStats) -> PhaseFieldMetrics:
         m = self.observer.metrics(stats)
@@ -348,7 +345,7 @@ class PhaseFieldModel(DendriteModel, TransientModel):
             plot_options=self.fields.plot_options(),
             extra={
                 "history": history,
-                "stopped_early": self.stopped,
+                "stopped_early": early_stop(self.phys, history),
                 "time_stepping": stats.as_dict(),
                 "parameters": {k: p.model_dump() for k, p in self.phys.card().items()},
                 **filament_summary(self.phys, self.bundle),

@@ -264,8 +264,6 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
         self.initial_state()
         self.balances, self.fields = Balances(self), FieldOutput(self)
         self.snaps = Snapshots(phys.time.t_end, phys.snapshots)
-        # why the run ended before t_end (sim.physics.phasefield_front.early_stop)
-        self.stopped: str | None = None
         self.checkpoint_path = str(ctx.out / CHECKPOINT)
 
     @property
@@ -293,8 +291,7 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
     def observe(self, stats: TimeStats) -> bool:
         """Record the step; True (end the run) once `stop_at_tip` or `stop_at_charge` is reached."""
         self.balances.record(stats.t, stats.dt)
-        self.stopped = early_stop(self.phys, self.balances.history)
-        return self.snaps.end_early(stats.t, self.stopped)
+        return self.snaps.end_early(stats.t, early_stop(self.phys, self.balances.history))
 
     def metrics(self, stats: TimeStats) -> ElectroneutralMetrics:
         values = self.balances.metrics(stats) | {
@@ -333,7 +330,7 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
             plot_options=self.fields.plot_options(),
             extra={
                 "history": history,
-                "stopped_early": self.stopped,
+                "stopped_early": early_stop(self.phys, history),
                 "time_stepping": stats.as_dict(),
                 "parameters": {k: p.model_dump() for k, p in self.phys.card().items()},
                 **filament_summary(self.phys, self.bundle),

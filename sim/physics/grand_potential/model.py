@@ -180,8 +180,6 @@ class GrandPotentialModel(TransientModel):
         ion = p.inverse_c0 * forms.ion_concentration(w, eta, p)
         self.ion_expr = fem.Expression(ion, self.V0.element.interpolation_points)
         self.snaps = Snapshots(phys.time.t_end, phys.snapshots)
-        # why the run ended before t_end (sim.physics.phasefield_front.early_stop)
-        self.stopped: str | None = None
         self.checkpoint_path = str(ctx.out / CHECKPOINT)
         ctx.log(
             f"grand potential: {self.W.dofmap.index_map.size_global} dofs, interface width "
@@ -301,8 +299,7 @@ class GrandPotentialModel(TransientModel):
     def observe(self, stats: TimeStats) -> bool:
         """Record the step; True (end the run) once `stop_at_tip` is reached."""
         self._record(stats.t, stats.dt)
-        self.stopped = early_stop(self.phys, self.history)
-        return self.snaps.end_early(stats.t, self.stopped)
+        return self.snaps.end_early(stats.t, early_stop(self.phys, self.history))
 
     def metrics(self, stats: TimeStats) -> GrandPotentialMetrics:
         h = self.history
@@ -359,7 +356,7 @@ class GrandPotentialModel(TransientModel):
             plot_options=options,
             extra={
                 "history": history,
-                "stopped_early": self.stopped,
+                "stopped_early": early_stop(self.phys, history),
                 "time_stepping": stats.as_dict(),
                 "parameters": {k: p.model_dump() for k, p in self.phys.card().items()},
             },
