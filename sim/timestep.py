@@ -1,12 +1,14 @@
 """Adaptive time stepping shared by the transient models (Nernst–Planck–Poisson, phase field).
 
 A model provides a `Stepper` (sim.physics.model: solve one step from the accepted state; accept or
-roll back) and this loop chooses Δt from Newton convergence and a change-per-step bound, rejects
+roll back) and this loop chooses Δt from Newton convergence, a change-per-step bound and, where
+the model estimates it (`LocalError`) and the config bounds it, the local time error; it rejects
 and retries failed steps, reports progress, and calls back for output and checkpoints.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -50,6 +52,49 @@ def discard_failed_factorisation(snes) -> str:
     return why
 
 
+class LocalError:
+    """Backward Euler's local error in the entries `dofs` of a state U (e.g. ξ of a mixed unknown),
+    estimated with the last two accepted states (Milne's device; the predictor is the linear
+    extrapolation of Uⁿ⁻¹, Uⁿ): e = Δt/(Δt + Δt₋) · max|(U − Uⁿ) − (Δt/Δt₋)(Uⁿ − Uⁿ⁻¹)|, which is
+    ½Δt² max|Ü| to leading order, like the error itself. The model calls `estimate` after its
+    solve and `accept` before it copies U to Uⁿ; `previous` (Uⁿ⁻¹) goes into its checkpoint state,
+    so a resumed or re-meshed run keeps its estimate."""
+
+    def __init__(self, U, U_n, dofs: np.ndarray) -> None:
+        self.U, self.U_n, self.dofs = U, U_n, dofs
+        self.previous = U_n.copy()
+        """Uⁿ⁻¹ (Uⁿ until a step is accepted)"""
+        self.dt_previous = 0.0
+        self.dt = 0.0
+
+    def estimate(self, t: float, dt: float) -> float | None:
+        """The estimate for the step from `t` by `dt` just solved; None while there is no rate: before
+        the second accepted step, and for the step after the first, whose increment also takes up
+        the boundary values the initial state lacks (a jump whatever Δt)."""
+        self.dt = dt
+        if self.dt_previous <= 0.0 or t <= self.dt_previous * (1.0 + 1e-9):
+            return None
+        d, u, u_n, u_p = self.dofs, self.U.x.array, self.U_n.x.array, self.previous.x.array
+        gap = np.abs((u[d] - u_n[d]) - (dt / self.dt_previous) * (u_n[d] - u_p[d]))
+        comm = self.U.function_space.mesh.comm
+        largest = comm.allreduce(float(gap.max()) if gap.size else 0.0, op=MPI.MAX)
+        return dt / (dt + self.dt_previous) * largest
+
+    def accept(self) -> None:
+        self.previous.x.array[:] = self.U_n.x.array
+        self.dt_previous = self.dt
+
+    def restore(self, dt: float) -> None:
+        """After Uⁿ and Uⁿ⁻¹ were restored (a checkpoint, a mesh change): `dt` the last accepted Δt."""
+        self.dt_previous = dt
+
+
+def error_factor(ratio: float) -> float:
+    """The Δt factor that brings a local error of order Δt², `ratio` × its tolerance, to 0.9² of
+    the tolerance (at most 4)."""
+    return 0.9 / math.sqrt(ratio) if ratio > 0.0 else 4.0
+
+
 def integrate(
     stepper: Stepper,
     cfg: TimeConfig,
@@ -69,6 +114,7 @@ def integrate(
     `on_reject` gets a line saying why each rejected step was rejected.
     """
     stats = stats or TimeStats(dt=cfg.dt_initial)
+    tolerance: float | None = getattr(cfg, "error_tolerance", None)  # sim.config.time.PhaseFieldTime
     dt = stats.next_dt or stats.dt or cfg.dt_initial
     eps = 1e-12 * cfg.t_end
     while stats.t < cfg.t_end - eps:
@@ -79,18 +125,28 @@ def integrate(
         stats.newton_iterations += outcome.newton_iterations
         stats.krylov_iterations += outcome.krylov_iterations
         too_big = cfg.max_change is not None and outcome.change > cfg.max_change
-        if not outcome.converged or too_big:
+        # the local error estimate in units of the tolerance, where both exist
+        ratio = None
+        if tolerance is not None and outcome.error is not None and outcome.converged:
+            ratio = outcome.error / tolerance
+        inaccurate = ratio is not None and ratio > 1.0
+        if not outcome.converged or too_big or inaccurate:
             stepper.reject()
             stats.rejected_steps += 1
             if outcome.reason:
                 why = outcome.reason
             elif not outcome.converged:
                 why = "Newton did not converge"
-            else:
+            elif too_big:
                 why = f"change {outcome.change:.3g} > max_change"
+            else:
+                why = f"local error {ratio:.3g} × error_tolerance"
             if on_reject is not None:
                 on_reject(f"step rejected at t = {stats.t:.6g} s, dt = {dt:.3g} s: {why}")
-            dt *= cfg.shrink
+            if ratio is not None and inaccurate and not too_big:
+                dt *= min(max(error_factor(ratio), 0.2), 0.9)
+            else:
+                dt *= cfg.shrink
             stats.next_dt = dt
             if dt < cfg.dt_min:
                 raise SolverFailed(
@@ -98,12 +154,17 @@ def integrate(
                 )
             continue
         stepper.accept()
+        if outcome.error is not None:
+            stats.largest_error = max(stats.largest_error, outcome.error)
         stats.t += dt
         stats.steps += 1
         stats.dt = dt
         easy = outcome.newton_iterations <= cfg.target_newton_iterations
         small = cfg.max_change is None or outcome.change < 0.5 * cfg.max_change
-        if easy and small:
+        if ratio is not None:  # Δt from the error estimate, growing only on easy steps
+            factor = min(error_factor(ratio), cfg.growth)
+            dt = min(dt * (factor if easy and small else min(factor, 1.0)), cfg.dt_upper)
+        elif easy and small:
             dt = min(dt * cfg.growth, cfg.dt_upper)
         stats.next_dt = dt  # before the callbacks: a checkpoint taken in them resumes exactly
         stop = bool(on_step(stats)) if on_step is not None else False

@@ -26,7 +26,7 @@ from sim.config.materials import (
     material_library,
     unknown_card,
 )
-from sim.config.time import TimeConfig
+from sim.config.time import PhaseFieldTime
 
 # parameter → (SI unit, description); values in any unit of the same dimension are converted
 PARAMETERS: dict[str, tuple[str, str]] = {
@@ -297,8 +297,9 @@ class PhaseFieldPhysics(Strict):
     anode, m: e.g. a few interface widths below the counter electrode, for a time to short circuit
     (metrics.time_s then; summary.json `stopped_early` says why); below geometry.height; null:
     run to time.t_end"""
-    time: TimeConfig
-    """time window and adaptive stepping, s; `max_change` bounds the change of ξ per step"""
+    time: PhaseFieldTime
+    """time window and adaptive stepping, s; `max_change` bounds the change of ξ per step,
+    `error_tolerance` its estimated time-discretisation error"""
 
     @field_validator("parameters")
     @classmethod

@@ -47,3 +47,15 @@ class TimeConfig(Strict):
     @property
     def dt_upper(self) -> float:
         return self.dt_max if self.dt_max is not None else self.t_end / 10.0
+
+
+class PhaseFieldTime(TimeConfig):
+    """The phase-field models' time section: the shared step control, and Δt from an estimate of
+    the time-discretisation error."""
+
+    error_tolerance: Positive | None = None
+    """bound on backward Euler's local error in the phase field (ξ; grand potential η) per step,
+    estimated from the last two accepted steps (sim.timestep.LocalError): a step above it is
+    rejected, and Δt follows the estimate (× 0.9 √(tolerance / estimate), at most × growth) besides
+    Newton's count and max_change; the estimate starts at the third step. null: Δt from Newton's
+    count and max_change only"""

@@ -22,7 +22,7 @@ from sim.mesh import boundary_facets, region_cells
 from sim.physics import mechanics as mech
 from sim.physics import phasefield as pf
 from sim.solve import SolverFailed, petsc_options, solve_interruptible
-from sim.timestep import StepOutcome, discard_failed_factorisation, newton_solve
+from sim.timestep import LocalError, StepOutcome, discard_failed_factorisation, newton_solve
 from sim.units import F, R
 
 fem, la = dolfinx.fem, dolfinx.la
@@ -171,10 +171,11 @@ def solve_staggered(problem) -> tuple[bool, int]:
     return converged, its
 
 
-def phase_field_step(model, dt: float) -> StepOutcome:
-    """One step of a phase-field problem with unknowns `model.U` (ξ at `xi_dofs`), accepted state
-    `U_n`, Newton problem `problem` and, with `mechanics: staggered`, the elasticity solve after
-    it; `change` is the largest change of ξ (the Chen-type and electroneutral models)."""
+def phase_field_step(model, t: float, dt: float) -> StepOutcome:
+    """One step from `t` of a phase-field problem with unknowns `model.U` (ξ at `xi_dofs`), accepted
+    state `U_n`, Newton problem `problem` and, with `mechanics: staggered`, the elasticity solve
+    after it; `change` is the largest change of ξ, `error` the estimate of its time error (its
+    `local_error`) (the Chen-type and electroneutral models)."""
     model.dt.value = dt
     outcome = newton_solve(model.problem, [model.U])
     if not outcome.converged:
@@ -187,7 +188,7 @@ def phase_field_step(model, dt: float) -> StepOutcome:
         kits += its_m
     diff = np.abs(model.U.x.array[model.xi_dofs] - model.U_n.x.array[model.xi_dofs])
     change = model.bundle.mesh.comm.allreduce(float(diff.max()) if diff.size else 0.0, op=MPI.MAX)
-    return StepOutcome(True, its, kits, change)
+    return StepOutcome(True, its, kits, change, error=model.local_error.estimate(t, dt))
 
 
 def phase_on(V: fem.FunctionSpace, state: fem.Function, dofs: np.ndarray) -> fem.Function:
@@ -286,6 +287,7 @@ class DendriteModel:
         self.sub_dofs = [np.asarray(dofs) for _, dofs in collapsed]
         """dofs of ξ, c̃, ψ in the mixed space, each in V0's order"""
         self.xi_dofs = self.sub_dofs[0]
+        self.local_error = LocalError(self.U, self.U_n, self.xi_dofs)
         self.xi0 = fem.Function(self.V0)
         self.dt = fem.Constant(mesh, 1.0)
         self.dx = dx = ufl.Measure("dx", mesh, metadata={"quadrature_degree": QUADRATURE_DEGREE})
@@ -418,9 +420,10 @@ class DendriteModel:
 
     # ---- Stepper protocol ----------------------------------------------------------------
     def step(self, t: float, dt: float) -> StepOutcome:
-        return phase_field_step(self, dt)
+        return phase_field_step(self, t, dt)
 
     def accept(self) -> None:
+        self.local_error.accept()
         self.U_n.x.array[:] = self.U.x.array
         if self.mechanics == "staggered":
             self.u_n.x.array[:] = self.u.x.array

@@ -305,7 +305,7 @@ class PhaseFieldModel(DendriteModel, TransientModel):
         return [self.U] + ([self.u] if self.phys.mechanics == "staggered" else [])
 
     def checkpoint_state(self) -> dict:
-        return {"U": self.U_n, "xi0": self.xi0} | (
+        return {"U": self.U_n, "U_previous": self.local_error.previous, "xi0": self.xi0} | (
             {"u": self.u_n} if self.phys.mechanics == "staggered" else {}
         )
 
@@ -316,6 +316,7 @@ class PhaseFieldModel(DendriteModel, TransientModel):
         self.observer.sync()
         self.observer.history = data["history"]
         self.snaps.restore(data.get("snapshots"), stats.t)
+        self.local_error.restore(stats.dt)
 
     def observe(self, stats: TimeStats) -> bool:
         """Record the step; True (end the run) once `stop_at_tip` is reached."""

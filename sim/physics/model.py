@@ -37,6 +37,9 @@ class StepOutcome:
     change: float = 0.0
     """max change of the monitored quantity over the step (compared with max_change)"""
     reason: str = ""
+    error: float | None = None
+    """estimated local time error of the monitored quantity (sim.timestep.LocalError; compared
+    with time.error_tolerance), None where the model has none"""
 
 
 @dataclass
@@ -51,6 +54,8 @@ class TimeStats:
     krylov_iterations: int = 0
     next_dt: float = 0.0
     """the step to try next (set after every accepted or rejected step; used to resume)"""
+    largest_error: float = 0.0
+    """the largest local time-error estimate of an accepted step (StepOutcome.error; 0: none)"""
 
     def as_dict(self) -> dict[str, float]:
         return {
@@ -60,6 +65,7 @@ class TimeStats:
             "rejected_steps": self.rejected_steps,
             "newton_iterations": self.newton_iterations,
             "krylov_iterations": self.krylov_iterations,
+            "largest_error_estimate": self.largest_error,
         }
 
 

@@ -116,6 +116,12 @@ CASES = [
         "steady_tolerance applies to steady runs",
     ),
     (
+        "error_tolerance on NPP (only the phase-field models estimate their time error)",
+        in_physics(FILM, "  time: {t_end: 1.0, dt_initial: 0.01, error_tolerance: 0.01}\n"),
+        "physics.time.error_tolerance",
+        "unknown key",
+    ),
+    (
         "a composite cathode under kind npp",
         CATHODE.replace("kind: cathode", "kind: npp"),
         "physics",

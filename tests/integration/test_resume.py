@@ -2,7 +2,8 @@
 composite cathode):
 SIGTERM + `sim run --resume` reproduces the uninterrupted run's metrics to 1e-10 relative
 (metrics at round-off level, below 1e-13, stay there), and continues the interrupted run's field
-files and snapshots (grand_potential); steady runs refuse --resume (exit 2)."""
+files and snapshots (grand_potential), and its Δt from the local error estimate (the adaptive
+grand-potential case); steady runs refuse --resume (exit 2)."""
 
 from __future__ import annotations
 
@@ -65,6 +66,10 @@ TRANSIENT = {
             "physics.adaptivity={levels: 2, every: 2, threshold: 0.02}",
             "physics.time.t_end=0.2",
             "physics.time.checkpoint_every=3",
+            # Δt from the local error estimate, whose Uⁿ⁻¹ crosses the mesh change and the resume
+            "physics.time.dt_max=0.1",
+            "physics.time.error_tolerance=0.02",
+            "physics.time.target_newton_iterations=8",
         ],
     ),
     "electroneutral": (
@@ -144,6 +149,10 @@ def test_interrupt_and_resume_reproduce_the_run(tmp_path, model):
     if "adaptivity" in full:
         assert resumed["adaptivity"]["history"]["num_dofs"] == full["adaptivity"]["history"]["num_dofs"]
     _assert_same_metrics(full, resumed)
+    if "time_stepping" in full:  # phase field: the local error estimate, controlling Δt or not
+        assert resumed["time_stepping"] == pytest.approx(full["time_stepping"], rel=1e-10)
+        largest = full["time_stepping"]["largest_error_estimate"]
+        assert 0 < largest <= (0.02 if "physics.time.error_tolerance=0.02" in sets else 1.0)
     if (tmp_path / "full" / "fields" / "phase_field_eta.pvd").exists():
         _assert_files_continued(tmp_path / "full", out, cut["metrics"]["time_s"])
 

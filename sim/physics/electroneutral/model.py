@@ -274,7 +274,9 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
         return [self.U] + ([self.u] if self.mechanics == "staggered" else [])
 
     def checkpoint_state(self) -> dict:
-        return {"U": self.U_n, "xi0": self.xi0} | ({"u": self.u_n} if self.mechanics == "staggered" else {})
+        return {"U": self.U_n, "U_previous": self.local_error.previous, "xi0": self.xi0} | (
+            {"u": self.u_n} if self.mechanics == "staggered" else {}
+        )
 
     def checkpoint_data(self) -> dict[str, Any]:
         return {
@@ -287,6 +289,7 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
         self.balances.sync()
         self.balances.history, self.balances.worst = data["history"], data["worst"]
         self.snaps.restore(data.get("snapshots"), stats.t)
+        self.local_error.restore(stats.dt)
 
     def observe(self, stats: TimeStats) -> bool:
         """Record the step; True (end the run) once `stop_at_tip` or `stop_at_charge` is reached."""

@@ -48,7 +48,7 @@ from sim.physics.dendrite import (
 from sim.physics.electroneutral import forms
 from sim.physics.npp_initial import initial_potentials
 from sim.solve import SolverFailed, petsc_options
-from sim.timestep import StepOutcome, newton_solve
+from sim.timestep import LocalError, StepOutcome, newton_solve
 from sim.units import F, R
 
 fem = dolfinx.fem
@@ -126,6 +126,7 @@ class ElectroneutralProblem:
         self.sub_dofs = [np.asarray(dofs).reshape(-1) for _, dofs in collapsed]
         """dofs of ξ, μ̂⁺, μ̂⁻ in the mixed space, each in V0's order"""
         self.xi_dofs = self.sub_dofs[0]
+        self.local_error = LocalError(self.U, self.U_n, self.xi_dofs)
         self.xi0 = fem.Function(self.V0)
         self.dt = fem.Constant(mesh, 1.0)
         self.metal_psi = fem.Constant(mesh, phys.applied_voltage / rt_f)
@@ -328,9 +329,10 @@ class ElectroneutralProblem:
         self.U.x.scatter_forward()
 
     def step(self, t: float, dt: float) -> StepOutcome:
-        return phase_field_step(self, dt)
+        return phase_field_step(self, t, dt)
 
     def accept(self) -> None:
+        self.local_error.accept()
         self.U_n.x.array[:] = self.U.x.array
         if self.mechanics == "staggered":
             self.u_n.x.array[:] = self.u.x.array

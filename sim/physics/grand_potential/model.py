@@ -58,7 +58,7 @@ from sim.physics.phasefield_front import (
     late_slope,
 )
 from sim.solve import SolverFailed, petsc_options
-from sim.timestep import newton_solve
+from sim.timestep import LocalError, newton_solve
 from sim.units import F
 
 fem = dolfinx.fem
@@ -135,6 +135,7 @@ class GrandPotentialModel(TransientModel):
         collapsed = [self.W.sub(i).collapse() for i in range(3)]
         self.V0 = collapsed[0][0]
         self.dofs = [np.asarray(d) for _, d in collapsed]  # w, η, φ dofs in V0's order
+        self.local_error = LocalError(self.U, self.U_n, self.dofs[1])
         self.noise = fem.Function(fem.functionspace(mesh, ("DG", 0)))
         cells = mesh.topology.index_map(mesh.topology.dim)
         self.cells_global = cells.size_global
@@ -262,7 +263,7 @@ class GrandPotentialModel(TransientModel):
         return [self.U]
 
     def checkpoint_state(self) -> dict:
-        return {"U": self.U_n}
+        return {"U": self.U_n, "U_previous": self.local_error.previous}
 
     def checkpoint_data(self) -> dict[str, Any]:
         return {"history": self.history, "snapshots": self.snaps.times}
@@ -272,6 +273,7 @@ class GrandPotentialModel(TransientModel):
         self.history = data["history"]
         self.noise_step = stats.steps
         self.snaps.restore(data.get("snapshots"), stats.t)
+        self.local_error.restore(stats.dt)
 
     def step(self, t: float, dt: float) -> StepOutcome:
         rng = np.random.default_rng([self.phys.noise_seed, self.noise_step + 1])
@@ -287,9 +289,11 @@ class GrandPotentialModel(TransientModel):
         eta = self.dofs[1]
         diff = np.abs(self.U.x.array[eta] - self.U_n.x.array[eta])
         outcome.change = self.comm.allreduce(float(diff.max()) if diff.size else 0.0, op=MPI.MAX)
+        outcome.error = self.local_error.estimate(t, dt)
         return outcome
 
     def accept(self) -> None:
+        self.local_error.accept()
         self.U_n.x.array[:] = self.U.x.array
         self.noise_step += 1
 
