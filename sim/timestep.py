@@ -63,7 +63,7 @@ class LocalError:
     def __init__(self, U, U_n, dofs: np.ndarray) -> None:
         self.U, self.U_n, self.dofs = U, U_n, dofs
         self.previous = U_n.copy()
-        """Uⁿ⁻¹ (Uⁿ until a step is accepted)"""
+        """Uⁿ⁻¹ (used from the third step on; set at every accepted step)"""
         self.dt_previous = 0.0
         self.dt = 0.0
 

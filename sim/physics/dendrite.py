@@ -174,8 +174,8 @@ def solve_staggered(problem) -> tuple[bool, int]:
 def phase_field_step(model, t: float, dt: float) -> StepOutcome:
     """One step from `t` of a phase-field problem with unknowns `model.U` (ξ at `xi_dofs`), accepted
     state `U_n`, Newton problem `problem` and, with `mechanics: staggered`, the elasticity solve
-    after it; `change` is the largest change of ξ, `error` the estimate of its time error (its
-    `local_error`) (the Chen-type and electroneutral models)."""
+    after it; `change` is the largest change of ξ, `error` its `local_error`'s estimate of ξ's
+    time error (the Chen-type and electroneutral models)."""
     model.dt.value = dt
     outcome = newton_solve(model.problem, [model.U])
     if not outcome.converged:
