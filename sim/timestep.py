@@ -56,9 +56,10 @@ class LocalError:
     """Backward Euler's local error in the entries `dofs` of a state U (e.g. ξ of a mixed unknown),
     estimated with the last two accepted states (Milne's device; the predictor is the linear
     extrapolation of Uⁿ⁻¹, Uⁿ): e = Δt/(Δt + Δt₋) · max|(U − Uⁿ) − (Δt/Δt₋)(Uⁿ − Uⁿ⁻¹)|, which is
-    ½Δt² max|Ü| to leading order, like the error itself. The model calls `estimate` after its
-    solve and `accept` before it copies U to Uⁿ; `previous` (Uⁿ⁻¹) goes into its checkpoint state,
-    so a resumed or re-meshed run keeps its estimate."""
+    ½Δt² max|Ü| to leading order, like the error itself. The model calls `measure` after its
+    solve (the step's largest change, for max_change, and e) and `accept` before it copies U to Uⁿ;
+    `previous` (Uⁿ⁻¹) goes into its checkpoint state, so a resumed or re-meshed run keeps its
+    estimate."""
 
     def __init__(self, U, U_n, dofs: np.ndarray) -> None:
         self.U, self.U_n, self.dofs = U, U_n, dofs
@@ -67,18 +68,19 @@ class LocalError:
         self.dt_previous = 0.0
         self.dt = 0.0
 
-    def estimate(self, t: float, dt: float) -> float | None:
-        """The estimate for the step from `t` by `dt` just solved; None while there is no rate: before
-        the second accepted step, and for the step after the first, whose increment also takes up
-        the boundary values the initial state lacks (a jump whatever Δt)."""
+    def measure(self, t: float, dt: float) -> tuple[float, float | None]:
+        """(max|U − Uⁿ|, the estimate e) at the dofs, of the step from `t` by `dt` just solved, on
+        every rank; e is None while there is no rate: before the second accepted step, and for the
+        step after the first, whose increment also takes up the boundary values the initial state
+        lacks (a jump whatever Δt)."""
         self.dt = dt
-        if self.dt_previous <= 0.0 or t <= self.dt_previous * (1.0 + 1e-9):
-            return None
         d, u, u_n, u_p = self.dofs, self.U.x.array, self.U_n.x.array, self.previous.x.array
-        gap = np.abs((u[d] - u_n[d]) - (dt / self.dt_previous) * (u_n[d] - u_p[d]))
-        comm = self.U.function_space.mesh.comm
-        largest = comm.allreduce(float(gap.max()) if gap.size else 0.0, op=MPI.MAX)
-        return dt / (dt + self.dt_previous) * largest
+        increment = u[d] - u_n[d]
+        rate = self.dt_previous > 0.0 and t > self.dt_previous * (1.0 + 1e-9)
+        gap = increment - (dt / self.dt_previous) * (u_n[d] - u_p[d]) if rate else increment[:0]
+        largest = np.array([np.abs(a).max() if a.size else 0.0 for a in (increment, gap)])
+        self.U.function_space.mesh.comm.Allreduce(MPI.IN_PLACE, largest, op=MPI.MAX)
+        return float(largest[0]), dt / (dt + self.dt_previous) * float(largest[1]) if rate else None
 
     def accept(self) -> None:
         self.previous.x.array[:] = self.U_n.x.array

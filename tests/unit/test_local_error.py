@@ -34,7 +34,7 @@ class Decay:
 
     def step(self, t: float, dt: float) -> StepOutcome:
         self.U.x.array[:] = self.U_n.x.array / (1 + K * dt)
-        self.pending = self.error.estimate(t, dt)
+        self.pending = self.error.measure(t, dt)[1]
         return StepOutcome(True, 1, 0, error=self.pending)
 
     def accept(self) -> None:

@@ -286,10 +286,7 @@ class GrandPotentialModel(TransientModel):
         outcome = newton_solve(self.problem, [self.U])
         if not outcome.converged:
             return outcome
-        eta = self.dofs[1]
-        diff = np.abs(self.U.x.array[eta] - self.U_n.x.array[eta])
-        outcome.change = self.comm.allreduce(float(diff.max()) if diff.size else 0.0, op=MPI.MAX)
-        outcome.error = self.local_error.estimate(t, dt)
+        outcome.change, outcome.error = self.local_error.measure(t, dt)
         return outcome
 
     def accept(self) -> None:
