@@ -87,7 +87,9 @@ def test_closed_cell_keeps_li_and_anions_through_every_transfer() -> None:
     assert max(drift.values()) < 3e-13
     # the corrections were needed: uncorrected, Li⁺ would be off by up to 5.3e-10, free anions 2.1e-9
     assert 5e-11 < corrections["li_ion"] < 5e-9 and 2e-10 < corrections["free_anion"] < 2e-8
-    assert 4e-12 < corrections["metal"] < 4e-10  # measured 3.6e-11
+    # measured 8.0e-9: the transfer (3.6e-11 before the metal side was relaxed on each new mesh) and
+    # the relaxation, which changes ∫h; the front shift ξ += a ξ(1 − ξ) restores it
+    assert 8e-10 < corrections["metal"] < 8e-8
 
 
 def test_same_answer_as_a_uniform_fine_mesh(uniform: dict, adaptive: dict) -> None:
@@ -112,9 +114,11 @@ def test_counter_electrode_charge_is_the_deposited_li_after_adaptations(adaptive
     m = adaptive["metrics"]
     print({k: m[k] for k in m if k.endswith("rel_error")}, adaptive["adaptivity"]["max_relative_corrections"])
     assert m["deposited_li_mol_m"] > 2e-9
-    # measured 1.1e-12 (the uniform mesh: 6.3e-13); 3.0e-11 while the corrections stopped at a
-    # residual of 1e-14 of each inventory instead of round-off
-    assert m["faraday_rel_error"] < 1e-11
+    # measured 1.2e-11 (the uniform mesh: 6.3e-13): the deposited Li is a difference of two ∫h
+    # 1/550 of them, and each transfer restores ∫h to round-off (1.1e-12 before the metal side was
+    # relaxed on each new mesh, whose front shifts are 20 × larger; 3.0e-11 while the corrections
+    # stopped at a residual of 1e-14 of each inventory); the issue's bound is 1e-6
+    assert m["faraday_rel_error"] < 1e-10
     for key in ("charge_balance_rel_error", "li_balance_rel_error", "anion_balance_rel_error"):
         assert m[key] < 3e-13, key  # measured 1.9e-14, 1.7e-14, 3.0e-14
 
@@ -127,3 +131,21 @@ def test_two_ranks_adapt_alike(adaptive: dict, tmp_path: Path) -> None:
         print(f"{key}: 1 vs 2 ranks {abs(two['metrics'][key] / one - 1):.1e}")
         # measured 3.9e-15, 1.2e-14, 2.3e-14, 3.4e-12 (the deposited Li: a difference of two ∫h)
         assert two["metrics"][key] == pytest.approx(one, rel=2e-11), key
+
+
+def test_the_metal_side_is_relaxed_on_each_new_mesh(tmp_path: Path) -> None:
+    """The ablation's MOF cell (immobile anions next to the anode) for 3 s, rebuilt every 10 steps:
+    ξ interpolated onto a new mesh is not the discrete equilibrium on the metal side, and relaxing
+    it during the step grew metal inside the metal, where there is no Li⁺ to supply it: Newton
+    stalled right after the rebuilds (8 of 39 steps rejected, 14.7 Newton iterations per step).
+    `correct` relaxes it without reaction first, as the start does."""
+    config = ROOT / "configs" / "ablation" / "dendrite_peo_mof.yaml"
+    sets = ["physics.time.t_end=3", "output.fields=false", "output.figures=false"]
+    run = run_config(config, tmp_path, sets)
+    stepping, adaptivity = run["time_stepping"], run["adaptivity"]
+    print(stepping, adaptivity["max_relative_corrections"])
+    assert adaptivity["adaptations"] >= 2  # measured 2 rebuilds (at 0.05 and 2.0 s)
+    # measured 0 rejected, 5.0 Newton iterations per step
+    assert stepping["rejected_steps"] == 0 and run["metrics"]["newton_per_step"] < 8
+    # the relaxation changes ∫h: the correction that restores it, measured 4.5e-9
+    assert adaptivity["max_relative_corrections"]["metal"] < 5e-8

@@ -406,6 +406,8 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
         the bulk phases or at ξ = 1 on the anode), then ∫εĉ⁺ by a uniform μ̂⁻ += b (ĉ⁺ ĉ⁻ scaled
         by e^b everywhere; μ̂⁺ = 0 at the counter electrode is kept); a and b by scalar Newton,
         since h and ĉ⁺(μ̂⁺ + μ̂⁻) are nonlinear. Returns the relative change of each inventory."""
+        self._relax_phase()
+        self.U_n.x.array[:] = self.U.x.array
         before = self.inventories()
         xi = self.U_n.x.array[self.xi_dofs]
         band = self._adapt_forms["band"]
