@@ -59,9 +59,9 @@ def test_faraday_and_balances(case):
         f"charge {m['charge_balance_rel_error']:.1e}"
     )
     assert m["deposited_li_mol_m"] > 0
-    # measured (filament, MOF band): Faraday 3.8e-12, 4.2e-12 (the Newton tolerance; the band 4.0e-13
-    # before the conductance floor, forms.CONDUCTANCE_FLOOR); per step Li 4.4e-15, 7.6e-15; anions
-    # 1.6e-14, 5.0e-14; charge 4.6e-15, 4.3e-15 (round-off)
+    # measured (filament, MOF band): Faraday 5.5e-12, 4.2e-12 (the Newton tolerance; 3.8e-12, 4.0e-13
+    # before the conductance floor, forms.CONDUCTANCE_FLOOR); per step Li 5.1e-15, 5.4e-15; anions
+    # 2.7e-14, 5.0e-14; charge 5.2e-15, 3.1e-15 (round-off)
     assert m["faraday_rel_error"] < 4e-11
     assert m["li_balance_rel_error"] < 5e-14
     assert m["anion_balance_rel_error"] < {"filament": 2e-13, "mof_coating": 5e-13}[case]
