@@ -5,9 +5,9 @@ stopped at the same passed charge (`physics.stop_at_charge`; configs/ablation/).
     .venv/bin/python benchmarks/ablation.py [out_dir] [jobs]
 
 Runs the four configs, `jobs` (default 2) at a time (one rank each, niced, figures on, fields
-off) into out_dir (default results/ablation), prints the Markdown table of the README, and writes
-the last ξ snapshot of each case and the growth of all four against passed charge to
-docs/figures/phasefield/ablation_*.png.
+off) into out_dir (default results/ablation), prints the Markdown tables of the README (each case
+at its stop; every case at the charge where one stopped short), and writes the last ξ snapshot of
+each case and the growth of all four against passed charge to docs/figures/phasefield/ablation_*.png.
 """
 
 from __future__ import annotations
@@ -46,9 +46,37 @@ def run(stem: str, out: Path) -> tuple[dict, float]:
 
 
 def last_snapshot(run_dir: Path) -> Path | None:
-    """The ξ snapshot of the latest time in a run's figures/."""
+    """The ξ snapshot of the latest time in a run's figures/ (a run stopped before its first
+    snapshot: its ξ figure at the stop)."""
     shots = sorted(run_dir.glob("figures/xi_t*s.png"), key=lambda p: float(p.stem[4:-1]))
-    return shots[-1] if shots else None
+    final = run_dir / "figures" / "phase_field_xi.png"
+    return shots[-1] if shots else (final if final.exists() else None)
+
+
+def equal_charge_rows(histories: dict[str, dict]) -> list[dict[str, str]]:
+    """At the passed charge where each case stopped short of the others, every case's history
+    (interpolated between steps): tip, mean front, excess, roughness."""
+    ends = sorted({h["charge_C_m"][-1] for h in histories.values()})
+    rows = []
+    for q in ends[:-1]:
+        for label, h in histories.items():
+            charge = np.array(h["charge_C_m"])
+            if charge[-1] < q * (1 - 1e-9):
+                continue
+
+            def at(key: str, h=h, charge=charge, q=q) -> float:
+                return float(np.interp(q, charge, h[key])) * 1e6
+
+            tip, mean = at("height_m"), at("mean_front_m")
+            rows.append({
+                "at passed charge": f"{q * 1e3:.1f} mC/m",
+                "case": label,
+                "tip µm": f"{tip:.3f}",
+                "mean front µm": f"{mean:.3f}",
+                "excess µm": f"{tip - mean:.3f}",
+                "roughness µm": f"{at('roughness_m'):.3f}",
+            })  # fmt: skip
+    return rows
 
 
 def table_row(label: str, summary: dict, wall: float) -> dict[str, str]:
@@ -122,6 +150,8 @@ def main() -> None:
         if shot is not None:
             shutil.copy(shot, FIGURES / f"ablation_{stem}.png")
     print_table(rows)
+    print()
+    print_table(equal_charge_rows(histories))
     if histories:
         growth_figure(histories, FIGURES / "ablation_growth.png")
 
