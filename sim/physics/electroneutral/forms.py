@@ -46,7 +46,8 @@ CONDUCTANCE_FLOOR = 1e-8
 depleted to ε ĉ ≈ 1e-6 e^-30: its equation has no coefficient left there, the Jacobian is singular
 (MUMPS INFOG(1) = -10) and Newton's updates of μ̂± in the metal run to thousands (measured, the
 MOF ablation cell at 0.21 C/m); 1e-12 removed the singularity but not the wandering. 1e-8 changes
-the fluxes in the electrolyte by ≤ 1.5e-7 (ĉ ≥ 0.069 there) and keeps both equations conservative."""
+the fluxes in the electrolyte by ≤ 1.5e-7 (ĉ ≥ 0.069 there; in a PE filament, salt fraction 1e-6,
+by ≈ 1 %) and keeps both equations conservative."""
 
 
 def electrolyte_fraction(xi: Expr, floor: float = ELECTROLYTE_FLOOR) -> Expr:
@@ -73,8 +74,9 @@ def salt_residuals(
     host: Expr = 1.0,
     metal: Expr = 1.0,
 ) -> tuple[ufl.Form, ufl.Form]:
-    """Li⁺ and anion residuals: ∫ [(εĉ⁺ − ε_n ĉ⁺_n) + (c_s/c0)(h − h_n)]/Δt v + ε D̂⁺ĉ⁺∇μ̂⁺·∇v and
-    ∫ (εĉ⁺ − ε_n ĉ⁺_n)/Δt q + ε D̂⁻ĉ⁻∇μ̂⁻·∇q (zero flux where natural), ε = ε(ξ) × `host`: the
+    """Li⁺ and anion residuals: ∫ [(εĉ⁺ − ε_n ĉ⁺_n) + (c_s/c0)(h − h_n)]/Δt v + D̂⁺(εĉ⁺ + f)∇μ̂⁺·∇v and
+    ∫ (εĉ⁺ − ε_n ĉ⁺_n)/Δt q + D̂⁻(εĉ⁻ + f)∇μ̂⁻·∇q (zero flux where natural; f the
+    CONDUCTANCE_FLOOR), ε = ε(ξ) × `host`: the
     electrolyte's share of the host (1; the filaments' transport_factor, see `inventories`);
     the metal is `metal` × c_s h(ξ) (0 in the filaments: their surface nodes' ξ is no metal)."""
     c_p, c_m, _ = salt(*mu, fixed)

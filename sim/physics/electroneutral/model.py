@@ -402,10 +402,13 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
         return shift_root(f["a"] if name == "metal" else f["b"], f[name], target)
 
     def correct(self, targets: Mapping[str, float]) -> dict[str, float]:
-        """Restore ∫h(ξ) by ξ += a ξ(1 − ξ) (a shift of the front within the interface, none in
-        the bulk phases or at ξ = 1 on the anode), then ∫εĉ⁺ by a uniform μ̂⁻ += b (ĉ⁺ ĉ⁻ scaled
-        by e^b everywhere; μ̂⁺ = 0 at the counter electrode is kept); a and b by scalar Newton,
-        since h and ĉ⁺(μ̂⁺ + μ̂⁻) are nonlinear. Returns the relative change of each inventory."""
+        """Relax the metal side of the transferred ξ without reaction, as the start does
+        (`_relax_phase`: interpolated, it is not the discrete equilibrium there, and relaxing during
+        the next step grows metal where no Li⁺ can supply it). Then restore ∫h(ξ) by
+        ξ += a ξ(1 − ξ) (a shift of the front within the interface, none in the bulk phases or at
+        ξ = 1 on the anode), and ∫εĉ⁺ by a uniform μ̂⁻ += b (ĉ⁺ ĉ⁻ scaled by e^b everywhere;
+        μ̂⁺ = 0 at the counter electrode is kept); a and b by scalar Newton, since h and
+        ĉ⁺(μ̂⁺ + μ̂⁻) are nonlinear. Returns the relative change of each inventory."""
         self._relax_phase()
         self.U_n.x.array[:] = self.U.x.array
         before = self.inventories()
