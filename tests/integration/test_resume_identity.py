@@ -152,7 +152,14 @@ def test_fresh_run_replaces_the_checkpoint_and_resume_starts_at_zero(run_dir, si
     process, _ = _start_second_run(run_dir)
     process.send_signal(sig)
     process.wait(timeout=120)
-    assert not (run_dir / "checkpoint.h5").exists()
+    checkpoint = run_dir / "checkpoint.h5"
+    # a SIGTERM that lands during an import is delivered once it ends; on a loaded machine that can
+    # be inside the time loop, and the interrupted run then saves its own state (CI saw it once)
+    second_saved = checkpoint.exists()
+    if second_saved:
+        assert sig == signal.SIGTERM
+        with h5py.File(checkpoint, "r") as h5:
+            assert json.loads(h5.attrs["identity"])["config_sha256"] != first_sha
     if sig == signal.SIGTERM:
         assert process.returncode == 130 and _summary(run_dir)["status"] == "interrupted"
     result = run_sim("run", "--resume", run_dir, "--quiet", check=False)
@@ -160,5 +167,6 @@ def test_fresh_run_replaces_the_checkpoint_and_resume_starts_at_zero(run_dir, si
     summary = _summary(run_dir)
     assert summary["status"] == "ok" and summary["config_sha256"] != first_sha
     assert "applied_voltage: -0.04" in (run_dir / "config.yaml").read_text()
-    assert "stopped before its first checkpoint): starting at t = 0" in (run_dir / "log.txt").read_text()
+    started_at_zero = "stopped before its first checkpoint): starting at t = 0"
+    assert (started_at_zero in (run_dir / "log.txt").read_text()) != second_saved
     assert summary["time_stepping"]["t_s"] == pytest.approx(0.02)
