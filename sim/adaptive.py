@@ -118,19 +118,21 @@ def collective_gc() -> Iterator[None]:
 
 
 class AdaptiveModel:
-    """`build(bundle)` rebuilt on the base mesh refined where the model's indicator is above
+    """`build(bundle, initial)` rebuilt on the base mesh refined where the model's indicator is above
     `settings.threshold`, every `settings.every` accepted steps (and once at the start)."""
 
     def __init__(
         self,
-        build: Callable[[MeshBundle], Adaptable],
+        build: Callable[[MeshBundle, bool], Adaptable],
         base: MeshBundle,
         settings: Any,
         ctx: Any,
         front_limit: tuple[float, float] | None = None,
     ) -> None:
-        """`front_limit`: (largest change of the model's stepped field for which the front moves
-        the allowed distance, the stepper's max_change), or None."""
+        """`build(bundle, initial)`: the model on `bundle`, in its initial state if `initial` (else
+        its state is set next: by a transfer or from a checkpoint). `front_limit`: (largest change
+        of the model's stepped field for which the front moves the allowed distance, the stepper's
+        max_change), or None."""
         self.build, self.base, self.settings, self.ctx = build, base, settings, ctx
         self.front_limit = front_limit
         self.history: dict[str, list[Any]] = {"t_s": [], "num_dofs": [], "num_cells": [], "corrections": []}
@@ -168,13 +170,13 @@ class AdaptiveModel:
         state on the mesh of the level before (no interpolated interface)."""
         bundle = self.base
         self.level = np.zeros(bundle.mesh.topology.index_map(bundle.mesh.topology.dim).size_local, np.int32)
-        model = self.build(bundle)
+        model = self.build(bundle, True)
         for _ in range(self.settings.levels):
             cells = self._mark(model, self.marks)(bundle)
             if bundle.mesh.comm.allreduce(len(cells)) == 0:
                 break
             bundle, self.level = adapt.refine_bundle(bundle, cells, self.level)
-            model = self.build(bundle)
+            model = self.build(bundle, True)
         self._record(bundle, model, TimeStats())
         return model
 
@@ -184,7 +186,7 @@ class AdaptiveModel:
         old = self.inner
         marks: list[np.ndarray] = []  # the new mesh's, kept once the model is on it
         bundle, self.level = adapt.adapted(self.base, self._mark(old, marks), self.settings.levels)
-        new = self.build(bundle)
+        new = self.build(bundle, False)
         targets = old.inventories()
         adapt.transfer(old.checkpoint_state(), new.checkpoint_state())
         new.reject()  # the iterate = the transferred accepted state
@@ -213,7 +215,7 @@ class AdaptiveModel:
             bundle, self.level = adapt.adapted(
                 self.base, lambda b: adapt.cells_at(b, next(replay)), len(marks)
             )
-            self.inner, self.marks = self.build(bundle), marks
+            self.inner, self.marks = self.build(bundle, False), marks
         self._attach(bundle)
 
     def _attach(self, bundle: MeshBundle) -> None:

@@ -286,6 +286,8 @@ class DendriteModel:
         self.sub_dofs = [np.asarray(dofs) for _, dofs in collapsed]
         """dofs of ξ, c̃, ψ in the mixed space, each in V0's order"""
         self.xi_dofs = self.sub_dofs[0]
+        self.in_filament = filament_marker(bundle, self.W)[self.xi_dofs]
+        """ξ dofs on filament cells (no Li there)"""
         self.local_error = LocalError(self.U, self.U_n, self.xi_dofs)
         self.xi0 = fem.Function(self.V0)
         self.dt = fem.Constant(mesh, 1.0)
@@ -411,9 +413,7 @@ class DendriteModel:
         self.U.sub(1).interpolate(lambda x: np.ones(x.shape[1]))
         self.U.sub(2).interpolate(lambda x: psi_a * (1 - x[1] / height))
         self.U.x.scatter_forward()
-        marker = filament_marker(self.bundle, self.W)  # no Li in the filaments
-        self.U.x.array[marker] = 0.0
-        self.in_filament = marker[self.xi_dofs]  # ξ dofs on filament cells
+        self.U.x.array[filament_marker(self.bundle, self.W)] = 0.0  # no Li in the filaments
         self.xi0.x.array[:] = self.U.x.array[self.xi_dofs]
         self.U_n.x.array[:] = self.U.x.array
 

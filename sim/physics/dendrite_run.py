@@ -267,7 +267,9 @@ def build(config: Any, bundle: Any, ctx: Any) -> TransientModel:
     limit = None
     if settings.front_fraction is not None:  # Δd = 2δ max|Δξ| ≤ fraction h, h = δ / elements
         limit = (settings.front_fraction / (2 * checks["interface_elements"]), config.physics.time.max_change)
-    adaptive = AdaptiveModel(lambda b: model(config, b, quiet, checks), bundle, settings, ctx, limit)
+    adaptive = AdaptiveModel(
+        lambda b, initial: model(config, b, quiet, checks, initial), bundle, settings, ctx, limit
+    )
     ctx.log(f"adapted mesh: {adaptive.history['num_dofs'][-1]} dofs")
     return adaptive
 
@@ -280,7 +282,10 @@ class PhaseFieldModel(DendriteModel, TransientModel):
     label = "phase field"
     fields_on_failure = True
 
-    def __init__(self, config: Any, bundle: Any, ctx: Any, checks: dict[str, float] | None = None) -> None:
+    def __init__(
+        self, config: Any, bundle: Any, ctx: Any, checks: dict[str, float] | None = None, initial: bool = True
+    ) -> None:
+        """`initial`: False for a model whose state is about to be set (a mesh transfer, a checkpoint)."""
         phys = self.phys = config.physics
         self.checks = checks or check_interface(phys, config.geometry, bundle)
         ctx.log(
@@ -288,7 +293,8 @@ class PhaseFieldModel(DendriteModel, TransientModel):
             f"{self.checks['interface_elements']:.3g} elements across it"
         )
         super().__init__(config, bundle)
-        self.initial_state()
+        if initial:
+            self.initial_state()
         self.observer, self.fields = Observer(self), FieldOutput(self)
         ctx.log(
             f"phase field: {self.num_dofs} dofs, mechanics {phys.mechanics}, "

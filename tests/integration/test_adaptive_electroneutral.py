@@ -59,7 +59,9 @@ def test_closed_cell_keeps_li_and_anions_through_every_transfer() -> None:
     quiet = SimpleNamespace(out=Path("."), log=lambda message: None)
     ctx = SimpleNamespace(out=quiet.out, log=quiet.log, fields=SimpleNamespace(attach=lambda bundle: None))
     checks = check_interface(cfg.physics, cfg.geometry, base, 2)
-    model = AdaptiveModel(lambda b: ClosedCell(cfg, b, quiet, checks), base, cfg.physics.adaptivity, ctx)
+    model = AdaptiveModel(
+        lambda b, initial: ClosedCell(cfg, b, quiet, checks, initial), base, cfg.physics.adaptivity, ctx
+    )
     assert len(model.inner.bcs) == 1  # ξ = 1 on the anode only
     assert model.inner.fixed == pytest.approx(0.75)
     start = model.inner.inventories()

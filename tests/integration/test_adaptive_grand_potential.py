@@ -51,7 +51,9 @@ def test_closed_cell_keeps_its_li_through_every_transfer() -> None:
     quiet = SimpleNamespace(out=Path("."), log=lambda message: None)
     ctx = SimpleNamespace(out=quiet.out, log=quiet.log, fields=SimpleNamespace(attach=lambda bundle: None))
     checks = check_interface(cfg.physics, cfg.geometry, base, 2)
-    model = AdaptiveModel(lambda b: ClosedCell(cfg, b, quiet, checks), base, cfg.physics.adaptivity, ctx)
+    model = AdaptiveModel(
+        lambda b, initial: ClosedCell(cfg, b, quiet, checks, initial), base, cfg.physics.adaptivity, ctx
+    )
     assert len(model.inner._bcs()) == 4  # η and φ on both electrodes
     start = model.inner.inventories()
     stats, dt = TimeStats(), 0.02

@@ -234,7 +234,11 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
     label = "phase field (electroneutral)"
     fields_on_failure = True
 
-    def __init__(self, config: Any, bundle: Any, ctx: Any, checks: dict[str, float] | None = None) -> None:
+    def __init__(
+        self, config: Any, bundle: Any, ctx: Any, checks: dict[str, float] | None = None, initial: bool = True
+    ) -> None:
+        """`initial`: False for a model whose state is about to be set (a mesh transfer, a
+        checkpoint): the relaxation of ξ0 (`initial_state`) is then not run."""
         phys = self.phys = config.physics
         self.checks = checks or check_interface(phys, config.geometry, bundle)
         ctx.log(
@@ -261,7 +265,8 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
                 f"{coat.y1 * 1e6:.3g} µm): σ = {band.conductivity:.4g} S/m, D⁺ = {band.d_cation:.4g}, "
                 f"D⁻ = {band.d_anion:.4g} m²/s, immobile anion fraction {band.immobile_fraction:.3g}"
             )
-        self.initial_state()
+        if initial:
+            self.initial_state()
         self.balances, self.fields = Balances(self), FieldOutput(self)
         self.snaps = Snapshots(phys.time.t_end, phys.snapshots)
         self.checkpoint_path = str(ctx.out / CHECKPOINT)

@@ -117,7 +117,10 @@ class GrandPotentialModel(TransientModel):
     label = "grand potential"
     fields_on_failure = True
 
-    def __init__(self, config: Any, bundle: Any, ctx: Any, checks: dict[str, float] | None = None) -> None:
+    def __init__(
+        self, config: Any, bundle: Any, ctx: Any, checks: dict[str, float] | None = None, initial: bool = True
+    ) -> None:
+        """`initial`: False for a model whose state is about to be set (a mesh transfer, a checkpoint)."""
         phys = self.phys = config.physics
         if bundle.length_scale != LENGTH_SCALE:
             raise SolverFailed("the grand-potential forms are in µm: the mesh must be in µm")
@@ -171,7 +174,8 @@ class GrandPotentialModel(TransientModel):
             petsc_options=petsc_options(config.solver, symmetric=False, nonlinear=True),
         )
         self._observables()
-        self._initial_state()
+        if initial:
+            self._initial_state()
         self.history: dict[str, list[float]] = {k: [] for k in HISTORY}
         self._record(0.0, 0.0)
         self.fields = {
