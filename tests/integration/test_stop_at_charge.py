@@ -1,8 +1,11 @@
 """`physics.stop_at_charge` (electroneutral phase field): the run ends at the first accepted step
 whose passed charge reaches the limit (the ablation's equal-charge comparison, benchmarks/ablation.py),
-with the snapshot of that last state; other formulations refuse the key."""
+with the snapshot of that last state; other formulations refuse the key. A phase field on the
+counter electrode ends the run as failed."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from conftest import one_line_error
@@ -39,3 +42,23 @@ def test_run_ends_at_the_charge(sim_run, tmp_path):
 def test_refused_by_the_other_formulations(sim, config):
     result = sim("validate", f"configs/{config}", "--set", "physics.stop_at_charge=1.0", check=False)
     one_line_error(result, 2, "stop_at_charge applies to formulation electroneutral only")
+
+
+@pytest.mark.parametrize(("film", "ends"), [(6.2e-6, "ok"), (7.2e-6, "failed")])
+def test_a_phase_field_on_the_counter_electrode_ends_the_run(sim, tmp_path, film, ends):
+    """ξ > 0.05 on the counter electrode (sim.physics.electroneutral.model.COUNTER_ELECTRODE_PHASE)
+    ends the run as failed, exit 3, with the reason, instead of a collapse of Δt: the film's tanh
+    tail 0.8 µm below the counter electrode has ξ = 0.11 there (measured); 1.8 µm below (ξ ≈ 0.007)
+    the run goes on."""
+    sets = [*STRIP, f"physics.li_film_thickness={film}", "geometry.refine_height=8.0e-6"]
+    sets += ["physics.time.t_end=0.1", "output.figures=false"]
+    result = sim(
+        "run", CONFIG, "--out", tmp_path, "--quiet", *[a for s in sets for a in ("--set", s)], check=False
+    )
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["status"] == ends, summary.get("message")
+    if ends == "failed":
+        assert result.returncode == 3
+        assert "the phase field reached the counter electrode at t = " in summary["message"]
+        assert "> 0.05" in summary["message"]
+        print(summary["message"])

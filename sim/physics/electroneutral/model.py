@@ -15,7 +15,7 @@ from mpi4py import MPI
 
 from sim.adaptive import shift_root
 from sim.checkpoint import CHECKPOINT
-from sim.mesh import assembled, boundary_cells, boundary_flux, boundary_indicator
+from sim.mesh import assembled, boundary_cells, boundary_facets, boundary_flux, boundary_indicator
 from sim.physics import mechanics as mech
 from sim.physics import phasefield as pf
 from sim.physics.dendrite import band_indicator, check_interface, filament_summary, phase_on
@@ -31,10 +31,18 @@ from sim.physics.phasefield_front import (
     growth_plot,
     late_slope,
 )
+from sim.solve import SolverFailed
 from sim.timestep import TimeStats
 from sim.units import F
 
 fem = dolfinx.fem
+
+COUNTER_ELECTRODE_PHASE = 0.05
+"""The largest ξ on the counter electrode a run accepts. Past it the metal grows on the counter
+electrode itself (it sees the anode's potential across the whole cell) and the steps collapse:
+measured in the PEO ablation cell at −0.2 V past 0.40 C/m, where a ξ ≈ 0.3–0.45 streamer ran
+from the tip (9.4 µm) to the counter electrode (20 µm) in ≈ 20 s and ξ there rose 0.1 → 0.875
+with Δt at 1 ms. A deposit's own tanh tail reaches 0.05 about 1.1 interface widths away."""
 
 
 class ElectroneutralMetrics(FrontMetrics):
@@ -267,6 +275,11 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
             )
         if initial:
             self.initial_state()
+        fdim = bundle.mesh.topology.dim - 1
+        self.counter_dofs = fem.locate_dofs_topological(
+            self.W.sub(0), fdim, boundary_facets(bundle, "cathode")
+        )
+        """ξ's entries of U on the counter electrode (cathode)"""
         self.balances, self.fields = Balances(self), FieldOutput(self)
         self.snaps = Snapshots(phys.time.t_end, phys.snapshots)
         self.checkpoint_path = str(ctx.out / CHECKPOINT)
@@ -297,8 +310,18 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
         self.local_error.restore(stats.dt)
 
     def observe(self, stats: TimeStats) -> bool:
-        """Record the step; True (end the run) once `stop_at_tip` or `stop_at_charge` is reached."""
+        """Record the step; True (end the run) once `stop_at_tip` or `stop_at_charge` is reached.
+        SolverFailed once ξ on the counter electrode exceeds COUNTER_ELECTRODE_PHASE."""
         self.balances.record(stats.t, stats.dt)
+        xi = self.U_n.x.array[self.counter_dofs]
+        reached = self.bundle.mesh.comm.allreduce(float(xi.max()) if xi.size else 0.0, op=MPI.MAX)
+        if reached > COUNTER_ELECTRODE_PHASE:
+            raise SolverFailed(
+                f"the phase field reached the counter electrode at t = {stats.t:.6g} s (ξ = {reached:.3g} "
+                f"there > {COUNTER_ELECTRODE_PHASE}): metal would grow on it (a short circuit); at this "
+                "drive ξ can run ahead of the deposit as a ξ < ½ streamer: lower the applied voltage, "
+                "or stop earlier (physics.stop_at_charge / stop_at_tip)"
+            )
         return self.snaps.end_early(stats.t, early_stop(self.phys, self.balances.history))
 
     def metrics(self, stats: TimeStats) -> ElectroneutralMetrics:
