@@ -5,10 +5,8 @@ counter electrode ends the run as failed."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from conftest import one_line_error
+from conftest import one_line_error, read_summary
 
 CONFIG = "configs/dendrite_peo_electroneutral.yaml"
 STRIP = [
@@ -55,7 +53,7 @@ def test_a_phase_field_on_the_counter_electrode_ends_the_run(sim, tmp_path, film
     result = sim(
         "run", CONFIG, "--out", tmp_path, "--quiet", *[a for s in sets for a in ("--set", s)], check=False
     )
-    summary = json.loads((tmp_path / "summary.json").read_text())
+    summary = read_summary(tmp_path)
     assert summary["status"] == ends, summary.get("message")
     if ends == "failed":
         assert result.returncode == 3

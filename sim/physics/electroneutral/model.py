@@ -15,7 +15,7 @@ from mpi4py import MPI
 
 from sim.adaptive import shift_root
 from sim.checkpoint import CHECKPOINT
-from sim.mesh import assembled, boundary_cells, boundary_facets, boundary_flux, boundary_indicator
+from sim.mesh import assembled, boundary_cells, boundary_flux, boundary_indicator
 from sim.physics import mechanics as mech
 from sim.physics import phasefield as pf
 from sim.physics.dendrite import band_indicator, check_interface, filament_summary, phase_on
@@ -275,10 +275,7 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
             )
         if initial:
             self.initial_state()
-        fdim = bundle.mesh.topology.dim - 1
-        self.counter_dofs = fem.locate_dofs_topological(
-            self.W.sub(0), fdim, boundary_facets(bundle, "cathode")
-        )
+        self.counter_dofs = self.boundary_dofs(0, "cathode")
         """ξ's entries of U on the counter electrode (cathode)"""
         self.balances, self.fields = Balances(self), FieldOutput(self)
         self.snaps = Snapshots(phys.time.t_end, phys.snapshots)

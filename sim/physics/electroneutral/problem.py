@@ -242,13 +242,16 @@ class ElectroneutralProblem:
         """f̂ of the shared ξ equation (no elastic energy: stress enters through the reaction only)."""
         return pf.chemical_energy(xi, grad_xi, self.p)
 
-    def _bcs(self) -> list:
+    def boundary_dofs(self, sub: int, name: str) -> np.ndarray:
+        """The entries of U of field `sub` (0 ξ, 1 μ̂⁺, 2 μ̂⁻) on the boundary `name`."""
         fdim = self.bundle.mesh.topology.dim - 1
+        return fem.locate_dofs_topological(self.W.sub(sub), fdim, boundary_facets(self.bundle, name))
+
+    def _bcs(self) -> list:
         bcs = []
 
         def add(sub: int, name: str, value: float) -> None:
-            dofs = fem.locate_dofs_topological(self.W.sub(sub), fdim, boundary_facets(self.bundle, name))
-            bcs.append(fem.dirichletbc(value, dofs, self.W.sub(sub)))
+            bcs.append(fem.dirichletbc(value, self.boundary_dofs(sub, name), self.W.sub(sub)))
 
         add(1, "cathode", 0.0)  # reversible Li counter electrode at φ = 0: μ̂⁺ = ψ + ln ĉ⁺ = 0
         if self.phys.li_anode:
