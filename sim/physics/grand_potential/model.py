@@ -174,10 +174,11 @@ class GrandPotentialModel(TransientModel):
             petsc_options=petsc_options(config.solver, symmetric=False, nonlinear=True),
         )
         self._observables()
+        self.history: dict[str, list[float]] = {k: [] for k in HISTORY}
+        """(a transferred or resumed state brings its own: `restore`)"""
         if initial:
             self._initial_state()
-        self.history: dict[str, list[float]] = {k: [] for k in HISTORY}
-        self._record(0.0, 0.0)
+            self._record(0.0, 0.0)
         self.fields = {
             name: fem.Function(self.V0, name=name)
             for name in ("phase_field_eta", "chemical_potential_RT", "potential_V", "li_ion_fraction_c_c0")
