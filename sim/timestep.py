@@ -56,7 +56,8 @@ class LocalError:
     """Backward Euler's local error in the entries `dofs` of a state U (e.g. ξ of a mixed unknown),
     estimated with the last two accepted states (Milne's device; the predictor is the linear
     extrapolation of Uⁿ⁻¹, Uⁿ): e = Δt/(Δt + Δt₋) · max|(U − Uⁿ) − (Δt/Δt₋)(Uⁿ − Uⁿ⁻¹)|, which is
-    ½Δt² max|Ü| to leading order, like the error itself. The model calls `measure` after its
+    ½Δt² max|Ü| to leading order, like the error itself. The same extrapolation, of every entry,
+    is Newton's initial guess if the model calls `predict` before its solve. It calls `measure` after its
     solve (the step's largest change, for max_change, and e) and `accept` before it copies U to Uⁿ;
     `previous` (Uⁿ⁻¹) goes into its checkpoint state, so a resumed or re-meshed run keeps its
     estimate."""
@@ -68,6 +69,17 @@ class LocalError:
         self.dt_previous = 0.0
         self.dt = 0.0
 
+    def _has_rate(self, t: float) -> bool:
+        return self.dt_previous > 0.0 and t > self.dt_previous * (1.0 + 1e-9)
+
+    def predict(self, t: float, dt: float) -> None:
+        """Newton's initial guess for the step from `t` by `dt`: the same linear extrapolation
+        Uⁿ + (Δt/Δt₋)(Uⁿ − Uⁿ⁻¹), in every entry of U (Uⁿ while there is no rate, as in `measure`)."""
+        u, u_n = self.U.x.array, self.U_n.x.array
+        u[:] = u_n
+        if self._has_rate(t):
+            u += (dt / self.dt_previous) * (u_n - self.previous.x.array)
+
     def measure(self, t: float, dt: float) -> tuple[float, float | None]:
         """(max|U − Uⁿ|, the estimate e) at the dofs, of the step from `t` by `dt` just solved, on
         every rank; e is None while there is no rate: before the second accepted step, and for the
@@ -76,7 +88,7 @@ class LocalError:
         self.dt = dt
         d, u, u_n, u_p = self.dofs, self.U.x.array, self.U_n.x.array, self.previous.x.array
         increment = u[d] - u_n[d]
-        rate = self.dt_previous > 0.0 and t > self.dt_previous * (1.0 + 1e-9)
+        rate = self._has_rate(t)
         gap = increment - (dt / self.dt_previous) * (u_n[d] - u_p[d]) if rate else increment[:0]
         largest = np.array([np.abs(a).max() if a.size else 0.0 for a in (increment, gap)])
         self.U.function_space.mesh.comm.Allreduce(MPI.IN_PLACE, largest, op=MPI.MAX)

@@ -171,12 +171,15 @@ def solve_staggered(problem) -> tuple[bool, int]:
     return converged, its
 
 
-def phase_field_step(model, t: float, dt: float) -> StepOutcome:
+def phase_field_step(model, t: float, dt: float, *, predict: bool = True) -> StepOutcome:
     """One step from `t` of a phase-field problem with unknowns `model.U` (ξ at `xi_dofs`), accepted
     state `U_n`, Newton problem `problem` and, with `mechanics: staggered`, the elasticity solve
     after it; `change` (the largest change of ξ) and `error` (the estimate of ξ's time error) are
-    its `local_error`'s (the Chen-type and electroneutral models)."""
+    its `local_error`'s (the Chen-type and electroneutral models). Newton starts from the
+    extrapolated state (`LocalError.predict`) if `predict`, else from Uⁿ."""
     model.dt.value = dt
+    if predict:
+        model.local_error.predict(t, dt)
     outcome = newton_solve(model.problem, [model.U])
     if not outcome.converged:
         return outcome

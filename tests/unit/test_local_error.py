@@ -91,3 +91,23 @@ def test_without_a_tolerance_the_estimate_is_ignored():
     cfg = PhaseFieldTime(t_end=2.0, dt_initial=1e-3, dt_max=1.0, growth=2.0)
     stats = integrate(Decay(), cfg, stats=TimeStats(dt=1e-3))
     assert stats.steps == 11  # 1, 2, 4, …, 512 ms (1.023 s), then the 0.977 s left
+
+
+def test_the_predictor_extrapolates_the_last_two_states():
+    """Newton's guess (`predict`) is Uⁿ while there is no rate (the first two steps, as for the
+    estimate), then Uⁿ + (Δt/Δt₋)(Uⁿ − Uⁿ⁻¹): exact for a state linear in t, over steps of
+    different length."""
+    model = Decay()
+    u0, slope = model.u0, -0.5 * model.u0 + 3.0
+    t = 0.0
+    for dt in (0.1, 0.2):
+        model.U.x.array[:] = 0.0
+        model.error.predict(t, dt)
+        assert np.array_equal(model.U.x.array, model.U_n.x.array)
+        model.U.x.array[:] = u0 + (t + dt) * slope  # "solved"
+        model.error.measure(t, dt)
+        model.accept()
+        t += dt
+    model.error.predict(t, 0.05)
+    assert np.allclose(model.U.x.array, u0 + 0.35 * slope, rtol=1e-14, atol=0.0)
+    assert not np.allclose(model.U.x.array, model.U_n.x.array, rtol=1e-3)

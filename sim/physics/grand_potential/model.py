@@ -288,6 +288,7 @@ class GrandPotentialModel(TransientModel):
         else:
             self.lattice.draw(self.noise.x.array, amplitude, rng)
         self.dt.value = dt  # type: ignore[assignment]  # dolfinx's setter takes any array-like
+        self.local_error.predict(t, dt)
         outcome = newton_solve(self.problem, [self.U])
         if not outcome.converged:
             return outcome
