@@ -342,6 +342,13 @@ def boundary_facets(bundle: MeshBundle, name: str) -> np.ndarray:
     return bundle.facet_tags.find(_lookup(bundle.boundaries, "boundary", name))
 
 
+def boundary_dofs(bundle: MeshBundle, space, name: str) -> np.ndarray:
+    """Local dofs of `space` (a space, a subspace, or a (subspace, collapsed space) pair, as
+    `locate_dofs_topological` takes them) on the facets of boundary or interface `name`."""
+    fdim = bundle.mesh.topology.dim - 1
+    return dolfinx.fem.locate_dofs_topological(space, fdim, boundary_facets(bundle, name))
+
+
 def assembled(form: dolfinx.fem.Form) -> float:
     """The value of a compiled scalar form over the whole distributed mesh (collective)."""
     return form.mesh.comm.allreduce(dolfinx.fem.assemble_scalar(form), op=MPI.SUM)

@@ -38,6 +38,7 @@ from mpi4py import MPI
 
 from sim.experiments.forms import ResidualSplit, control_function
 from sim.materials import transport
+from sim.mesh import boundary_facets
 from sim.physics.npp import mixed_space
 from sim.physics.npp_cathode import INTERFACE, interface_data
 from sim.physics.npp_forms import Scales, butler_volmer, concentrations, nernst_planck
@@ -151,7 +152,7 @@ def cathode_split(config, bundle, cdl: float | None, dielectric: bool) -> Residu
     rest = {MU_P: 0.0, MU_M: math.log(1.0 - binder.immobile_fraction), C_P: c_rest, PHI_S: 0.0}
     for comp, value in rest.items():
         w0.x.array[W.sub(comp).collapse()[1]] = value
-    anode = bundle.facet_tags.find(bundle.boundaries["anode"])
+    anode = boundary_facets(bundle, "anode")
     return ResidualSplit(
         w0,
         test,
@@ -163,7 +164,7 @@ def cathode_split(config, bundle, cdl: float | None, dielectric: bool) -> Residu
         dirichlet=[
             (MU_P, anode, 0.0),
             (MU_M, anode, 0.0),
-            (PHI_S, bundle.facet_tags.find(bundle.boundaries["cathode"]), 0.0),
+            (PHI_S, boundary_facets(bundle, "cathode"), 0.0),
         ],
         charge_component=PHI_S,
         # δμ± = salt ± charge: at high ω the electroneutral storage resolves only the salt, and

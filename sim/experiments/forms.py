@@ -20,6 +20,7 @@ from sim._dolfinx import dolfinx
 import numpy as np
 import ufl
 
+from sim.mesh import boundary_facets
 from sim.physics.conduction import conduction_forms, conductivity_field
 from sim.physics.npp_forms import nernst_planck, poisson
 from sim.units import EPS0, F
@@ -74,10 +75,6 @@ def control_function(mesh, value: float) -> fem.Function:
     return v
 
 
-def _facets(bundle, name: str) -> np.ndarray:
-    return bundle.facet_tags.find(bundle.boundaries[name])
-
-
 def conduction_split(config, bundle, cdl: float | None, dielectric: bool) -> ResidualSplit:
     """Conduction with the bulk displacement current: Q = ∫ ε0 εr ∇φ·∇v, G = ∫ σ ∇φ·∇v (the
     conduction bilinear form). Ideal contacts: φ held at the electrode potentials. With C_dl:
@@ -101,7 +98,10 @@ def conduction_split(config, bundle, cdl: float | None, dielectric: bool) -> Res
     control = control_function(mesh, phys.cathode_potential)
     split = ResidualSplit(phi, v, storage, flux, control)
     if cdl is None:
-        split.dirichlet = [(0, _facets(bundle, "anode"), 0.0), (0, _facets(bundle, "cathode"), 1.0)]
+        split.dirichlet = [
+            (0, boundary_facets(bundle, "anode"), 0.0),
+            (0, boundary_facets(bundle, "cathode"), 1.0),
+        ]
         return split
     ds = ufl.Measure("ds", domain=mesh, subdomain_data=bundle.facet_tags)
     c = cdl * bundle.length_scale  # ds in mesh units
@@ -140,7 +140,7 @@ def npp_poisson_split(problem) -> ResidualSplit:
         storage,
         flux,
         control_function(bundle.mesh, 0.0),  # unused: the perturbation is the Dirichlet value
-        dirichlet=[(2, _facets(bundle, "anode"), 0.0), (2, _facets(bundle, "cathode"), 1.0)],
+        dirichlet=[(2, boundary_facets(bundle, "anode"), 0.0), (2, boundary_facets(bundle, "cathode"), 1.0)],
         charge_component=2,
         current_unit=F * s.flux * s.length,
         potential_unit=s.potential,

@@ -20,6 +20,7 @@ import ufl
 from petsc4py import PETSc
 
 from sim.experiments.forms import ResidualSplit
+from sim.mesh import boundary_dofs
 from sim.solve import SolverFailed
 
 fem = dolfinx.fem
@@ -182,10 +183,8 @@ class ImpedanceSolver:
         split, n = self.split, self.split.components
         V = split.u.function_space
         ind = fem.Function(V)
-        fdim = V.mesh.topology.dim - 1
-        facets = self.bundle.facet_tags.find(self.bundle.boundaries["cathode"])
         sub = V.sub(split.charge_component) if n > 1 else V
-        ind.x.array[fem.locate_dofs_topological(sub, fdim, facets)] = 1.0
+        ind.x.array[boundary_dofs(self.bundle, sub, "cathode")] = 1.0
         ind.x.scatter_forward()
         return ind
 

@@ -20,7 +20,7 @@ from mpi4py import MPI
 
 from sim.experiments.forms import npp_split
 from sim.experiments.impedance import ImpedanceSolver, Spectrum, frequencies
-from sim.mesh import boundary_length
+from sim.mesh import boundary_dofs, boundary_length
 from sim.physics.npp import NppProblem, Scales, advance, region_transport
 from sim.solve import petsc_options
 from sim.units import F
@@ -68,8 +68,7 @@ class Probe:
         self._phi_expr = fem.Expression(problem.psi * s.potential, points)
         fdim = mesh.topology.dim - 1
         mesh.topology.create_connectivity(fdim, fdim + 1)
-        anode = bundle.facet_tags.find(bundle.boundaries["anode"])
-        dofs = fem.locate_dofs_topological(V, fdim, anode)
+        dofs = boundary_dofs(bundle, V, "anode")
         self.anode_dofs = dofs[dofs < V.dofmap.index_map.size_local]
         ds, b = problem.ds, bundle.boundaries
         mu_p = ufl.split(problem.w)[0]

@@ -17,7 +17,7 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
-from sim.mesh import boundary_length, facet_indicator, region_area
+from sim.mesh import boundary_dofs, boundary_facets, boundary_length, facet_indicator, region_area
 from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, SteadyModel, TimeStats
 from sim.solve import SolverFailed, petsc_options
 
@@ -115,10 +115,9 @@ class ConductionModel(SteadyModel):
         phys, mesh = self.phys, bundle.mesh
         V = fem.functionspace(mesh, ("Lagrange", phys.element_degree))
         self.sigma = conductivity_field(bundle, config)
-        fdim = mesh.topology.dim - 1
-        self.facets = {name: bundle.facet_tags.find(bundle.boundaries[name]) for name in ("anode", "cathode")}
+        self.facets = {name: boundary_facets(bundle, name) for name in ("anode", "cathode")}
         bcs = [
-            fem.dirichletbc(value, fem.locate_dofs_topological(V, fdim, self.facets[name]), V)
+            fem.dirichletbc(value, boundary_dofs(bundle, V, name), V)
             for name, value in (("anode", phys.anode_potential), ("cathode", phys.cathode_potential))
         ]
         a, L = conduction_forms(V, self.sigma)

@@ -18,7 +18,7 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
-from sim.mesh import boundary_facets, region_cells
+from sim.mesh import boundary_dofs, region_cells
 from sim.physics import mechanics as mech
 from sim.physics import phasefield as pf
 from sim.solve import SolverFailed, petsc_options, solve_interruptible
@@ -137,12 +137,10 @@ def eigenstrain(phys, v: dict[str, float], xi0):
 def displacement_bcs(bundle, phys, Vu) -> list:
     """u = 0 on the anode, u_y = 0 on a roller cathode, u_x = 0 on the walls (Vu: the displacement
     space or the displacement subspace of a mixed space)."""
-    fdim = bundle.mesh.topology.dim - 1
     bcs = []
 
     def add(space, name):
-        dofs = fem.locate_dofs_topological(space, fdim, boundary_facets(bundle, name))
-        bcs.append(fem.dirichletbc(0.0, dofs, space))
+        bcs.append(fem.dirichletbc(0.0, boundary_dofs(bundle, space, name), space))
 
     for i in range(2):
         add(Vu.sub(i), "anode")
@@ -356,7 +354,7 @@ class DendriteModel:
         residual = sum(self.forms.values(), ufl.Form([]))
         if self.mechanics == "monolithic":
             residual += self._equilibrium(xi, u, tests[3])
-        bcs = self._bcs(mesh, electro=True)
+        bcs = self._bcs()
         opts = petsc_options(config.solver, symmetric=False, nonlinear=True)
         self.problem = fem.petsc.NonlinearProblem(
             residual, self.U, bcs=bcs, petsc_options_prefix=prefix, petsc_options=opts
@@ -377,32 +375,24 @@ class DendriteModel:
         eps = mech.strain_variable(u)
         return mech.equilibrium_residual(mech.elastic_energy(eps, self.eigen(xi), mu, lam), eps, w, self.dx)
 
-    def _bcs(self, mesh, electro: bool) -> list:
-        fdim = mesh.topology.dim - 1
+    def _bcs(self) -> list:
+        """ψ at the applied voltage on the anode and 0 on the cathode, ξ = 1 on a Li anode, c̃ on
+        the cathode if set, and with monolithic mechanics the displacement conditions."""
         b = self.bundle
-        anode, cathode = boundary_facets(b, "anode"), boundary_facets(b, "cathode")
         bcs = []
 
-        def add(space, facets, value):
-            dofs = fem.locate_dofs_topological(space, fdim, facets)
-            bcs.append(
-                fem.dirichletbc(value, dofs, space)
-                if not isinstance(value, fem.Function)
-                else fem.dirichletbc(value, dofs)
-            )
+        def add(sub: int, name: str, value: float) -> None:
+            bcs.append(fem.dirichletbc(value, boundary_dofs(b, self.W.sub(sub), name), self.W.sub(sub)))
 
-        if electro:
-            psi_a = self.phys.applied_voltage / self.scale["rt_f"]
-            add(self.W.sub(2), anode, psi_a)
-            add(self.W.sub(2), cathode, 0.0)
-            if self.phys.li_anode:
-                add(self.W.sub(0), anode, 1.0)
-            if self.phys.cathode_concentration is not None:
-                add(self.W.sub(1), cathode, self.phys.cathode_concentration)
-            if self.mechanics != "monolithic":
-                return bcs
-            return bcs + displacement_bcs(b, self.phys, self.W.sub(3))
-        return displacement_bcs(b, self.phys, self.Vu)
+        add(2, "anode", self.phys.applied_voltage / self.scale["rt_f"])
+        add(2, "cathode", 0.0)
+        if self.phys.li_anode:
+            add(0, "anode", 1.0)
+        if self.phys.cathode_concentration is not None:
+            add(1, "cathode", self.phys.cathode_concentration)
+        if self.mechanics == "monolithic":
+            bcs += displacement_bcs(b, self.phys, self.W.sub(3))
+        return bcs
 
     # ---- initial state -------------------------------------------------------------------
     def initial_state(self) -> None:

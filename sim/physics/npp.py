@@ -27,7 +27,7 @@ from sim.config import RunConfig
 from sim.config.npp import NppPhysics
 from sim.config.time import TimeConfig
 from sim.materials import Transport, transport
-from sim.mesh import MeshBundle, boundary_length
+from sim.mesh import MeshBundle, boundary_dofs, boundary_facets, boundary_length
 from sim.physics.npp_forms import Scales, butler_volmer, concentrations, nernst_planck, poisson
 from sim.physics.npp_initial import initial_potentials
 from sim.solve import SolverFailed, petsc_options
@@ -180,23 +180,17 @@ class NppProblem:
             if phys.potential_difference is not None:
                 values["cathode"] = phys.potential_difference / self.scales.potential
             for name, value in values.items():
-                dofs = fem.locate_dofs_topological(
-                    self.W.sub(2), fdim, bundle.facet_tags.find(bundle.boundaries[name])
-                )
-                bcs.append(fem.dirichletbc(value, dofs, self.W.sub(2)))
+                bcs.append(fem.dirichletbc(value, boundary_dofs(bundle, self.W.sub(2), name), self.W.sub(2)))
         if phys.reaction.kind == "reservoir":
-            anode = bundle.facet_tags.find(bundle.boundaries["anode"])
             for i in (0, 1):
                 Vi, _ = self.W.sub(i).collapse()
                 held = fem.Function(Vi)
                 held.interpolate(self.w.sub(i))
-                dofs = fem.locate_dofs_topological((self.W.sub(i), Vi), fdim, anode)
+                dofs = boundary_dofs(bundle, (self.W.sub(i), Vi), "anode")
                 bcs.append(fem.dirichletbc(held, dofs, self.W.sub(i)))
         elif not self.poisson_mode and phys.reaction.kind != "butler_volmer":
             V1, _ = self.W.sub(1).collapse()
-            dofs = fem.locate_dofs_topological(
-                (self.W.sub(1), V1), fdim, bundle.facet_tags.find(bundle.boundaries["anode"])
-            )
+            dofs = boundary_dofs(bundle, (self.W.sub(1), V1), "anode")
             pin = fem.Function(V1)
             pin.interpolate(self.w.sub(1))
             # a (sub-space, collapsed space) pair has a pair of dof arrays; dolfinx annotates one array
@@ -264,7 +258,7 @@ def electrode_cells(bundle, names: tuple[str, ...]) -> np.ndarray:
     tdim = mesh.topology.dim
     mesh.topology.create_connectivity(tdim - 1, tdim)
     f2c = mesh.topology.connectivity(tdim - 1, tdim)
-    facets = np.concatenate([bundle.facet_tags.find(bundle.boundaries[n]) for n in names])
+    facets = np.concatenate([boundary_facets(bundle, n) for n in names])
     cells = [f2c.links(f) for f in facets]
     return np.unique(np.concatenate(cells)).astype(np.int32) if cells else np.zeros(0, np.int32)
 

@@ -20,6 +20,7 @@ import ufl
 from mpi4py import MPI
 
 from sim.materials import transport
+from sim.mesh import boundary_facets
 from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, TransientModel
 from sim.physics.npp_forms import Scales, concentrations, nernst_planck
 from sim.physics.npp_output import check_depletion
@@ -42,7 +43,7 @@ def interface_data(bundle, binder: int, particle: int) -> np.ndarray:
         mesh.topology.index_map(tdim).size_local + mesh.topology.index_map(tdim).num_ghosts, dtype=np.int32
     )
     cell_tag[bundle.cell_tags.indices] = bundle.cell_tags.values
-    facets = bundle.facet_tags.find(bundle.boundaries["particle_surface"])
+    facets = boundary_facets(bundle, "particle_surface")
     facets = facets[facets < mesh.topology.index_map(fdim).size_local]
     rows = []
     for f in facets:

@@ -14,6 +14,7 @@ from sim._dolfinx import dolfinx
 import numpy as np
 from mpi4py import MPI
 
+from sim.mesh import boundary_facets
 from sim.solve import SolverFailed
 from sim.units import F
 
@@ -208,7 +209,7 @@ class NppOutput:
                 -p.influx["anode"] * p.scales.flux, flux.function_space.element.interpolation_points
             )
         )
-        facets = p.bundle.facet_tags.find(p.bundle.boundaries["anode"])
+        facets = boundary_facets(p.bundle, "anode")
         facets = facets[facets < mesh.topology.index_map(fdim).size_local]
         mesh.topology.create_connectivity(fdim, fdim + 1)
         f2c = mesh.topology.connectivity(fdim, fdim + 1)

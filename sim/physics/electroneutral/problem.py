@@ -29,7 +29,7 @@ import ufl
 
 from sim.config import material_library
 from sim.materials import Transport, transport
-from sim.mesh import boundary_facets, region_cells
+from sim.mesh import boundary_dofs, region_cells
 from sim.physics import mechanics as mech
 from sim.physics import phasefield as pf
 from sim.physics.dendrite import (
@@ -244,8 +244,7 @@ class ElectroneutralProblem:
 
     def boundary_dofs(self, sub: int, name: str) -> np.ndarray:
         """The entries of U of field `sub` (0 ξ, 1 μ̂⁺, 2 μ̂⁻) on the boundary `name`."""
-        fdim = self.bundle.mesh.topology.dim - 1
-        return fem.locate_dofs_topological(self.W.sub(sub), fdim, boundary_facets(self.bundle, name))
+        return boundary_dofs(self.bundle, self.W.sub(sub), name)
 
     def _bcs(self) -> list:
         bcs = []
@@ -312,9 +311,7 @@ class ElectroneutralProblem:
             xi, xi_n, dt, ufl.TestFunction(V), self._energy, 0.0, self.p,
             dx=self.dx,
         )  # fmt: skip
-        fdim = mesh.topology.dim - 1
-        anode = fem.locate_dofs_topological(V, fdim, boundary_facets(self.bundle, "anode"))
-        bcs = [fem.dirichletbc(1.0, anode, V)] if self.phys.li_anode else []
+        bcs = [fem.dirichletbc(1.0, boundary_dofs(self.bundle, V, "anode"), V)] if self.phys.li_anode else []
         # the interface keeps its initial shape (capillarity alone would round a bump off in ~0.2 s)
         held = fem.Function(V)
         held.x.array[:] = xi.x.array

@@ -39,7 +39,7 @@ from sim.mesh import (
     LENGTH_SCALE,
     assembled,
     boundary_cells,
-    boundary_facets,
+    boundary_dofs,
     boundary_flux,
     boundary_indicator,
 )
@@ -196,16 +196,14 @@ class GrandPotentialModel(TransientModel):
 
     # ---- set-up ---------------------------------------------------------------------------
     def _bcs(self) -> list:
-        fdim = self.bundle.mesh.topology.dim - 1
         v = self.v
         out = []
         for boundary, values in (
             ("anode", {1: v["eta_left"], 2: v["pot_left"]}),
             ("cathode", {0: v["w_right"], 1: v["eta_right"], 2: v["pot_right"]}),
         ):
-            facets = boundary_facets(self.bundle, boundary)
             for sub, value in values.items():
-                dofs = fem.locate_dofs_topological(self.W.sub(sub), fdim, facets)
+                dofs = boundary_dofs(self.bundle, self.W.sub(sub), boundary)
                 out.append(fem.dirichletbc(value, dofs, self.W.sub(sub)))
         return out
 
@@ -409,8 +407,7 @@ class GrandPotentialModel(TransientModel):
             fem.Function(self.V0),
         )
         shape.x.array[:] = 1.0
-        cathode = boundary_facets(self.bundle, "cathode")
-        shape.x.array[fem.locate_dofs_topological(self.V0, mesh.topology.dim - 1, cathode)] = 0.0
+        shape.x.array[boundary_dofs(self.bundle, self.V0, "cathode")] = 0.0
         shifted = w + b * shape
         return {
             "a": a,
