@@ -66,7 +66,9 @@ class PhaseFieldMetrics(FrontMetrics):
 class Observer:
     """Observables after each accepted step: height, Li area, Li balance, passed charge."""
 
-    def __init__(self, model: DendriteModel) -> None:
+    def __init__(self, model: DendriteModel, initial: bool = True) -> None:
+        """`initial`: record t = 0 now (False: a transferred or resumed state brings its history,
+        `PhaseFieldModel.restore`)."""
         self.model = model
         m, W = model, model.W
         self.comm = W.mesh.comm
@@ -97,7 +99,8 @@ class Observer:
                 "mean_front_m",
             )
         }
-        self.record(0.0, 0.0)
+        if initial:
+            self.record(0.0, 0.0)
 
     def sync(self) -> None:
         """Take the model's current state as the previous one (after a restart)."""
@@ -295,7 +298,7 @@ class PhaseFieldModel(DendriteModel, TransientModel):
         super().__init__(config, bundle)
         if initial:
             self.initial_state()
-        self.observer, self.fields = Observer(self), FieldOutput(self)
+        self.observer, self.fields = Observer(self, initial), FieldOutput(self)
         ctx.log(
             f"phase field: {self.num_dofs} dofs, mechanics {phys.mechanics}, "
             f"stress coupling {phys.stress_coupling}"

@@ -46,6 +46,14 @@ def _advance(model, observer, steps: int, dt: float) -> list[float]:
     return changes
 
 
+def test_an_observer_for_a_transferred_state_records_nothing_until_restored():
+    """`Observer(model, initial=False)` (the model of a mesh transfer or a resume) holds no t = 0
+    record: its history comes with the restored state, not from the state about to be replaced."""
+    model, observer = _model([])
+    assert observer.history["t_s"] == [0.0]
+    assert all(values == [] for values in Observer(model, initial=False).history.values())
+
+
 def test_li_conserved_with_zero_flux():
     """∫(c̃ + (c_s/c0) ξ) constant to 2e-13 per step when no boundary lets Li⁺ in (monolithic mechanics)."""
     model, observer = _model(["physics.cathode_concentration=null", "physics.mechanics=monolithic"])

@@ -83,7 +83,9 @@ class ElectroneutralMetrics(FrontMetrics):
 class Balances:
     """Inventories, the consistent Li⁺ flux through the cathode and the front after each step."""
 
-    def __init__(self, problem: ElectroneutralProblem) -> None:
+    def __init__(self, problem: ElectroneutralProblem, initial: bool = True) -> None:
+        """`initial`: record t = 0 now (False: a transferred or resumed state brings its history,
+        `ElectroneutralModel.restore`)."""
         m = self.m = problem
         self.comm = m.W.mesh.comm
         xi = ufl.split(m.U)[0]
@@ -98,7 +100,8 @@ class Balances:
         self.history: dict[str, list[float]] = {k: [] for k in keys}
         self.worst = {"li": 0.0, "anion": 0.0, "charge": 0.0}
         self.sync()
-        self.record(0.0, 0.0)
+        if initial:
+            self.record(0.0, 0.0)
 
     def sync(self) -> None:
         self.prev.x.array[:] = self.m.U.x.array
@@ -277,7 +280,7 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
             self.initial_state()
         self.counter_dofs = self.boundary_dofs(0, "cathode")
         """ξ's entries of U on the counter electrode (cathode)"""
-        self.balances, self.fields = Balances(self), FieldOutput(self)
+        self.balances, self.fields = Balances(self, initial), FieldOutput(self)
         self.snaps = Snapshots(phys.time.t_end, phys.snapshots)
         self.checkpoint_path = str(ctx.out / CHECKPOINT)
 
