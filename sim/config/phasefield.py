@@ -293,10 +293,9 @@ class PhaseFieldPhysics(Strict):
     passed charge; it overshoots by at most one step's charge); null: run to time.t_end"""
     stop_at_tip: Positive | None = None
     """end the run at the first accepted step whose tip (the highest point of the ½ contour: the
-    metric `dendrite_height_m`, grand potential `tip_position_m`) reaches this height above the
-    anode, m: e.g. a few interface widths below the counter electrode, for a time to short circuit
-    (metrics.time_s then; summary.json `stopped_early` says why); below geometry.height; null:
-    run to time.t_end"""
+    metric `dendrite_height_m`, in every formulation) reaches this height above the anode, m: e.g.
+    a few interface widths below the counter electrode, for a time to short circuit (metrics.time_s
+    then; summary.json `stopped_early` says why); below geometry.height; null: run to time.t_end"""
     time: PhaseFieldTime
     """time window and adaptive stepping, s; `max_change` bounds the change of ξ per step,
     `error_tolerance` its estimated time-discretisation error"""

@@ -122,7 +122,7 @@ def test_same_answer_as_a_uniform_fine_mesh(tmp_path: Path) -> None:
     assert len(names[0]) == 4 and names[1] == names[0], names
     u, a = uniform["metrics"], adaptive["metrics"]
     bounds = {
-        "tip_position_m": 6e-3,
+        "dendrite_height_m": 6e-3,
         "mean_front_position_m": 2e-3,
         "deposited_li_mol_m": 2e-2,
         "consumed_charge_C_m": 2e-2,

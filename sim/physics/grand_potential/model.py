@@ -80,7 +80,7 @@ HISTORY = (
 class GrandPotentialMetrics(FrontMetrics):
     """Metrics of a grand-potential run (SI; areas, amounts and charges per metre of depth)."""
 
-    tip_position_m: float
+    dendrite_height_m: float
     """highest point of η = ½ above the electrode"""
     tip_velocity_m_s: float
     """slope of the tip position over the last quarter of the run"""
@@ -318,7 +318,7 @@ class GrandPotentialModel(TransientModel):
         ion = ion[: self.V0.dofmap.index_map.size_local][eta[: self.V0.dofmap.index_map.size_local] < 0.5]
         return GrandPotentialMetrics(
             **front_metrics(h),
-            tip_position_m=h["height_m"][-1],
+            dendrite_height_m=h["height_m"][-1],
             tip_velocity_m_s=late_slope(h["t_s"], h["height_m"]),
             li_area_m2=h["li_area_m2"][-1],
             deposited_li_mol_m=deposited,
