@@ -9,8 +9,9 @@ such numbering for its new vertices: its dofs are keyed `by_position` instead, b
 place in the sorted set of all vertex positions (rounded to a grid of 2⁻³² of the mesh's extent),
 and a digest of that set is stored with the field, so a mesh that differs is refused, never
 misread. Model metadata (time-stepping statistics, histories, an adaptive mesh's refinements) is
-stored as a JSON attribute, and so is the run's identity (resolved-config hash, mesh key, sim
-version: `--resume` refuses a checkpoint of another config, `verify`). Files are written to a
+stored as a JSON attribute, and so is the run's identity (hash of the resolved config without
+the keys a resume may change, mesh key, sim version: `--resume` refuses a checkpoint of another
+config, `verify`). Files are written to a
 temporary name and renamed. Reading errors are agreed across ranks before any collective call, so a
 truncated file ends every rank with CheckpointError instead of a deadlock.
 """
@@ -190,12 +191,15 @@ def _agreed(comm: MPI.Comm, work) -> Any:
 def verify(path: Path, identity: dict[str, str], comm: MPI.Comm) -> None:
     """Check that `path` can be read completely and was written by a run with this `identity`
     (collective): CheckpointError if it is damaged, CheckpointMismatch if it is another run's."""
-    names = {"config_sha256": "resolved config", "mesh_key": "mesh", "sim_version": "sim version"}
 
     def check() -> None:
         stored = _read(path, None)["__identity__"]
         if stored is None:
             raise CheckpointMismatch(f"checkpoint {path} carries no run identity (written by an older sim)")
+        # a checkpoint with a state hash may be resumed with other solver, step-control or figure
+        # keys (sim.config.RESUMABLE_KEYS); an older one only with the identical config
+        config = "state_sha256" if "state_sha256" in stored else "config_sha256"
+        names = {config: "resolved config", "mesh_key": "mesh", "sim_version": "sim version"}
         for key, what in names.items():
             if stored.get(key) != identity[key]:
                 raise CheckpointMismatch(

@@ -92,7 +92,8 @@ def main() -> None:
     "--resume",
     type=click.Path(file_okay=False, exists=True),
     default=None,
-    help="Continue the run in this directory from its checkpoint (with its config.yaml).",
+    help="Continue the run in this directory from its checkpoint (with its config.yaml; --set may "
+    "change solver.*, physics.time's step control and t_end, output.figures).",
 )
 def run(
     config: str | None, out: str | None, overrides: tuple[str, ...], quiet: bool, resume: str | None
@@ -113,21 +114,23 @@ def _run_target(
 ) -> tuple[LoadedConfig, Path]:
     """The config and run directory of `sim run` (exit 2 for a wrong combination of arguments)."""
     if resume is not None:
-        if overrides or out or config:
+        if out or config:
             _echo(
-                "error: --resume DIR continues DIR with its own config.yaml; give no CONFIG, --out or --set",
+                "error: --resume DIR continues DIR with its own config.yaml; give no CONFIG or --out",
                 err=True,
             )
             sys.exit(EXIT_INVALID)
+        _check_resumable(overrides)
         directory = Path(resume)
-        loaded = _load(str(directory / "config.yaml"), ())
+        loaded = _load(str(directory / "config.yaml"), overrides)
         from sim.physics.model import not_resumable
 
         why = not_resumable(loaded.config)
         if why is not None:
             _echo(f"error: {directory / 'config.yaml'}: physics: cannot resume: {why}", err=True)
             sys.exit(EXIT_INVALID)
-        loaded.name = _run_name(directory)
+        loaded.name, before = _previous_run(directory)
+        loaded.overrides = before + loaded.overrides
     elif config is None:
         _echo("error: give a CONFIG (or --resume DIR)", err=True)
         sys.exit(EXIT_INVALID)
@@ -137,14 +140,39 @@ def _run_target(
     return loaded, directory
 
 
-def _run_name(directory: Path) -> str:
-    """The config name of the run in `directory` from its summary; the directory's name if the
-    summary is missing or unreadable (the resume writes a new one)."""
+def _check_resumable(overrides: tuple[str, ...]) -> None:
+    """Exit 2 unless every `--set` of a resume changes a key in sim.config.RESUMABLE_KEYS."""
+    from sim.config import ConfigError, resumable
+    from sim.config.loader import parse_path
+
+    for assignment in overrides:
+        key = assignment.partition("=")[0].strip()
+        try:
+            ok = resumable(parse_path(key))
+        except ConfigError as exc:
+            _echo(f"error: --set {assignment}: {exc.message}", err=True)
+            sys.exit(EXIT_INVALID)
+        if not ok:
+            _echo(
+                f"error: --set {key}: a resume may change only solver.*, physics.time's step control "
+                "and t_end, output.figures and output.figure_width_px (the rest changes what the "
+                "checkpointed state means: start afresh with --out)",
+                err=True,
+            )
+            sys.exit(EXIT_INVALID)
+
+
+def _previous_run(directory: Path) -> tuple[str, list[str]]:
+    """The config name and `--set` overrides of the run in `directory` from its summary; the
+    directory's name and none if the summary is missing or unreadable (the resume writes a new one)."""
     try:
-        name = json.loads((directory / "summary.json").read_text()).get("config_name")
+        summary = json.loads((directory / "summary.json").read_text())
+        name, overrides = summary.get("config_name"), summary.get("overrides")
     except (OSError, ValueError, AttributeError):
-        name = None
-    return name if isinstance(name, str) and name else directory.name
+        name, overrides = None, None
+    if not (isinstance(overrides, list) and all(isinstance(o, str) for o in overrides)):
+        overrides = []
+    return (name if isinstance(name, str) and name else directory.name), overrides
 
 
 @main.command()

@@ -174,12 +174,14 @@ class Refused(Exception):
 
 
 def identity(loaded: LoadedConfig) -> dict[str, str]:
-    """What a checkpoint must have been written by to be resumed: this resolved config, this mesh
-    (geometry section, geometry code and gmsh version) and this sim version."""
+    """What a checkpoint must have been written by to be resumed: this resolved config up to the
+    keys a resume may change (`state_sha256`), this mesh (geometry section, geometry code and gmsh
+    version) and this sim version."""
     from sim.version import __version__
 
     return {
         "config_sha256": loaded.sha256,
+        "state_sha256": loaded.state_sha256,
         "mesh_key": mesh_key(loaded.config.geometry),
         "sim_version": __version__,
     }

@@ -129,7 +129,8 @@ def integrate(
     """
     stats = stats or TimeStats(dt=cfg.dt_initial)
     tolerance: float | None = getattr(cfg, "error_tolerance", None)  # sim.config.time.PhaseFieldTime
-    dt = stats.next_dt or stats.dt or cfg.dt_initial
+    # a resume continues with the step it would have taken, within a dt_max it may have lowered
+    dt = min(stats.next_dt, cfg.dt_upper) if stats.next_dt else stats.dt or cfg.dt_initial
     eps = 1e-12 * cfg.t_end
     while stats.t < cfg.t_end - eps:
         if stats.steps >= cfg.max_steps:

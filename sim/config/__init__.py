@@ -5,6 +5,7 @@ cfg = load_config("configs/seed002_bilayer.yaml", overrides=["physics.temperatur
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 from pathlib import Path
@@ -43,7 +44,15 @@ MIN_CONDUCTIVITY = 1e-30
 ADAPTIVE_FORMULATIONS = {"chen2015", "electroneutral", "grand_potential"}
 """phase-field formulations whose model can move to an adapted mesh (sim.adaptive.Adaptable)"""
 
-__all__ = ["ConfigError", "LoadedConfig", "RunConfig", "load_config", "material_library", "schema"]
+__all__ = [
+    "ConfigError",
+    "LoadedConfig",
+    "RunConfig",
+    "load_config",
+    "material_library",
+    "resumable",
+    "schema",
+]
 
 
 def region_names(geometry: Any) -> list[str]:
@@ -364,6 +373,49 @@ class RunConfig(Strict):
         return material_library()[card] if isinstance(card, str) else card
 
 
+RESUMABLE_KEYS: tuple[tuple[str, ...], ...] = (
+    ("solver",),
+    ("output", "figures"),
+    ("output", "figure_width_px"),
+    *(
+        ("physics", "time", key)
+        for key in (
+            "t_end",
+            "dt_initial",
+            "dt_min",
+            "dt_max",
+            "growth",
+            "shrink",
+            "target_newton_iterations",
+            "max_change",
+            "max_steps",
+            "output_every",
+            "checkpoint_every",
+            "error_tolerance",
+        )
+    ),
+)
+"""the keys (and sections) `sim run --resume DIR --set` may change: how the run goes on from its
+checkpoint (solver, step control, end time, figures), not what the checkpointed state means"""
+
+
+def resumable(path: tuple[str | int, ...]) -> bool:
+    """Whether the key path `path` lies inside one of RESUMABLE_KEYS."""
+    return any(path[: len(key)] == key for key in RESUMABLE_KEYS)
+
+
+def _without_resumable(data: dict[str, Any]) -> dict[str, Any]:
+    """A copy of resolved config data without the RESUMABLE_KEYS."""
+    data = copy.deepcopy(data)
+    for *parents, last in RESUMABLE_KEYS:
+        section: Any = data
+        for part in parents:
+            section = section.get(part) if isinstance(section, dict) else None
+        if isinstance(section, dict):
+            section.pop(last, None)
+    return data
+
+
 class LoadedConfig:
     """A validated config with its origin: the source file, resolved YAML text and its hash."""
 
@@ -378,8 +430,13 @@ class LoadedConfig:
         exclude: dict | None = {"output": set(IMPEDANCE_REFUSED_OUTPUT)} if impedance else None
         if impedance and getattr(config.physics, "mode", None) == "poisson":
             exclude = (exclude or {}) | {"experiment": set(POISSON_REFUSED_EXPERIMENT)}
-        self.resolved_yaml = yaml.safe_dump(config.model_dump(mode="json", exclude=exclude), sort_keys=False)
+        resolved = config.model_dump(mode="json", exclude=exclude)
+        self.resolved_yaml = yaml.safe_dump(resolved, sort_keys=False)
         self.sha256 = hashlib.sha256(self.resolved_yaml.encode()).hexdigest()
+        state = yaml.safe_dump(_without_resumable(resolved), sort_keys=False)
+        self.state_sha256 = hashlib.sha256(state.encode()).hexdigest()
+        """the hash of what the checkpointed state means: the resolved config without the
+        RESUMABLE_KEYS (a resume may change those)"""
 
 
 def _first_error(exc: ValidationError, data: Any, lines: dict, file: str) -> ConfigError:

@@ -67,6 +67,54 @@ def test_resume_refuses_an_edited_config(run_dir):
     assert tree(run_dir) == before
 
 
+def test_resume_goes_on_with_other_solver_options_and_a_later_t_end(run_dir, finished):
+    """`--set` of a RESUMABLE key (Newton tolerance, t_end) continues the finished run past its old
+    end; the summary lists the first run's and the resume's overrides; config.yaml says what ran."""
+    first = _summary(finished)
+    extra = ["physics.time.t_end=0.03", "solver.newton.max_iterations=40"]
+    run_sim("run", "--resume", run_dir, "--quiet", *[a for s in extra for a in ("--set", s)])
+    summary = _summary(run_dir)
+    assert summary["status"] == "ok"
+    assert summary["metrics"]["time_s"] == pytest.approx(0.03, rel=1e-12)
+    assert summary["num_steps"] > first["num_steps"]
+    assert summary["overrides"] == SMALL + extra
+    assert "max_iterations: 40" in (run_dir / "config.yaml").read_text()
+    assert "resumed from" in (run_dir / "log.txt").read_text()
+
+
+def test_resume_accepts_a_hand_edited_solver_section(run_dir):
+    config = run_dir / "config.yaml"
+    text = config.read_text()
+    assert "rtol: 1.0e-10" in text
+    config.write_text(text.replace("rtol: 1.0e-10", "rtol: 1.0e-09"))
+    run_sim("run", "--resume", run_dir, "--quiet")
+    assert _summary(run_dir)["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    "assignment", ["physics.applied_voltage=-0.04", "physics.time={t_end: 0.03, dt_initial: 1e-4}"]
+)
+def test_resume_refuses_a_set_that_changes_the_state(run_dir, assignment):
+    before = tree(run_dir)
+    result = run_sim("run", "--resume", run_dir, "--quiet", "--set", assignment, check=False)
+    one_line_error(result, 2, f"--set {assignment.partition('=')[0]}", "a resume may change only")
+    assert tree(run_dir) == before
+
+
+def test_an_older_checkpoint_resumes_only_with_the_identical_config(run_dir):
+    """A checkpoint written before the state hash existed is checked against the whole config."""
+    with h5py.File(run_dir / "checkpoint.h5", "a") as h5:
+        identity = json.loads(h5.attrs["identity"])
+        del identity["state_sha256"]
+        h5.attrs["identity"] = json.dumps(identity)
+    before = tree(run_dir)
+    result = run_sim("run", "--resume", run_dir, "--quiet", "--set", "solver.newton.rtol=1e-9", check=False)
+    one_line_error(result, 2, "belongs to another resolved config")
+    assert tree(run_dir) == before
+    run_sim("run", "--resume", run_dir, "--quiet")
+    assert _summary(run_dir)["status"] == "ok"
+
+
 @pytest.mark.parametrize(
     "key,value,fragment",
     [

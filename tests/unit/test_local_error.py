@@ -111,3 +111,14 @@ def test_the_predictor_extrapolates_the_last_two_states():
     model.error.predict(t, 0.05)
     assert np.allclose(model.U.x.array, u0 + 0.35 * slope, rtol=1e-14, atol=0.0)
     assert not np.allclose(model.U.x.array, model.U_n.x.array, rtol=1e-3)
+
+
+def test_a_resume_takes_its_next_step_within_a_lowered_dt_max():
+    """A checkpoint's next Δt (0.5 s) above the resumed run's dt_max (0.1 s) is cut to dt_max at
+    the first resumed step (`sim run --resume --set physics.time.dt_max`); the steps stay at it."""
+    model, taken = Decay(), []
+    step = model.step
+    model.step = lambda t, dt: taken.append(dt) or step(t, dt)  # type: ignore[method-assign]
+    cfg = PhaseFieldTime(t_end=2.0, dt_initial=1e-3, dt_max=0.1, growth=2.0)
+    stats = integrate(model, cfg, stats=TimeStats(t=1.5, steps=10, dt=0.25, next_dt=0.5))
+    assert taken == pytest.approx([0.1] * 5) and stats.t == pytest.approx(2.0)
