@@ -15,13 +15,14 @@ from mpi4py import MPI
 
 from sim.adaptive import Adaptable, AdaptiveModel
 from sim.checkpoint import CHECKPOINT
-from sim.mesh import assembled, boundary_cells, boundary_flux, boundary_indicator
+from sim.mesh import assembled, boundary_cells, boundary_dofs, boundary_flux, boundary_indicator
 from sim.physics import mechanics as mech
 from sim.physics.dendrite import DendriteModel, band_indicator, check_interface, filament_summary, phase_on
 from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, TransientModel
 from sim.physics.phasefield_front import (
     FrontMetrics,
     Snapshots,
+    check_counter_electrode,
     early_stop,
     front_metrics,
     front_shape,
@@ -298,6 +299,8 @@ class PhaseFieldModel(DendriteModel, TransientModel):
         super().__init__(config, bundle)
         if initial:
             self.initial_state()
+        self.counter_dofs = boundary_dofs(bundle, self.W.sub(0), "cathode")
+        """ξ's entries of U on the counter electrode (cathode)"""
         self.observer, self.fields = Observer(self, initial), FieldOutput(self)
         ctx.log(
             f"phase field: {self.num_dofs} dofs, mechanics {phys.mechanics}, "
@@ -328,8 +331,10 @@ class PhaseFieldModel(DendriteModel, TransientModel):
         self.local_error.restore(stats.dt)
 
     def observe(self, stats: TimeStats) -> bool:
-        """Record the step; True (end the run) once `stop_at_tip` is reached."""
+        """Record the step; True (end the run) once `stop_at_tip` is reached. SolverFailed once ξ
+        on the counter electrode exceeds COUNTER_ELECTRODE_PHASE (`check_counter_electrode`)."""
         self.observer.record(stats.t, stats.dt)
+        check_counter_electrode(self.U_n.x.array[self.counter_dofs], self.bundle.mesh.comm, stats.t)
         return self.snaps.end_early(stats.t, early_stop(self.phys, self.observer.history))
 
     def metrics(self, stats: TimeStats) -> PhaseFieldMetrics:

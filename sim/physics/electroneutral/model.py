@@ -25,24 +25,17 @@ from sim.physics.model import CAPABILITIES, Capabilities, ModelResult, Transient
 from sim.physics.phasefield_front import (
     FrontMetrics,
     Snapshots,
+    check_counter_electrode,
     early_stop,
     front_metrics,
     front_shape,
     growth_plot,
     late_slope,
 )
-from sim.solve import SolverFailed
 from sim.timestep import TimeStats
 from sim.units import F
 
 fem = dolfinx.fem
-
-COUNTER_ELECTRODE_PHASE = 0.05
-"""The largest ξ on the counter electrode a run accepts. Past it the metal grows on the counter
-electrode itself (it sees the anode's potential across the whole cell) and the steps collapse:
-measured in the PEO ablation cell at −0.2 V past 0.40 C/m, where a ξ ≈ 0.3–0.45 streamer ran
-from the tip (9.4 µm) to the counter electrode (20 µm) in ≈ 20 s and ξ there rose 0.1 → 0.875
-with Δt at 1 ms. A deposit's own tanh tail reaches 0.05 about 1.1 interface widths away."""
 
 
 class ElectroneutralMetrics(FrontMetrics):
@@ -311,17 +304,10 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
 
     def observe(self, stats: TimeStats) -> bool:
         """Record the step; True (end the run) once `stop_at_tip` or `stop_at_charge` is reached.
-        SolverFailed once ξ on the counter electrode exceeds COUNTER_ELECTRODE_PHASE."""
+        SolverFailed once ξ on the counter electrode exceeds COUNTER_ELECTRODE_PHASE
+        (`check_counter_electrode`)."""
         self.balances.record(stats.t, stats.dt)
-        xi = self.U_n.x.array[self.counter_dofs]
-        reached = self.bundle.mesh.comm.allreduce(float(xi.max()) if xi.size else 0.0, op=MPI.MAX)
-        if reached > COUNTER_ELECTRODE_PHASE:
-            raise SolverFailed(
-                f"the phase field reached the counter electrode at t = {stats.t:.6g} s (ξ = {reached:.3g} "
-                f"there > {COUNTER_ELECTRODE_PHASE}): metal would grow on it (a short circuit); at this "
-                "drive ξ can run ahead of the deposit as a ξ < ½ streamer: lower the applied voltage, "
-                "or stop earlier (physics.stop_at_charge / stop_at_tip)"
-            )
+        check_counter_electrode(self.U_n.x.array[self.counter_dofs], self.bundle.mesh.comm, stats.t)
         return self.snaps.end_early(stats.t, early_stop(self.phys, self.balances.history))
 
     def metrics(self, stats: TimeStats) -> ElectroneutralMetrics:
