@@ -11,9 +11,9 @@ and a digest of that set is stored with the field, so a mesh that differs is ref
 misread. Model metadata (time-stepping statistics, histories, an adaptive mesh's refinements) is
 stored as a JSON attribute, and so is the run's identity (hash of the resolved config without
 the keys a resume may change, mesh key, sim version: `--resume` refuses a checkpoint of another
-config, `verify`). Files are written to a
-temporary name and renamed. Reading errors are agreed across ranks before any collective call, so a
-truncated file ends every rank with CheckpointError instead of a deadlock.
+config, `verify`). Files are written to a temporary name and renamed. Reading errors are agreed
+across ranks before any collective call, so a truncated file ends every rank with CheckpointError
+instead of a deadlock.
 """
 
 from __future__ import annotations
