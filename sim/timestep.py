@@ -21,8 +21,18 @@ from sim.solve import SolverFailed, solve_interruptible
 
 def newton_solve(problem, functions: list) -> StepOutcome:
     """One interruptible SNES solve; converged only if PETSc says so and `functions` are finite
-    on every rank (so all ranks take the same accept/reject decision)."""
-    solve_interruptible(problem)
+    on every rank (so all ranks take the same accept/reject decision). A PETSc error in the solve
+    (e.g. a preconditioner that cannot factor this matrix type) is SolverFailed, naming its code."""
+    from petsc4py import PETSc
+
+    try:
+        solve_interruptible(problem)
+    except PETSc.Error as exc:
+        raise SolverFailed(
+            f"PETSc stopped the solve with error code {getattr(exc, 'ierr', exc)}: check solver.preset and "
+            "solver.petsc_options (e.g. pc_type ilu is serial: on several ranks use pc_type bjacobi "
+            "with sub_pc_type ilu; a factor package must be built into PETSc)"
+        ) from None
     snes = problem.solver
     reason, its, kits = snes.getConvergedReason(), snes.getIterationNumber(), snes.getLinearSolveIterations()
     comm = functions[0].function_space.mesh.comm
