@@ -77,6 +77,12 @@ def _failed(model: Model, stats: TimeStats, exc: BaseException, ctx: Any) -> Sol
     if isinstance(model, TransientModel):
         model.reject()
         summary["metrics"] = dict(model.metrics(stats))
+    # the run's totals up to that state, as a finished run reports them
+    summary |= {
+        "num_dofs": num_dofs(model.state()),
+        "num_steps": stats.steps,
+        "newton_iterations": stats.newton_iterations,
+    }
     ctx.state["summary"] = summary | model.failure_summary(stats)
     note = model.failure_note() if isinstance(exc, SolverFailed) else ""
     return SolverFailed(f"{exc}; {note}") if note else None

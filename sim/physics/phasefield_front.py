@@ -125,8 +125,10 @@ class Snapshots:
     def restore(self, times: list[float] | None, t: float) -> None:
         """The times still due at a resume or a mesh rebuild at time `t`: `times` as saved by
         the model's checkpoint_data (a time past but not yet written stays due: the next
-        output writes it); a checkpoint without them: the times after `t`."""
-        self.times = list(times) if times is not None else [s for s in self.times if s > t * (1 + 1e-9)]
+        output writes it) and this plan's times after `t` (the same ones unless a resume moved
+        t_end: a later t_end gets its snapshots); a checkpoint without them: the times after `t`."""
+        planned = [s for s in self.times if s > t * (1 + 1e-9)]
+        self.times = planned if times is None else sorted(set(times) | set(planned))
 
     def end_early(self, t: float, why: str | None) -> bool:
         """With a reason `why` (`early_stop`) the run ends at `t`, before t_end: the snapshot of
@@ -138,10 +140,12 @@ class Snapshots:
 
     def due(self, t: float, field: Any, symbol: str, stem: str) -> dict[str, tuple[Any, str, dict[str, Any]]]:
         """The snapshot of `field` (its ½ contour drawn) if one is due at `t`: {stem_t…s: (field,
-        title, plot options)} for Model.snapshots, else {}."""
+        title, plot options)} for Model.snapshots, else {}. One snapshot serves every time it is
+        due for (two can pass between output steps), so none is left due for the next output."""
         if not self.times or t < self.times[0] * (1 - 1e-9):
             return {}
-        self.times.pop(0)
+        while self.times and t >= self.times[0] * (1 - 1e-9):
+            self.times.pop(0)
         return {f"{stem}_t{t:.4g}s": (field, f"{symbol} at t = {t:.3g} s", {"interface": field})}
 
 

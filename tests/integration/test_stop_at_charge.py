@@ -75,5 +75,8 @@ def test_a_phase_field_on_the_counter_electrode_ends_the_run(sim, tmp_path, conf
     if ends == "failed":
         assert result.returncode == 3
         assert "the phase field reached the counter electrode at t = " in summary["message"]
+        # a failed run's totals are those of its last accepted state (they used to read 0)
+        assert summary["num_steps"] == summary["time_stepping"]["num_steps"] > 0
+        assert summary["num_dofs"] > 0 and summary["newton_iterations"] > 0
         assert "> 0.05" in summary["message"]
         print(summary["message"])
