@@ -29,6 +29,14 @@ atexit.register(shutil.rmtree, os.environ["SIM_MESH_CACHE"], ignore_errors=True)
 
 ROOT = Path(__file__).resolve().parents[1]
 SIM = SIM_MODULE = [sys.executable, "-m", "sim.cli"]
+SMALL_DENDRITE = [
+    "geometry.width=8.0e-6",
+    "geometry.nuclei=[{center_x: 4.0e-6, radius: 1.6e-6}]",
+    "output.figures=false",
+    "output.fields=false",
+    "physics.time.t_end=0.02",
+]
+"""--set overrides that make configs/dendrite_peo.yaml a run of seconds (one nucleus, 8 µm wide, 0.02 s)"""
 
 
 def mpiexec() -> str:

@@ -6,16 +6,9 @@ from __future__ import annotations
 
 import json
 
-from conftest import ROOT, one_line_error, run_sim
+from conftest import ROOT, SMALL_DENDRITE, one_line_error, run_sim
 
-SMALL = [
-    "geometry.width=8.0e-6",
-    "geometry.nuclei=[{center_x: 4.0e-6, radius: 1.6e-6}]",
-    "output.figures=false",
-    "output.fields=false",
-    "physics.time.t_end=0.02",
-    "solver.petsc_options.pc_factor_mat_solver_type=no_such_package",
-]
+SMALL = [*SMALL_DENDRITE, "solver.petsc_options.pc_factor_mat_solver_type=no_such_package"]
 
 
 def test_a_missing_factor_package_is_a_failed_run(tmp_path):

@@ -14,19 +14,12 @@ from pathlib import Path
 
 import h5py
 import pytest
-from conftest import ROOT, one_line_error, run_sim, sim_command, tree
+from conftest import ROOT, SMALL_DENDRITE, one_line_error, run_sim, sim_command, tree
 
 # its tests share module-scoped fixtures: one pytest-xdist worker computes them once
 pytestmark = pytest.mark.xdist_group("test_resume_identity")
 CONFIG = ROOT / "configs" / "dendrite_peo.yaml"
-SMALL = [
-    "geometry.width=8.0e-6",
-    "geometry.nuclei=[{center_x: 4.0e-6, radius: 1.6e-6}]",
-    "output.figures=false",
-    "output.fields=false",
-    "physics.time.t_end=0.02",
-    "physics.time.checkpoint_every=2",
-]
+SMALL = [*SMALL_DENDRITE, "physics.time.checkpoint_every=2"]
 
 
 def _sets(extra: list[str] = ()) -> list[str]:
