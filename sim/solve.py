@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from sim.config.physics import SolverConfig
 
@@ -18,16 +18,31 @@ KRYLOV_RTOL = {False: 1e-10, True: 1e-8}
 """default ksp_rtol of a linear model and of the linear solves inside Newton"""
 
 
-def petsc_options(solver: SolverConfig, *, symmetric: bool = True, nonlinear: bool = False) -> dict[str, Any]:
+PRECONDITIONERS: dict[str, dict[str, Any]] = {
+    "gamg": {"pc_type": "gamg"},
+    "ilu": {"pc_type": "bjacobi", "sub_pc_type": "ilu", "sub_pc_factor_levels": 1},
+}
+"""the iterative preset's preconditioner: algebraic multigrid for the elliptic systems (conduction,
+NPP), block-Jacobi ILU(1) (one block per rank) for the phase-field systems, on which GAMG diverges"""
+
+
+def petsc_options(
+    solver: SolverConfig,
+    *,
+    symmetric: bool = True,
+    nonlinear: bool = False,
+    preconditioner: Literal["gamg", "ilu"] = "gamg",
+) -> dict[str, Any]:
     """PETSc options for a preset: `solver.newton` sets the SNES, `solver.krylov` the KSP of the
-    iterative preset; the user's `petsc_options` are applied last."""
+    iterative preset, whose preconditioner the model chooses (PRECONDITIONERS); the user's
+    `petsc_options` are applied last."""
     if solver.preset == "direct":
         opts: dict[str, Any] = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
     else:
         krylov = solver.krylov
         opts = {
             "ksp_type": "cg" if symmetric else "gmres",
-            "pc_type": "gamg",
+            **PRECONDITIONERS[preconditioner],
             "ksp_rtol": krylov.rtol if krylov.rtol is not None else KRYLOV_RTOL[nonlinear],
             "ksp_atol": krylov.atol,
             "ksp_max_it": krylov.max_iterations,

@@ -45,7 +45,7 @@ class NewtonConfig(Strict):
 
 
 class KrylovConfig(Strict):
-    """Krylov stopping rule of the `iterative` preset (CG or GMRES with GAMG); the `direct` preset
+    """Krylov stopping rule of the `iterative` preset (CG or GMRES); the `direct` preset
     solves exactly with LU and has none."""
 
     rtol: Positive | None = None
@@ -61,7 +61,8 @@ class SolverConfig(Strict):
     """Linear and nonlinear solver settings, passed to PETSc as options."""
 
     preset: Literal["direct", "iterative"] = "direct"
-    """direct: LU with MUMPS; iterative: CG/GMRES preconditioned with GAMG (scales to large meshes)"""
+    """direct: LU with MUMPS; iterative: CG (conduction) or GMRES (NPP, cathode) with GAMG, GMRES with
+    block-Jacobi ILU(1) for the phase-field formulations (on which GAMG diverges)"""
     newton: NewtonConfig = NewtonConfig()
     """Newton tolerances and iteration limit (nonlinear models only)"""
     krylov: KrylovConfig = KrylovConfig()

@@ -355,7 +355,7 @@ class DendriteModel:
         if self.mechanics == "monolithic":
             residual += self._equilibrium(xi, u, tests[3])
         bcs = self._bcs()
-        opts = petsc_options(config.solver, symmetric=False, nonlinear=True)
+        opts = petsc_options(config.solver, symmetric=False, nonlinear=True, preconditioner="ilu")
         self.problem = fem.petsc.NonlinearProblem(
             residual, self.U, bcs=bcs, petsc_options_prefix=prefix, petsc_options=opts
         )

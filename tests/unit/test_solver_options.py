@@ -24,16 +24,16 @@ KEEP: list = []
 """the problems stay alive while their solvers are read (a problem destroys its solver when freed)"""
 
 
-def snes_and_ksp(solver: SolverConfig):
+def snes_and_ksp(solver: SolverConfig, preconditioner: str = "gamg"):
     """The SNES and its KSP of a small nonlinear problem built as npp/phasefield build theirs."""
     V = _space()
     u, v = fem.Function(V), ufl.TestFunction(V)
-    F = ((1 + u**2) * ufl.inner(ufl.grad(u), ufl.grad(v)) - v) * ufl.dx
+    F = ((1 + u**2) * ufl.inner(ufl.grad(u), ufl.grad(v)) + u * v - v) * ufl.dx
     problem = fem.petsc.NonlinearProblem(
         F,
         u,
         petsc_options_prefix="t_snes_",
-        petsc_options=petsc_options(solver, symmetric=False, nonlinear=True),
+        petsc_options=petsc_options(solver, symmetric=False, nonlinear=True, preconditioner=preconditioner),
     )
     KEEP.append(problem)
     return problem.solver, problem.solver.getKSP()
@@ -80,6 +80,24 @@ def test_krylov_defaults_linear_and_inside_newton():
     snes, ksp = snes_and_ksp(iterative)
     assert ksp.getTolerances()[0] == pytest.approx(1e-8) and ksp.getTolerances()[3] == 1000
     assert snes.getTolerances()[0] == pytest.approx(1e-10) and snes.getTolerances()[3] == 50
+
+
+def test_iterative_preset_preconditioners(tmp_path):
+    """GAMG for the elliptic models; block-Jacobi ILU(1) where the phase-field models ask for it (its
+    sub-solver exists only once the KSP is set up: after a solve); user options still win."""
+    from petsc4py import PETSc
+
+    iterative = SolverConfig(preset="iterative")
+    assert snes_and_ksp(iterative)[1].getPC().getType() == "gamg"
+    level_0 = SolverConfig(preset="iterative", petsc_options={"sub_pc_factor_levels": 0})
+    for solver, levels in ((iterative, 1), (level_0, 0)):
+        snes, ksp = snes_and_ksp(solver, "ilu")
+        KEEP[-1].solve()
+        assert snes.getConvergedReason() > 0 and ksp.getPC().getType() == "bjacobi"
+        sub = ksp.getPC().getBJacobiSubKSP()[0].getPC()
+        view = tmp_path / f"ilu{levels}.txt"
+        sub.view(PETSc.Viewer().createASCII(str(view), comm=PETSc.COMM_SELF))
+        assert sub.getType() == "ilu" and f"\n    {levels} level" in view.read_text(), view.read_text()
 
 
 def test_direct_preset_is_lu():

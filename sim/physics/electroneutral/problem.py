@@ -154,7 +154,7 @@ class ElectroneutralProblem:
         xi_form = pf.allen_cahn_residual(xi, xi_n, self.dt, tests[0], self._energy, drive, self.p, mask, dx)
         self.forms = {"xi": xi_form, "li": li, "anion": anion}
         self.bcs = self._bcs()
-        opts = petsc_options(config.solver, symmetric=False, nonlinear=True)
+        opts = petsc_options(config.solver, symmetric=False, nonlinear=True, preconditioner="ilu")
         self.problem = fem.petsc.NonlinearProblem(
             xi_form + li + anion, self.U, bcs=self.bcs, petsc_options_prefix=prefix, petsc_options=opts
         )

@@ -171,7 +171,7 @@ class GrandPotentialModel(TransientModel):
             self.U,
             bcs=self._bcs(),
             petsc_options_prefix="gp_",
-            petsc_options=petsc_options(config.solver, symmetric=False, nonlinear=True),
+            petsc_options=petsc_options(config.solver, symmetric=False, nonlinear=True, preconditioner="ilu"),
         )
         self._observables()
         self.history: dict[str, list[float]] = {k: [] for k in HISTORY}
