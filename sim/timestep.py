@@ -9,7 +9,7 @@ and retries failed steps, reports progress, and calls back for output and checkp
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from mpi4py import MPI
@@ -19,10 +19,15 @@ from sim.physics.model import StepOutcome, Stepper, TimeStats
 from sim.solve import SolverFailed, solve_interruptible
 
 
-def newton_solve(problem, functions: list) -> StepOutcome:
+def newton_solve(
+    problem, functions: list, unknowns: Sequence[str] = (), length_scale: float = 1.0
+) -> StepOutcome:
     """One interruptible SNES solve; converged only if PETSc says so and `functions` are finite
     on every rank (so all ranks take the same accept/reject decision). A PETSc error in the solve
-    (e.g. a preconditioner that cannot factor this matrix type) is SolverFailed, naming its code."""
+    (e.g. a preconditioner that cannot factor this matrix type) is SolverFailed, naming its code.
+    With `unknowns` (the names of the sub-spaces of functions[0]'s space, or of the space itself),
+    a failure's reason says where the residual is largest (`largest_residual`; mesh coordinates ×
+    `length_scale` are metres)."""
     from petsc4py import PETSc
 
     try:
@@ -40,8 +45,30 @@ def newton_solve(problem, functions: list) -> StepOutcome:
     if reason <= 0 or not finite:
         failed = discard_failed_factorisation(snes)
         why = f"Newton diverged (PETSc reason {reason}{'; ' + failed if failed else ''})"
+        if unknowns:
+            why += f"; {largest_residual(problem.b.array_r, functions[0], unknowns, length_scale)}"
         return StepOutcome(False, its, kits, reason=why)
     return StepOutcome(True, its, kits)
+
+
+def largest_residual(residual: np.ndarray, u, unknowns: Sequence[str], length_scale: float) -> str:
+    """'largest residual |r| = R in UNKNOWN at (x, y) µm': the owned residual entry of largest
+    magnitude (`residual`, laid out as u's owned dofs) over every rank, its unknown and its node."""
+    V = u.function_space
+    spaces = [V.sub(i) for i in range(V.num_sub_spaces)] if len(unknowns) > 1 else [V]
+    best: tuple[float, str, list[float]] = (-1.0, "", [])
+    for name, space in zip(unknowns, spaces, strict=True):
+        collapsed, parent = space.collapse() if space is not V else (V, np.arange(len(u.x.array)))
+        parent, bs = np.asarray(parent).ravel(), collapsed.dofmap.index_map_bs  # (0.11: [array])
+        owned = np.flatnonzero(parent < residual.size)
+        if owned.size:
+            k = owned[np.argmax(np.abs(residual[parent[owned]]))]
+            value = float(abs(residual[parent[k]]))
+            if value > best[0]:
+                point = collapsed.tabulate_dof_coordinates()[k // bs]
+                best = (value, name, [float(x) * length_scale * 1e6 for x in point[: V.mesh.geometry.dim]])
+    value, name, point = max(V.mesh.comm.allgather(best), key=lambda b: b[0])
+    return f"largest residual |r| = {value:.3g} in {name} at ({', '.join(f'{x:.4g}' for x in point)}) µm"
 
 
 def discard_failed_factorisation(snes) -> str:

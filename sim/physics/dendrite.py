@@ -170,15 +170,16 @@ def solve_staggered(problem) -> tuple[bool, int]:
 
 
 def phase_field_step(model, t: float, dt: float, *, predict: bool = True) -> StepOutcome:
-    """One step from `t` of a phase-field problem with unknowns `model.U` (ξ at `xi_dofs`), accepted
-    state `U_n`, Newton problem `problem` and, with `mechanics: staggered`, the elasticity solve
-    after it; `change` (the largest change of ξ) and `error` (the estimate of ξ's time error) are
-    its `local_error`'s (the Chen-type and electroneutral models). Newton starts from the
+    """One step from `t` of a phase-field problem with unknowns `model.U` (ξ at `xi_dofs`; their
+    names `unknowns`), accepted state `U_n`, Newton problem `problem`, mesh `bundle` and, with
+    `mechanics: staggered`, the elasticity solve after it; `change` (the largest change of ξ) and
+    `error` (the estimate of ξ's time error) are its `local_error`'s (the Chen-type and
+    electroneutral models). Newton starts from the
     extrapolated state (`LocalError.predict`) if `predict`, else from Uⁿ."""
     model.dt.value = dt
     if predict:
         model.local_error.predict(t, dt)
-    outcome = newton_solve(model.problem, [model.U])
+    outcome = newton_solve(model.problem, [model.U], model.unknowns, model.bundle.length_scale)
     if not outcome.converged:
         return outcome
     its, kits = outcome.newton_iterations, outcome.krylov_iterations
@@ -281,6 +282,8 @@ class DendriteModel:
             elements.append(basix.ufl.element("Lagrange", cell, 1, shape=(gdim,)))
         self.W = fem.functionspace(mesh, basix.ufl.mixed_element(elements))
         self.U, self.U_n = fem.Function(self.W), fem.Function(self.W)
+        self.unknowns = ("ξ", "c̃", "ψ", "u")[: len(elements)]
+        """names of U's sub-spaces (a failed step's reason names the one with the largest residual)"""
         collapsed = [self.W.sub(i).collapse() for i in range(3)]
         self.V0 = collapsed[0][0]
         """the scalar P1 space of ξ, c̃ and ψ"""

@@ -121,6 +121,8 @@ class ElectroneutralProblem:
         P1 = basix.ufl.element("Lagrange", mesh.basix_cell(), 1)
         self.W = fem.functionspace(mesh, basix.ufl.mixed_element([P1, P1, P1]))
         self.U, self.U_n = fem.Function(self.W), fem.Function(self.W)
+        self.unknowns = ("ξ", "μ̂⁺", "μ̂⁻")
+        """names of U's sub-spaces (a failed step's reason names the one with the largest residual)"""
         collapsed = [self.W.sub(i).collapse() for i in range(3)]
         self.V0 = collapsed[0][0]
         self.sub_dofs = [np.asarray(dofs).reshape(-1) for _, dofs in collapsed]

@@ -287,7 +287,7 @@ class GrandPotentialModel(TransientModel):
             self.lattice.draw(self.noise.x.array, amplitude, rng)
         self.dt.value = dt  # type: ignore[assignment]  # dolfinx's setter takes any array-like
         self.local_error.predict(t, dt)
-        outcome = newton_solve(self.problem, [self.U])
+        outcome = newton_solve(self.problem, [self.U], ("w", "η", "φ"), self.bundle.length_scale)
         if not outcome.converged:
             return outcome
         outcome.change, outcome.error = self.local_error.measure(t, dt)
