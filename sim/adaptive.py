@@ -257,11 +257,11 @@ class AdaptiveModel:
         }
         return self.inner.checkpoint_data() | {"adaptivity": own}
 
-    def restore(self, data: dict[str, Any], stats: TimeStats) -> None:
+    def restore(self, data: dict[str, Any], stats: TimeStats) -> bool | None:
         own = data["adaptivity"]
         self.history, self.corrections = own["history"], own["corrections"]
         self.adaptation_time = own.get("time_s", 0.0)  # (checkpoints written before it was kept)
-        self.inner.restore({k: v for k, v in data.items() if k != "adaptivity"}, stats)
+        return self.inner.restore({k: v for k, v in data.items() if k != "adaptivity"}, stats)
 
     def step(self, t: float, dt: float) -> StepOutcome:
         """The inner model's step; with `front_limit` (the largest change of the indicator field

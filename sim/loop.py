@@ -100,6 +100,7 @@ def _transient(model: TransientModel, time_cfg: TimeConfig, config: Any, ctx: An
         by_position = remesh is not None
         store = RunCheckpoint(ctx.out, model.checkpoint_state, ctx.comm, ctx.identity, by_position)
     stats = TimeStats(dt=time_cfg.dt_initial)
+    stopped = False
     if ctx.resume and store is not None:
         try:
             saved, data = store.load(remesh)
@@ -107,9 +108,11 @@ def _transient(model: TransientModel, time_cfg: TimeConfig, config: Any, ctx: An
             raise SolverFailed(str(exc)) from None
         model.reject()  # the iterate = the accepted state
         stats = TimeStats(**saved)
-        model.restore(data, stats)
+        stopped = bool(model.restore(data, stats))
         ctx.fields.resume(stats.t)
         ctx.log(f"resumed from {store.path} at t = {stats.t:.6g} s (step {stats.steps})")
+        if stopped:
+            ctx.log("the checkpoint's state already meets the run's stop criterion: no step to take")
     else:
         _write(model, config, ctx, 0.0)
 
@@ -118,17 +121,18 @@ def _transient(model: TransientModel, time_cfg: TimeConfig, config: Any, ctx: An
             store.save(s, model.checkpoint_data())
 
     try:
-        with ctx.progress(model.label, time_cfg.t_end) as update:
-            stats = integrate(
-                model,
-                time_cfg,
-                stats=stats,
-                on_step=model.observe,
-                on_output=lambda t: _write(model, config, ctx, t),
-                on_checkpoint=save if store is not None else None,
-                progress=update,
-                on_reject=ctx.debug,
-            )
+        if not stopped:
+            with ctx.progress(model.label, time_cfg.t_end) as update:
+                stats = integrate(
+                    model,
+                    time_cfg,
+                    stats=stats,
+                    on_step=model.observe,
+                    on_output=lambda t: _write(model, config, ctx, t),
+                    on_checkpoint=save if store is not None else None,
+                    progress=update,
+                    on_reject=ctx.debug,
+                )
     except BaseException as exc:  # SolverFailed, KeyboardInterrupt: keep the last good state
         replaced = _failed(model, stats, exc, ctx)
         save(stats)

@@ -375,6 +375,8 @@ class RunConfig(Strict):
 
 RESUMABLE_KEYS: tuple[tuple[str, ...], ...] = (
     ("solver",),
+    ("physics", "stop_at_tip"),
+    ("physics", "stop_at_charge"),
     ("output", "figures"),
     ("output", "figure_width_px"),
     *(
@@ -396,7 +398,8 @@ RESUMABLE_KEYS: tuple[tuple[str, ...], ...] = (
     ),
 )
 """the keys (and sections) `sim run --resume DIR --set` may change: how the run goes on from its
-checkpoint (solver, step control, end time, figures), not what the checkpointed state means"""
+checkpoint (solver, step control, end time and stop limits, figures), not what the checkpointed
+state means"""
 
 
 def resumable(path: tuple[str | int, ...]) -> bool:

@@ -324,11 +324,12 @@ class PhaseFieldModel(DendriteModel, TransientModel):
     def checkpoint_data(self) -> dict[str, Any]:
         return {"history": self.observer.history, "snapshots": self.snaps.times}
 
-    def restore(self, data: dict[str, Any], stats: TimeStats) -> None:
+    def restore(self, data: dict[str, Any], stats: TimeStats) -> bool:
         self.observer.sync()
         self.observer.history = data["history"]
         self.snaps.restore(data.get("snapshots"), stats.t)
         self.local_error.restore(stats.dt)
+        return early_stop(self.phys, self.observer.history) is not None
 
     def observe(self, stats: TimeStats) -> bool:
         """Record the step; True (end the run) once `stop_at_tip` is reached. SolverFailed once ξ

@@ -272,9 +272,10 @@ class TransientModel(Model, Stepper, Protocol):
         """The model's running totals besides its state (JSON-serialisable)."""
         ...
 
-    def restore(self, data: dict[str, Any], stats: TimeStats) -> None:
+    def restore(self, data: dict[str, Any], stats: TimeStats) -> bool | None:
         """Take back `checkpoint_data` after a checkpoint has refilled the accepted state (at
-        `stats.t`) and the iterate has been reset to it."""
+        `stats.t`) and the iterate has been reset to it; True where that state already meets the
+        stop criterion `observe` ends the run at (the resumed run then takes no step)."""
         ...
 
     def observe(self, stats: TimeStats) -> bool | None:

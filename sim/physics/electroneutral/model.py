@@ -296,11 +296,12 @@ class ElectroneutralModel(ElectroneutralProblem, TransientModel):
             "snapshots": self.snaps.times,
         }
 
-    def restore(self, data: dict[str, Any], stats: TimeStats) -> None:
+    def restore(self, data: dict[str, Any], stats: TimeStats) -> bool:
         self.balances.sync()
         self.balances.history, self.balances.worst = data["history"], data["worst"]
         self.snaps.restore(data.get("snapshots"), stats.t)
         self.local_error.restore(stats.dt)
+        return early_stop(self.phys, self.balances.history) is not None
 
     def observe(self, stats: TimeStats) -> bool:
         """Record the step; True (end the run) once `stop_at_tip` or `stop_at_charge` is reached.

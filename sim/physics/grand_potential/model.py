@@ -271,12 +271,13 @@ class GrandPotentialModel(TransientModel):
     def checkpoint_data(self) -> dict[str, Any]:
         return {"history": self.history, "snapshots": self.snaps.times}
 
-    def restore(self, data: dict[str, Any], stats: TimeStats) -> None:
+    def restore(self, data: dict[str, Any], stats: TimeStats) -> bool:
         self.prev.x.array[:] = self.U_n.x.array
         self.history = data["history"]
         self.noise_step = stats.steps
         self.snaps.restore(data.get("snapshots"), stats.t)
         self.local_error.restore(stats.dt)
+        return early_stop(self.phys, self.history) is not None
 
     def step(self, t: float, dt: float) -> StepOutcome:
         rng = np.random.default_rng([self.phys.noise_seed, self.noise_step + 1])
