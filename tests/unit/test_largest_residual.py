@@ -1,7 +1,12 @@
 """A failed Newton step says where its residual is largest (sim.timestep.largest_residual): the
-unknown and the node's coordinates, in µm, for a scalar, a mixed and a vector sub-space."""
+unknown and the node's coordinates, in µm, for a scalar, a mixed and a vector sub-space, the same
+on 1 and 2 ranks."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
 
 from sim._dolfinx import dolfinx
 
@@ -52,3 +57,34 @@ def test_a_failed_solve_reports_it():
     assert "Newton diverged" in outcome.reason and "largest residual |r| = " in outcome.reason
     assert " in c at (" in outcome.reason and outcome.reason.endswith(") µm"), outcome.reason
     assert "largest residual" not in newton_solve(problem, [u]).reason  # no names, no search
+
+
+FAILING = """
+from sim._dolfinx import dolfinx
+import ufl
+from mpi4py import MPI
+from sim.timestep import newton_solve
+mesh = dolfinx.mesh.create_rectangle(MPI.COMM_WORLD, [[0.0, 0.0], [20.0, 10.0]], [8, 4])
+V = dolfinx.fem.functionspace(mesh, ("Lagrange", 1))
+u, v = dolfinx.fem.Function(V), ufl.TestFunction(V)
+x = ufl.SpatialCoordinate(mesh)
+F = (u**2 + 1 + ufl.exp(-((x[0] - 15) ** 2 + (x[1] - 5) ** 2))) * v * ufl.dx
+opts = {"snes_max_it": 3, "ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
+problem = dolfinx.fem.petsc.NonlinearProblem(F, u, petsc_options_prefix="w_", petsc_options=opts)
+print("REASON", newton_solve(problem, [u], ("c",), 1e-6).reason.partition("; largest")[2], flush=True)
+"""
+"""(u² + 1 + a bump at (15, 5)) v = 0: no solution, the residual largest at the bump"""
+
+
+def test_every_rank_names_the_same_place(mpiexec_path):
+    root = Path(__file__).resolve().parents[2]
+    lines = {}
+    for ranks in (1, 2):
+        argv = [sys.executable, "-c", FAILING]
+        out = subprocess.run(
+            [mpiexec_path, "-n", str(ranks), *argv], capture_output=True, text=True, timeout=120, cwd=root
+        )
+        lines[ranks] = sorted(line for line in out.stdout.splitlines() if line.startswith("REASON"))
+    print(lines)
+    assert lines[1] == ["REASON  residual |r| = 8.22 in c at (15, 5) µm"]
+    assert lines[2] == lines[1] * 2
