@@ -174,8 +174,8 @@ def phase_field_step(model, t: float, dt: float, *, predict: bool = True) -> Ste
     names `unknowns`), accepted state `U_n`, Newton problem `problem`, mesh `bundle` and, with
     `mechanics: staggered`, the elasticity solve after it; `change` (the largest change of ξ) and
     `error` (the estimate of ξ's time error) are its `local_error`'s (the Chen-type and
-    electroneutral models). Newton starts from the
-    extrapolated state (`LocalError.predict`) if `predict`, else from Uⁿ."""
+    electroneutral models). Newton starts from the extrapolated state (`LocalError.predict`) if
+    `predict`, else from Uⁿ."""
     model.dt.value = dt
     if predict:
         model.local_error.predict(t, dt)
