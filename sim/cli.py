@@ -93,8 +93,7 @@ def main() -> None:
     type=click.Path(file_okay=False, exists=True),
     default=None,
     help="Continue the run in this directory from its checkpoint (with its config.yaml; --set may "
-    "change solver.*, physics.time's step control and t_end, physics.stop_at_tip and "
-    "stop_at_charge, output.figures).",
+    "change solver.*, physics.time's step control and t_end, output.figures).",
 )
 def run(
     config: str | None, out: str | None, overrides: tuple[str, ...], quiet: bool, resume: str | None
@@ -156,9 +155,8 @@ def _check_resumable(overrides: tuple[str, ...]) -> None:
         if not ok:
             _echo(
                 f"error: --set {key}: a resume may change only solver.*, physics.time's step control "
-                "and t_end, physics.stop_at_tip and stop_at_charge, output.figures and "
-                "output.figure_width_px (the rest changes what the checkpointed state means: start "
-                "afresh with --out)",
+                "and t_end, output.figures and output.figure_width_px (the rest changes what the "
+                "checkpointed state means: start afresh with --out)",
                 err=True,
             )
             sys.exit(EXIT_INVALID)

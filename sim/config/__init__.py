@@ -375,8 +375,6 @@ class RunConfig(Strict):
 
 RESUMABLE_KEYS: tuple[tuple[str, ...], ...] = (
     ("solver",),
-    ("physics", "stop_at_tip"),
-    ("physics", "stop_at_charge"),
     ("output", "figures"),
     ("output", "figure_width_px"),
     *(
@@ -398,8 +396,9 @@ RESUMABLE_KEYS: tuple[tuple[str, ...], ...] = (
     ),
 )
 """the keys (and sections) `sim run --resume DIR --set` may change: how the run goes on from its
-checkpoint (solver, step control, end time and stop limits, figures), not what the checkpointed
-state means"""
+checkpoint (solver, step control, end time, figures), not what the checkpointed state means. The
+checkpoint's state hash (LoadedConfig.state_sha256) is taken without them: a key added here
+changes the hash of every checkpoint written before, which then no longer resumes"""
 
 
 def resumable(path: tuple[str | int, ...]) -> bool:
