@@ -1,12 +1,14 @@
 """`physics.stop_at_tip` (every phase-field formulation): the run ends, status ok, at the first
 accepted step whose tip reaches the height (a time to short circuit without running into the
-counter electrode), with the same history as the run without the limit up to that step."""
+counter electrode), with the same history as the run without the limit up to that step; resumed,
+it takes no further step."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from conftest import read_summary, run_sim
 from test_stop_at_charge import CONFIG as STRIP_CONFIG
 from test_stop_at_charge import STRIP
 
@@ -40,8 +42,6 @@ def test_run_ends_when_the_tip_reaches_the_height(sim_run, reduced_sets, tmp_pat
 
 def test_resume_at_the_stop_takes_no_step(sim_run, reduced_sets, tmp_path):
     """A run that ended at `stop_at_tip`, resumed, stays as it is (it took one more step before)."""
-    from conftest import read_summary, run_sim
-
     config, sets = _case("chen2015", reduced_sets)
     full = sim_run(config, tmp_path / "full", sets)
     heights = full["history"]["height_m"]
