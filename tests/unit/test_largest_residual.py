@@ -71,7 +71,9 @@ x = ufl.SpatialCoordinate(mesh)
 F = (u**2 + 1 + ufl.exp(-((x[0] - 15) ** 2 + (x[1] - 5) ** 2))) * v * ufl.dx
 opts = {"snes_max_it": 3, "ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
 problem = dolfinx.fem.petsc.NonlinearProblem(F, u, petsc_options_prefix="w_", petsc_options=opts)
-print("REASON", newton_solve(problem, [u], ("c",), 1e-6).reason.partition("; largest")[2], flush=True)
+reason = newton_solve(problem, [u], ("c",), 1e-6).reason.partition("; largest")[2]
+for each in MPI.COMM_WORLD.gather(reason) or []:  # rank 0 prints every rank's: no interleaving
+    print("REASON", each, flush=True)
 """
 """(u² + 1 + a bump at (15, 5)) v = 0: no solution, the residual largest at the bump"""
 
